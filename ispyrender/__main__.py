@@ -1,0 +1,3 @@
+from ispyrender.cli import main
+
+main()
