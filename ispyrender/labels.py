@@ -1,0 +1,52 @@
+"""What the labels on a picture say: experiment line, event identity, legend.
+
+Text only; :mod:`ispyrender.overlay` draws it. The experiment line follows mplhep's CMS labels:
+a bold "CMS" followed by an italic qualifier chosen from the file (collision data or simulation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ispyrender.scene import LegendEntry
+from ispyrender.style import Style
+
+
+@dataclass(frozen=True)
+class LabelBlock:
+    experiment: str
+    qualifier: str
+    info: tuple[str, ...] = ()
+    legend: tuple[LegendEntry, ...] = field(default_factory=tuple)
+
+
+def experiment_qualifier(is_simulation: bool, style: Style) -> str:
+    """'Simulation' for simulated events, the style's data text (e.g. 'Open Data') otherwise."""
+    return style.labels.simulation_text if is_simulation else style.labels.data_text
+
+
+def event_info(run: int, lumi: int | None, event: int) -> str:
+    parts = [f"Run {run}"]
+    if lumi is not None:
+        parts.append(f"Lumi section {lumi}")
+    parts.append(f"Event {event}")
+    return ", ".join(parts)
+
+
+def label_block(
+    *,
+    run: int,
+    lumi: int | None,
+    event: int,
+    is_simulation: bool,
+    legend: list[LegendEntry] | tuple[LegendEntry, ...],
+    style: Style,
+) -> LabelBlock:
+    labels = style.labels
+    info = (event_info(run, lumi, event),) if labels.event_info else ()
+    return LabelBlock(
+        experiment=labels.experiment,
+        qualifier=experiment_qualifier(is_simulation, style),
+        info=info,
+        legend=tuple(legend) if labels.legend else (),
+    )
