@@ -1,0 +1,281 @@
+"""The ``ispyrender`` command line.
+
+Heavy libraries (pyvista, uproot, awkward, rich) are imported inside the commands, so that
+``ispyrender --help`` answers at once. Every user error arrives here as an IspyError and is
+printed as one line with a non-zero exit code, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from ispyrender.errors import IspyError
+
+app = typer.Typer(
+    name="ispyrender",
+    help="Headless CMS event displays from NanoAOD: publication PNGs and Phoenix JSON.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+T = TypeVar("T")
+
+InputsArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="NanoAOD files, globs or root:// / https:// URLs. Default: the built-in sample.",
+        show_default=False,
+    ),
+]
+StyleOpt = Annotated[
+    str, typer.Option("--style", "-s", help="Preset name (see 'ispyrender styles') or YAML file.")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a style key: --set canvas.width=800 (repeatable)."),
+]
+
+
+def _stderr():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _run(body: Callable[[], T]) -> T:
+    """Run a command body, turning user errors into one line and an exit code."""
+    try:
+        return body()
+    except IspyError as exc:
+        _stderr().print(f"[bold red]error:[/] {exc}", markup=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        _stderr().print("interrupted: no partial files were left behind")
+        raise typer.Exit(130) from None
+
+
+def _inputs(inputs: list[str] | None) -> list[str]:
+    if inputs:
+        return list(inputs)
+    from ispyrender.sample import sample_path
+
+    return [str(sample_path())]
+
+
+@app.command()
+def render(
+    inputs: InputsArg = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    style: StyleOpt = "publication",
+    set_: SetOpt = None,
+    events: Annotated[
+        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
+    ] = None,
+    ids: Annotated[
+        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
+    ] = None,
+    ids_file: Annotated[
+        Path | None, typer.Option("--ids-file", help="File of RUN:LUMI:EVENT ids, one a line.")
+    ] = None,
+    max_events: Annotated[
+        int | None, typer.Option("--max-events", "-n", min=1, help="Render at most N events.")
+    ] = None,
+    format_: Annotated[
+        str, typer.Option("--format", "-f", help="png, or phoenix (HSF Phoenix JSON).")
+    ] = "png",
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    skip_existing: Annotated[
+        bool, typer.Option(help="Keep existing files and render the rest (resume a run).")
+    ] = False,
+    scale: Annotated[
+        float, typer.Option(min=0.1, max=8.0, help="Multiply the style's canvas size.")
+    ] = 1.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Render events to one PNG (or Phoenix JSON) per event."""
+
+    def body() -> None:
+        from ispyrender.errors import SelectionError
+        from ispyrender.pipeline import RenderOptions, render_events
+        from ispyrender.reading import Dataset
+        from ispyrender.selection import parse_events, parse_ids, read_ids_file, resolve_selection
+        from ispyrender.style import load_style
+
+        if format_ not in ("png", "phoenix"):
+            raise SelectionError(f"--format {format_!r} is not known: use png or phoenix")
+        if overwrite and skip_existing:
+            raise SelectionError("--overwrite and --skip-existing contradict each other: pick one")
+        the_style = load_style(style, set_ or [])
+        if scale * the_style.canvas.width > 7680 or scale * the_style.canvas.height > 4320:
+            raise SelectionError(
+                f"--scale {scale} makes {the_style.canvas.width}x{the_style.canvas.height} "
+                "larger than 7680x4320: use a smaller --scale"
+            )
+        console = _stderr()
+        with Dataset(_inputs(inputs)) as dataset:
+            id_list = parse_ids(ids) if ids else []
+            if ids_file is not None:
+                id_list += read_ids_file(ids_file)
+            entries = resolve_selection(
+                dataset,
+                events=parse_events(events) if events else None,
+                ids=id_list or None,
+                max_events=max_events,
+            )
+            options = RenderOptions(
+                out=out,
+                format=format_,  # type: ignore[arg-type]
+                overwrite=overwrite,
+                skip_existing=skip_existing,
+                scale=scale,
+            )
+
+            def warn(message: str) -> None:
+                console.print(f"[yellow]warning:[/] {message}", markup=True)
+
+            summary = _with_progress(
+                len(entries),
+                quiet,
+                lambda progress: render_events(
+                    dataset, entries, the_style, options, warn=warn, progress=progress
+                ),
+            )
+        written = len(summary.written)
+        skipped = len(summary.results) - written
+        if not quiet or written == 0:
+            extra = f", kept {skipped} existing" if skipped else ""
+            console.print(f"wrote {written} file(s) to {out}{extra}")
+
+    _run(body)
+
+
+def _with_progress(total: int, quiet: bool, job: Callable[[Callable[[Any], None]], T]) -> T:
+    if quiet or not sys.stderr.isatty():
+        return job(lambda result: None)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:.1f} ev/s")
+
+    columns = (
+        TextColumn("rendering"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=_stderr(), transient=True) as bar:
+        task = bar.add_task("render", total=total)
+        return job(lambda result: bar.advance(task))
+
+
+@app.command()
+def inspect(
+    inputs: InputsArg = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Summarise inputs: events, data or simulation, runs, collections, what a render would miss."""
+
+    def body() -> None:
+        from ispyrender.inspection import inspect_dataset
+        from ispyrender.reading import Dataset
+
+        with Dataset(_inputs(inputs)) as dataset:
+            report = inspect_dataset(dataset)
+        if json_:
+            import json
+
+            typer.echo(json.dumps(report.to_dict(), indent=2))
+            return
+        _print_report(report)
+
+    _run(body)
+
+
+def _print_report(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    data = report.to_dict()
+    kind = "simulation" if data.get("is_simulation") else "collision data"
+    console.print(f"[bold]{data.get('num_events')}[/] events, {kind}", markup=True)
+    runs = data.get("run_range")
+    if runs:
+        console.print(f"runs {runs[0]} to {runs[1]}")
+    files = Table("input", "entries", "storage", title=None, box=None)
+    for f in data.get("files", []):
+        files.add_row(str(f.get("path")), str(f.get("entries")), str(f.get("storage")))
+    console.print(files)
+    table = Table("collection", "mean", "max", box=None)
+    for name, c in data.get("collections", {}).items():
+        table.add_row(name, f"{c.get('mean', 0):.2f}", str(c.get("max")))
+    console.print(table)
+    missing = data.get("missing") or []
+    if missing:
+        console.print("[bold]a render would miss:[/]", markup=True)
+        for line in missing:
+            console.print(f"  - {line}")
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the file.")] = Path(
+        "ispyrender_sample.root"
+    ),
+) -> None:
+    """Write the built-in sample (a small simulated NanoAOD-like file) to a file."""
+
+    def body() -> None:
+        from ispyrender.sample import write_sample
+
+        path = write_sample(out)
+        typer.echo(f"wrote {path}")
+
+    _run(body)
+
+
+@app.command()
+def styles(
+    show: Annotated[str | None, typer.Option(help="Print this style in full, as YAML.")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """List the built-in style presets, or print one in full."""
+
+    def body() -> None:
+        from ispyrender.style import list_presets, load_style
+
+        if show is None:
+            for name in list_presets():
+                typer.echo(name)
+            return
+        import yaml
+
+        typer.echo(yaml.safe_dump(load_style(show, set_ or []).model_dump(), sort_keys=False))
+
+    _run(body)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
