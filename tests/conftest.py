@@ -1,0 +1,21 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+# Real CMS files live beside the repository (../shared/data), never inside it.
+SHARED_DATA = Path(__file__).parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real CMS test files; failing (not skipping) when it is absent."""
+    if not (SHARED_DATA / "nanoaod").is_dir():
+        pytest.fail(
+            f"real test data not found at {SHARED_DATA}; check out the shared data folder "
+            "beside the repository (../shared/data)"
+        )
+    return SHARED_DATA
