@@ -1,0 +1,111 @@
+"""inspect_dataset on real files: multiplicities, MET sources and what a render would miss."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+
+from ispyrender.inspection import inspect_dataset
+from ispyrender.reading import Dataset
+
+NANO = Path(__file__).parents[1].parent / "shared" / "data" / "nanoaod"
+FILES = sorted(p.name for p in NANO.glob("*.root"))
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_file_inspects_and_serialises(name: str, shared_data: Path) -> None:
+    path = shared_data / "nanoaod" / name
+    with Dataset([str(path)]) as ds:
+        report = inspect_dataset(ds)
+    assert report.num_events == ds.num_entries
+    assert report.kind == ("simulation" if ds.is_simulation else "collision data")
+    assert report.run_range is not None and report.run_range[0] <= report.run_range[1]
+    assert [i.path for i in report.inputs] == [str(path)]
+    assert "MET" in report.met_sources
+    names = [c.name for c in report.collections]
+    assert "Jet" in names and "Muon" in names
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["num_events"] == ds.num_entries and isinstance(data["missing"], list)
+
+
+def test_dimuon_multiplicities_match_counters(shared_data: Path) -> None:
+    path = shared_data / "nanoaod" / "nano_dimuon.root"
+    with uproot.open(path) as f:
+        n_muon = f["Events"]["nMuon"].array(library="np")
+    with Dataset([str(path)]) as ds:
+        report = inspect_dataset(ds)
+    muon = next(c for c in report.collections if c.name == "Muon")
+    assert muon.mean == pytest.approx(float(np.mean(n_muon)), abs=1e-3)
+    assert muon.max == int(n_muon.max())
+    assert muon.counted_from == "nMuon"
+    assert muon.events_with == int(np.count_nonzero(n_muon))
+    assert report.kind == "collision data" and report.run_range == (315267, 315267)
+    assert any("GenPart" in m and "collision data" in m for m in report.missing)
+    assert any("IsoTrack" in m and "pdgId" in m for m in report.missing)
+
+
+def test_missing_lumi_and_runs_tree(shared_data: Path) -> None:
+    with Dataset([str(shared_data / "nanoaod" / "missing_luminosityBlock.root")]) as ds:
+        report = inspect_dataset(ds)
+    assert any(m.startswith("no luminosityBlock") for m in report.missing)
+    assert any(m.startswith("no Runs tree") for m in report.missing)
+    assert not report.inputs[0].has_luminosity_block
+
+
+def test_rntuple_and_pfnano(shared_data: Path) -> None:
+    with Dataset(
+        [
+            str(
+                shared_data / "nanoaod" / "cmsopendata2015_ttbar_19980_NANOAOD_"
+                "RNTupleImporter_rntuple_v1-0-0-1.root"
+            )
+        ]
+    ) as ds:
+        report = inspect_dataset(ds)
+    assert report.inputs[0].storage == "RNTuple"
+    assert any(m.startswith("IsoTrack: absent") for m in report.missing)
+    with Dataset([str(shared_data / "nanoaod" / "pfnano.root")]) as ds:
+        report = inspect_dataset(ds)
+    pf = next(c for c in report.collections if c.name == "PFCands")
+    assert pf.max > 1000
+    assert not any(m.startswith("PFCands") for m in report.missing)
+
+
+def test_v13_has_charges_and_deepmet(shared_data: Path) -> None:
+    with Dataset([str(shared_data / "nanoaod" / "EGamma_2022E_v13.root")]) as ds:
+        report = inspect_dataset(ds)
+    assert not any(m.startswith("IsoTrack") for m in report.missing)
+    assert "DeepMETResolutionTune" in report.met_sources
+
+
+def test_counts_from_pt_when_counter_is_missing(tmp_path: Path) -> None:
+    # Write Muon_pt with a counter name that is not nMuon, as a slimming tool might.
+    path = tmp_path / "odd.root"
+    with uproot.recreate(path) as f:
+        f.mktree(
+            "Events",
+            {"run": np.uint32, "event": np.uint64, "Muon_pt": "var * float32"},
+            counter_name=lambda counted: "cnt" + counted,
+        )
+        f["Events"].extend(
+            {
+                "run": np.ones(3, np.uint32),
+                "event": np.arange(3, dtype=np.uint64),
+                "Muon_pt": ak.Array([[1.0, 2.0], [], [3.0, 4.0, 5.0]]),
+            }
+        )
+    with Dataset([str(path)]) as ds:
+        report = inspect_dataset(ds)
+    muon = next(c for c in report.collections if c.name == "Muon")
+    assert (muon.counted_from, muon.max, muon.mean) == (
+        "Muon_pt",
+        3,
+        pytest.approx(5 / 3, abs=1e-3),
+    )
+    assert any(m.startswith("Muon: lacks") and "Muon_charge" in m for m in report.missing)
+    assert any(m.startswith("Jet: absent") for m in report.missing)
