@@ -114,9 +114,21 @@ class InspectReport:
     missing: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["run_range"] = list(self.run_range) if self.run_range is not None else None
-        return data
+        """JSON-able form: ``files`` is a list, ``collections`` maps name -> statistics."""
+        return {
+            "num_events": self.num_events,
+            "is_simulation": self.is_simulation,
+            "kind": self.kind,
+            "run_range": list(self.run_range) if self.run_range is not None else None,
+            "files": [asdict(i) for i in self.inputs],
+            # Keyed by name: the natural shape for JSON consumers (and the CLI's table).
+            "collections": {
+                c.name: {k: v for k, v in asdict(c).items() if k != "name"}
+                for c in self.collections
+            },
+            "met_sources": list(self.met_sources),
+            "missing": list(self.missing),
+        }
 
 
 def _collection_names(branches: set[str]) -> list[str]:

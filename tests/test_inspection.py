@@ -31,6 +31,12 @@ def test_every_file_inspects_and_serialises(name: str, shared_data: Path) -> Non
     assert "Jet" in names and "Muon" in names
     data = json.loads(json.dumps(report.to_dict()))
     assert data["num_events"] == ds.num_entries and isinstance(data["missing"], list)
+    assert data["files"][0]["path"] == str(path) and data["files"][0]["storage"] in (
+        "TTree",
+        "RNTuple",
+    )
+    assert data["collections"]["Jet"]["max"] == report.collections[names.index("Jet")].max
+    assert data["kind"] == report.kind and data["met_sources"] == report.met_sources
 
 
 def test_dimuon_multiplicities_match_counters(shared_data: Path) -> None:
