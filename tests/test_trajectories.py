@@ -1,0 +1,220 @@
+"""Trajectories against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from ispyrender.cms_dimensions import ECAL_FRONT, FIELD, MUON_SYSTEM_END, Boundary
+from ispyrender.trajectories import (
+    C_LIGHT,
+    field_bz,
+    helix_center,
+    helix_radius,
+    line_exit_distance,
+    propagate,
+)
+
+# R = pT / (0.2998 * B * |q|) for 1 GeV, |q| = 1, B = 3.8 T:
+#   0.2998 * 3.8 = 1.13924  ->  R = 1 / 1.13924 = 0.877778 m
+#   0.3    * 3.8 = 1.14     ->  R = 1 / 1.14    = 0.877193 m
+# The issue's 0.8773 m is the 0.3 value (0.8772) rounded up; with 0.2998 the radius is 0.8778 m.
+# The two differ by 0.07 %, so the issue's figure agrees with ours to better than 0.1 %.
+R_1GEV = 0.877778
+
+
+def one(pt, eta, phi, q, origin=(0.0, 0.0, 0.0), stop="ecal", **kw) -> np.ndarray:
+    return propagate([pt], [eta], [phi], [q], [origin], stop, **kw)[0]
+
+
+def test_radius_formula_uses_0_2998():
+    assert C_LIGHT == 0.2998
+    assert helix_radius(1.0, 1) == pytest.approx(1.0 / (0.2998 * 3.8), rel=1e-12)
+    assert helix_radius(1.0, 1) == pytest.approx(R_1GEV, abs=1e-6)
+    assert helix_radius(1.0, -1) == pytest.approx(R_1GEV, abs=1e-6)  # |q|
+    assert abs(float(helix_radius(1.0, 1)) - 0.8773) < 1e-3  # the issue's number, to 0.1 %
+    # pT = 10 GeV, B = 2 T: R = 10 / (0.2998 * 2) = 10 / 0.5996 = 16.6778 m
+    assert helix_radius(10.0, 1, b=2.0) == pytest.approx(16.6778, abs=1e-4)
+    assert np.isinf(helix_radius(5.0, 0))
+
+
+def test_helix_center_is_to_the_right_for_positive_charge():
+    # Moving along +x (phi = 0): clockwise (q > 0) turns towards -y, so the centre is at
+    # (0, -R); anticlockwise (q < 0) at (0, +R).
+    assert helix_center(0.0, 0.0, 0.0, 1.0, 1) == pytest.approx([0.0, -R_1GEV], abs=1e-6)
+    assert helix_center(0.0, 0.0, 0.0, 1.0, -1) == pytest.approx([0.0, R_1GEV], abs=1e-6)
+    # Moving along +y (phi = pi/2), positive: the centre is at (+R, 0).
+    assert helix_center(0.0, 0.0, np.pi / 2, 1.0, 1) == pytest.approx([R_1GEV, 0.0], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("pt", "eta", "phi", "q", "origin"),
+    [
+        (1.0, 0.0, 0.0, 1, (0.0, 0.0, 0.0)),
+        (1.0, 0.5, 0.7, -1, (0.001, -0.002, 0.03)),
+        (3.0, -1.2, -2.5, 1, (0.0, 0.0, -0.05)),
+        (0.6, 2.0, 2.0, -1, (0.0, 0.0, 0.0)),
+    ],
+)
+def test_points_lie_on_the_predicted_circle(pt, eta, phi, q, origin):
+    path = one(pt, eta, phi, q, origin)
+    assert len(path) > 5
+    # Every point of a track that stops at the ECAL stays in the uniform 3.8 T field.
+    assert np.all(np.hypot(path[:, 0], path[:, 1]) <= ECAL_FRONT.radius + 1e-9)
+    cx, cy = helix_center(origin[0], origin[1], phi, pt, q)
+    distance = np.hypot(path[:, 0] - cx, path[:, 1] - cy)
+    assert distance == pytest.approx(np.full(len(path), helix_radius(pt, q)), abs=1e-9)
+
+
+def _turn_z(path: np.ndarray) -> np.ndarray:
+    """z of the cross product of successive transverse step vectors."""
+    d = np.diff(path[:, :2], axis=0)
+    return d[:-1, 0] * d[1:, 1] - d[:-1, 1] * d[1:, 0]
+
+
+def test_positive_turns_clockwise_negative_anticlockwise():
+    assert np.all(_turn_z(one(2.0, 0.3, 1.0, +1)) < 0)
+    assert np.all(_turn_z(one(2.0, 0.3, 1.0, -1)) > 0)
+
+
+@pytest.mark.parametrize("eta", [-1.5, 0.0, 0.8, 2.2])
+@pytest.mark.parametrize("phi", [-2.8, 0.3, 1.9])
+def test_first_step_goes_outwards_along_phi_and_eta(eta, phi):
+    origin = np.array([0.001, 0.002, -0.01])
+    path = one(20.0, eta, phi, 1, origin)
+    assert path[0] == pytest.approx(origin)
+    first = path[1] - path[0]
+    expected = np.array([np.cos(phi) / np.cosh(eta), np.sin(phi) / np.cosh(eta), np.tanh(eta)])
+    # A 20 GeV track turns by 0.2998 * 3.8 / 20 = 0.057 rad per transverse metre: over one
+    # step of <= 5 cm its direction agrees with (phi, eta) to well under a degree.
+    assert np.dot(first / np.linalg.norm(first), expected) > 0.9999
+    assert np.linalg.norm(first) == pytest.approx(0.05, rel=1e-3)  # one full 3D step
+
+
+def test_z_advances_by_s_sinh_eta():
+    eta, pt, q = 0.9, 1.5, -1
+    path = one(pt, eta, 0.4, q)
+    cx, cy = helix_center(0.0, 0.0, 0.4, pt, q)
+    r = float(helix_radius(pt, q))
+    angle = np.unwrap(np.arctan2(path[:, 1] - cy, path[:, 0] - cx))
+    s = r * np.abs(angle - angle[0])  # transverse path length along the circle
+    assert path[:, 2] == pytest.approx(s * np.sinh(eta), abs=1e-9)
+
+
+def test_exact_helix_end_point():
+    # pT = 2 GeV, q = +1, phi = 0, eta = 0, from the origin: R = 2 / 1.13924 = 1.755556 m,
+    # centre (0, -R). The circle meets r = 1.29 where x^2 + y^2 = 1.29^2 and
+    # x^2 + (y + R)^2 = R^2, i.e. y = -1.29^2 / (2R) = -1.6641 / 3.511111 = -0.473953,
+    # x = sqrt(1.29^2 - y^2) = sqrt(1.6641 - 0.224631) = 1.199779.
+    end = one(2.0, 0.0, 0.0, 1)[-1]
+    assert end == pytest.approx([1.199779, -0.473953, 0.0], abs=1e-6)
+
+
+def test_high_pt_electrons_end_on_the_ecal_front_face():
+    barrel = one(50.0, 0.5, 1.0, -1)[-1]
+    assert np.hypot(barrel[0], barrel[1]) == pytest.approx(1.29, abs=1e-9)
+    assert abs(barrel[2]) < 3.15
+    # Nearly straight: z at r = 1.29 is about 1.29 * sinh(0.5) = 1.29 * 0.521095 = 0.6722 m.
+    assert barrel[2] == pytest.approx(0.6722, abs=1e-3)
+    forward = one(50.0, 2.5, 1.0, -1)[-1]
+    assert forward[2] == pytest.approx(3.15, abs=1e-9)
+    backward = one(50.0, -2.5, 1.0, 1)[-1]
+    assert backward[2] == pytest.approx(-3.15, abs=1e-9)
+
+
+def test_muons_reach_the_muon_system_and_bend_back_in_the_yoke():
+    path = one(20.0, 0.3, 0.0, 1, stop="muon")
+    end = path[-1]
+    assert np.hypot(end[0], end[1]) == pytest.approx(MUON_SYSTEM_END.radius, abs=1e-9)
+    r = np.hypot(path[:, 0], path[:, 1])
+    turn = _turn_z(path)
+    r_mid = r[1:-1]  # the turn at point i uses the steps either side of it
+    inner = (r_mid > 0.1) & (r_mid < FIELD.inner_radius - 0.1)
+    yoke = (r_mid > FIELD.yoke_rmin + 0.1) & (r_mid < FIELD.yoke_rmax - 0.1)
+    gap = (r_mid > FIELD.inner_radius + 0.1) & (r_mid < FIELD.yoke_rmin - 0.1)
+    assert inner.sum() > 10 and yoke.sum() > 10 and gap.sum() > 3
+    assert np.all(turn[inner] < 0)  # +3.8 T: clockwise for a positive muon
+    assert np.all(turn[yoke] > 0)  # -2 T: anticlockwise
+    assert np.allclose(turn[gap], 0.0, atol=1e-12)  # no field between coil and yoke
+    forward = one(20.0, 2.0, 0.0, -1, stop="muon")[-1]
+    assert forward[2] == pytest.approx(MUON_SYSTEM_END.half_length, abs=1e-9)
+
+
+def test_low_pt_looper_stops_after_half_a_turn():
+    # pT = 0.5 GeV: R = 0.5 / 1.13924 = 0.438889 m; 2R = 0.8778 m < 1.29 m, so it never
+    # reaches the ECAL. After half a turn it is at its farthest point, 2R from the start,
+    # moving backwards.
+    path = one(0.5, 0.0, 0.0, 1)
+    r = np.hypot(path[:, 0], path[:, 1])
+    assert r.max() == pytest.approx(2 * 0.438889, abs=1e-5)
+    assert r[-1] == pytest.approx(2 * 0.438889, abs=1e-5)
+    last = path[-1] - path[-2]
+    assert last[0] < 0  # heading back towards -x after turning by pi
+    assert path[-1] == pytest.approx([0.0, -2 * 0.438889, 0.0], abs=1e-5)
+
+
+def test_neutral_straight_and_invalid_single_point():
+    paths = propagate(
+        [10.0, 0.0, np.nan, 5.0],
+        [0.0, 0.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 0.0],
+        [0, 1, 1, 1],
+        [[0, 0, 0], [0, 0, 0], [0, 0, 0], [2.0, 0, 0]],  # the last starts outside the ECAL
+    )
+    neutral = paths[0]
+    assert np.allclose(neutral[:, 1:], 0.0)
+    assert neutral[-1, 0] == pytest.approx(1.29, abs=1e-9)
+    assert [len(p) for p in paths[1:]] == [1, 1, 1]
+    assert propagate([], [], [], [], np.zeros((0, 3))) == []
+    with pytest.raises(ValueError, match="unknown stop"):
+        propagate([1.0], [0.0], [0.0], [1], [[0, 0, 0]], "hcal")
+
+
+def test_per_particle_stops():
+    ecal, muon = propagate(
+        [30.0, 30.0], [0.0, 0.0], [0.0, 1.0], [1, 1], np.zeros((2, 3)), ["ecal", "muon"]
+    )
+    assert np.hypot(*ecal[-1, :2]) == pytest.approx(1.29, abs=1e-9)
+    assert np.hypot(*muon[-1, :2]) == pytest.approx(7.4, abs=1e-9)
+
+
+def test_field_model():
+    x = np.array([0.0, 2.9, 3.0, 3.5, 5.0, 7.3, 7.5, 0.0, 5.0])
+    z = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 7.0, 6.7])
+    assert field_bz(x, np.zeros_like(x), z) == pytest.approx(
+        [3.8, 3.8, 0.0, 0.0, -2.0, -2.0, 0.0, 0.0, 0.0]
+    )
+
+
+def test_line_exit_distance():
+    origin = np.zeros((3, 3))
+    directions = np.array([[1.0, 0, 0], [0, 0, -1.0], [np.sqrt(0.5), 0, np.sqrt(0.5)]])
+    # Along x: 1.29. Along -z: 3.15. At 45 degrees: r reaches 1.29 at t = 1.29 * sqrt(2) =
+    # 1.824335 before z reaches 3.15 (at t = 4.4548).
+    assert line_exit_distance(origin, directions, ECAL_FRONT) == pytest.approx(
+        [1.29, 3.15, 1.824335], abs=1e-6
+    )
+    offset = line_exit_distance([[0.5, 0, 0.2]], [[-1.0, 0, 0]], Boundary(1.0, 1.0))
+    assert offset == pytest.approx([1.5])
+
+
+def test_thousands_of_particles_are_fast():
+    rng = np.random.default_rng(7)
+    n = 3000
+    args = (
+        rng.exponential(3.0, n) + 0.5,
+        rng.uniform(-2.5, 2.5, n),
+        rng.uniform(-np.pi, np.pi, n),
+        rng.choice([-1.0, 1.0], n),
+        rng.normal(0.0, 0.001, (n, 3)),
+    )
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        paths = propagate(*args)
+        best = min(best, time.perf_counter() - start)
+    assert len(paths) == n
+    # Typically about 25 ms on one core; the bound leaves room for a busy test machine.
+    assert best < 0.1
