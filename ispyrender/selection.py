@@ -1,4 +1,5 @@
-"""Choosing which events to draw: ``--events`` entry lists, ``--ids`` run/lumi/event lists.
+"""Choosing which events to draw: ``--events`` entry lists, ``--ids`` run/lumi/event lists,
+``--where`` conditions (parsed and evaluated in :mod:`ispyrender.expressions`).
 
 Entry numbers are global (counted across all inputs in the order given) and use Python's
 half-open ranges, so ``0,3,10:20`` means entries 0, 3 and 10..19. Every malformed or empty
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import numpy as np
 
 from ispyrender.errors import SelectionError
+from ispyrender.expressions import Expr, check_branches, load_selection, select_where
 
 if TYPE_CHECKING:
     from ispyrender.reading import Dataset
@@ -190,36 +192,60 @@ def resolve_selection(
     events: str | Sequence[int | slice] | None = None,
     ids: str | Sequence[EventId] | None = None,
     max_events: int | None = None,
+    where: str | Expr | None = None,
 ) -> list[int]:
     """Sorted unique global entries chosen by ``events`` and/or ``ids`` (their union).
 
-    With neither, every entry is chosen. ``max_events`` then keeps the first N.
+    With neither, every entry is chosen. ``where`` (a ``--where`` expression or named
+    selection, see :mod:`ispyrender.expressions`) then keeps the entries that pass it, and
+    ``max_events`` finally keeps the first N.
     """
     if max_events is not None and max_events < 1:
         raise SelectionError(f"--max-events {max_events} must be at least 1")
+    expr: Expr | None = None
+    if where is not None:
+        # Parse and check the names before any reading, so that typos fail at once.
+        expr = where if isinstance(where, Expr) else load_selection(where)
+        check_branches(expr, dataset.available_branches())
     n = dataset.num_entries
     if isinstance(events, str):
         events = parse_events(events)
     if isinstance(ids, str):
         ids = parse_ids(ids)
+    chosen_entries: list[int] | None = None
     if events is None and ids is None:
         if n == 0:
             raise SelectionError(
                 "selection matches no events: the inputs contain no events; pass other files"
             )
-        stop = n if max_events is None else min(n, max_events)
-        return list(range(stop))
-    chosen: set[int] = set()
-    if events is not None:
-        chosen.update(_resolve_entries(events, n))
-    if ids is not None:
-        chosen.update(_resolve_ids(dataset, ids))
-    result = sorted(chosen)
-    if not result:
-        raise SelectionError(
-            "selection matches no events (the ranges given are empty); check --events/--ids "
-            f"against the {n} events of the inputs"
-        )
+        if expr is None:
+            stop = n if max_events is None else min(n, max_events)
+            return list(range(stop))
+    else:
+        chosen: set[int] = set()
+        if events is not None:
+            chosen.update(_resolve_entries(events, n))
+        if ids is not None:
+            chosen.update(_resolve_ids(dataset, ids))
+        chosen_entries = sorted(chosen)
+        if not chosen_entries:
+            raise SelectionError(
+                "selection matches no events (the ranges given are empty); check --events/--ids "
+                f"against the {n} events of the inputs"
+            )
+    if expr is None:
+        assert chosen_entries is not None
+        result = chosen_entries
+    else:
+        # The limit lets "--where ... -n 5" stop reading once five events have passed.
+        result = select_where(dataset, expr, chosen_entries, limit=max_events)
+        if not result:
+            considered = n if chosen_entries is None else len(chosen_entries)
+            label = f"{expr.origin} ({expr.text})" if expr.name else f"--where {expr.text!r}"
+            raise SelectionError(
+                f"selection matches no events: {label} matched none of the {considered} events "
+                "considered; loosen it or check the values with 'ispyrender inspect'"
+            )
     if max_events is not None:
         result = result[:max_events]
     return result
