@@ -84,6 +84,14 @@ def render(
     ids_file: Annotated[
         Path | None, typer.Option("--ids-file", help="File of RUN:LUMI:EVENT ids, one a line.")
     ] = None,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where",
+            help="Keep events passing a condition, e.g. 'nMuon >= 2 and Muon_pt[0] > 20', or a "
+            "named selection such as @dimuon (see 'ispyrender selections').",
+        ),
+    ] = None,
     max_events: Annotated[
         int | None, typer.Option("--max-events", "-n", min=1, help="Render at most N events.")
     ] = None,
@@ -128,6 +136,7 @@ def render(
                 events=parse_events(events) if events else None,
                 ids=id_list or None,
                 max_events=max_events,
+                where=where,
             )
             options = RenderOptions(
                 out=out,
@@ -269,6 +278,20 @@ def styles(
         import yaml
 
         typer.echo(yaml.safe_dump(load_style(show, set_ or []).model_dump(), sort_keys=False))
+
+    _run(body)
+
+
+@app.command()
+def selections() -> None:
+    """List the named selections usable as --where @NAME."""
+
+    def body() -> None:
+        from ispyrender.expressions import list_selections
+
+        for selection in list_selections():
+            typer.echo(f"@{selection.name}: {selection.description}")
+            typer.echo(f"    {selection.where}")
 
     _run(body)
 
