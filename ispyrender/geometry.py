@@ -44,16 +44,35 @@ def part_appearance(part: PartStyle) -> Appearance:
     )
 
 
-def _barrel(group: str, dims: Barrel, look: Appearance) -> Tube:
-    return Tube(group, dims.rmin, dims.rmax, -dims.half_length, dims.half_length, look)
+Arc = tuple[float, float]
+FULL: Arc = (0.0, 2.0 * np.pi)
 
 
-def _endcaps(group: str, dims: Endcap, look: Appearance) -> list[Tube]:
+def kept_arc(cutaway: tuple[float, float] | None) -> Arc:
+    """The phi range (radians) left standing when the wedge ``cutaway`` (degrees) is removed."""
+    if cutaway is None:
+        return FULL
+    start, end = np.radians(cutaway[0]), np.radians(cutaway[1])
+    width = (end - start) % (2.0 * np.pi)
+    if width == 0.0:
+        return FULL
+    return (float(end), float(end + 2.0 * np.pi - width))
+
+
+def _barrel(group: str, dims: Barrel, look: Appearance, arc: Arc = FULL) -> Tube:
+    return Tube(group, dims.rmin, dims.rmax, -dims.half_length, dims.half_length, look, *arc)
+
+
+def _endcaps(group: str, dims: Endcap, look: Appearance, arc: Arc = FULL) -> list[Tube]:
     """The +z and -z disks of an endcap part."""
     return [
-        Tube(group, dims.rmin, dims.rmax, dims.zmin, dims.zmax, look),
-        Tube(group, dims.rmin, dims.rmax, -dims.zmax, -dims.zmin, look),
+        Tube(group, dims.rmin, dims.rmax, dims.zmin, dims.zmax, look, *arc),
+        Tube(group, dims.rmin, dims.rmax, -dims.zmax, -dims.zmin, look, *arc),
     ]
+
+
+def _in_arc(phi: np.ndarray, arc: Arc) -> np.ndarray:
+    return (phi - arc[0]) % (2.0 * np.pi) <= (arc[1] - arc[0]) + 1e-9
 
 
 def muon_barrel_boxes(dims: MuonBarrel, look: Appearance, group: str = "muon_barrel") -> Boxes:
@@ -73,11 +92,18 @@ def muon_barrel_boxes(dims: MuonBarrel, look: Appearance, group: str = "muon_bar
     return Boxes(group, centers, sizes, phi, look)
 
 
+def _cut_boxes(boxes: Boxes, arc: Arc) -> Boxes:
+    keep = _in_arc(boxes.phi, arc)
+    return Boxes(boxes.group, boxes.centers[keep], boxes.sizes[keep], boxes.phi[keep], boxes.look)
+
+
 def build_detector(detector: Detector) -> list[Primitive]:
     """The detector's primitives for this style, inner parts first."""
     if not detector.show:
         return []
     parts: list[Primitive] = []
+    # The beam pipe and tracker envelope stay whole: they are thin and hide nothing.
+    arc = kept_arc(detector.cutaway)
 
     def shown(key: str) -> Appearance | None:
         part: PartStyle = getattr(detector, key)
@@ -88,18 +114,18 @@ def build_detector(detector: Detector) -> list[Primitive]:
     if look := shown("tracker"):
         parts.append(_barrel("tracker", TRACKER, look))
     if look := shown("ecal_barrel"):
-        parts.append(_barrel("ecal_barrel", ECAL_BARREL, look))
+        parts.append(_barrel("ecal_barrel", ECAL_BARREL, look, arc))
     if look := shown("ecal_endcap"):
-        parts.extend(_endcaps("ecal_endcap", ECAL_ENDCAP, look))
+        parts.extend(_endcaps("ecal_endcap", ECAL_ENDCAP, look, arc))
     if look := shown("hcal_barrel"):
-        parts.append(_barrel("hcal_barrel", HCAL_BARREL, look))
+        parts.append(_barrel("hcal_barrel", HCAL_BARREL, look, arc))
     if look := shown("hcal_endcap"):
-        parts.extend(_endcaps("hcal_endcap", HCAL_ENDCAP, look))
+        parts.extend(_endcaps("hcal_endcap", HCAL_ENDCAP, look, arc))
     if look := shown("solenoid"):
-        parts.append(_barrel("solenoid", SOLENOID, look))
+        parts.append(_barrel("solenoid", SOLENOID, look, arc))
     if look := shown("muon_barrel"):
-        parts.append(muon_barrel_boxes(MUON_BARREL, look))
+        parts.append(_cut_boxes(muon_barrel_boxes(MUON_BARREL, look), arc))
     if look := shown("muon_endcap"):
         for disk in MUON_ENDCAP_DISKS:
-            parts.extend(_endcaps("muon_endcap", disk, look))
+            parts.extend(_endcaps("muon_endcap", disk, look, arc))
     return parts

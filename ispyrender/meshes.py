@@ -171,27 +171,41 @@ def boxes_mesh(p: Boxes) -> pv.PolyData:
     return _boxes_polydata(_box_points(p.centers, radial, tangential, along))
 
 
+def _arc_angles(p: Tube, sides: int) -> np.ndarray:
+    if p.closed:
+        return np.linspace(0.0, 2.0 * np.pi, sides, endpoint=False)
+    n = max(2, int(np.ceil(sides * (p.phi_end - p.phi_start) / (2.0 * np.pi))) + 1)
+    return np.linspace(p.phi_start, p.phi_end, n)
+
+
 def tube_mesh(p: Tube, sides: int = TUBE_SIDES) -> pv.PolyData:
-    """A closed hollow cylinder: outer and inner walls and two annular end caps."""
-    t = np.linspace(0.0, 2.0 * np.pi, sides, endpoint=False)
+    """A closed hollow cylinder: outer and inner walls, two annular end caps and, when a wedge
+    is cut away, the two flat faces of the cut."""
+    t = _arc_angles(p, sides)
+    n = len(t)
     c, s = np.cos(t), np.sin(t)
     rings = []
     for r, z in ((p.rmax, p.zmin), (p.rmax, p.zmax), (p.rmin, p.zmax), (p.rmin, p.zmin)):
-        rings.append(np.stack([r * c, r * s, np.full(sides, z)], axis=1))
+        rings.append(np.stack([r * c, r * s, np.full(n, z)], axis=1))
     points = np.vstack(rings)
-    i = np.arange(sides)
-    j = (i + 1) % sides
+    i = np.arange(n) if p.closed else np.arange(n - 1)
+    j = (i + 1) % n
     quads = []
     for a in range(4):  # outer wall, +z cap, inner wall, -z cap
         b = (a + 1) % 4
-        quads.append(np.stack([a * sides + i, a * sides + j, b * sides + j, b * sides + i], axis=1))
+        quads.append(np.stack([a * n + i, a * n + j, b * n + j, b * n + i], axis=1))
+    if not p.closed:
+        for k in (0, n - 1):  # the faces of the cut
+            quads.append(np.array([[k, n + k, 2 * n + k, 3 * n + k]]))
     return pv.PolyData(points, faces=_faces(np.vstack(quads)))
 
 
 def tube_wireframe(p: Tube, sides: int = TUBE_SIDES, spokes: int = WIRE_SPOKES) -> pv.PolyData:
     """Outline of a tube: its four rims and lines along z at a few angles, which reads better
     than every polygon edge of the surface mesh."""
-    t = np.linspace(0.0, 2.0 * np.pi, sides + 1)
+    t = _arc_angles(p, sides)
+    if p.closed:
+        t = np.append(t, t[0])
     paths = []
     for r in {p.rmin, p.rmax}:
         if r <= 0:
@@ -199,6 +213,8 @@ def tube_wireframe(p: Tube, sides: int = TUBE_SIDES, spokes: int = WIRE_SPOKES) 
         for z in (p.zmin, p.zmax):
             paths.append(np.stack([r * np.cos(t), r * np.sin(t), np.full_like(t, z)], axis=1))
     for a in np.linspace(0.0, 2.0 * np.pi, spokes, endpoint=False):
+        if not p.closed and (a - p.phi_start) % (2.0 * np.pi) > p.phi_end - p.phi_start:
+            continue
         ca, sa = np.cos(a), np.sin(a)
         paths.append(
             np.array([[p.rmax * ca, p.rmax * sa, p.zmin], [p.rmax * ca, p.rmax * sa, p.zmax]])

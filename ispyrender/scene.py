@@ -79,7 +79,8 @@ class Towers:
 
 @dataclass(frozen=True)
 class Tube:
-    """A hollow cylinder around the beam line: rmin..rmax in radius, zmin..zmax along z."""
+    """A hollow cylinder around the beam line: rmin..rmax in radius, zmin..zmax along z,
+    spanning phi_start..phi_end (radians, counter-clockwise; a full turn by default)."""
 
     group: str
     rmin: float
@@ -87,6 +88,12 @@ class Tube:
     zmin: float
     zmax: float
     look: Appearance
+    phi_start: float = 0.0
+    phi_end: float = 2.0 * np.pi
+
+    @property
+    def closed(self) -> bool:
+        return self.phi_end - self.phi_start >= 2.0 * np.pi - 1e-9
 
 
 @dataclass(frozen=True)

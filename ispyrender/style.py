@@ -129,6 +129,15 @@ class PartStyle(StrictModel):
 
 class Detector(StrictModel):
     show: bool = True
+    # A wedge of the detector, from cutaway[0] to cutaway[1] degrees in phi, is left out so that
+    # the inside can be seen in 3D views, as in CMS's own cut-away pictures. null: no cut.
+    cutaway: (
+        tuple[
+            Annotated[float, Field(ge=-360.0, le=360.0)],
+            Annotated[float, Field(ge=-360.0, le=360.0)],
+        ]
+        | None
+    ) = None
     beam_pipe: PartStyle = PartStyle(color="#9e9e9e", opacity=0.4)
     tracker: PartStyle = PartStyle(color="#cfd8dc", opacity=0.06)
     ecal_barrel: PartStyle = PartStyle(color="#4fc3f7", opacity=0.12)
