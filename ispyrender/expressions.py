@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -788,9 +788,8 @@ class _Evaluator:
 
     # nodes
 
-    def eval(self, node: Node) -> _Value:
-        method = getattr(self, f"eval_{type(node).__name__.lower()}")
-        return method(node)  # type: ignore[no-any-return]
+    def compute(self, node: Node) -> _Value:
+        return _DISPATCH[type(node)](self, node)
 
     def eval_number(self, node: Number) -> _Value:
         dtype = np.int64 if isinstance(node.value, int) else np.float64
@@ -817,7 +816,7 @@ class _Evaluator:
         return _Value(data, present)
 
     def eval_unary(self, node: Unary) -> _Value:
-        operand = self.eval(node.operand)
+        operand = self.compute(node.operand)
         if node.op == "not":
             c = self.condition(operand, node.operand)
             return _Value(~c.data, None, c.offsets)
@@ -827,7 +826,7 @@ class _Evaluator:
 
     def eval_binary(self, node: Binary) -> _Value:
         left, right = self.broadcast(
-            [self.number(self.eval(node.left)), self.number(self.eval(node.right))], node
+            [self.number(self.compute(node.left)), self.number(self.compute(node.right))], node
         )
         with np.errstate(all="ignore"):
             if node.op in _ARITHMETIC_UFUNCS:
@@ -838,7 +837,7 @@ class _Evaluator:
         return _Value(data, _and_masks(left.valid, right.valid), left.offsets)
 
     def eval_logical(self, node: Logical) -> _Value:
-        conditions = [self.condition(self.eval(o), o) for o in node.operands]
+        conditions = [self.condition(self.compute(o), o) for o in node.operands]
         conditions = self.broadcast(conditions, node)
         data = conditions[0].data
         for c in conditions[1:]:
@@ -846,7 +845,7 @@ class _Evaluator:
         return _Value(data, None, conditions[0].offsets)
 
     def eval_compare(self, node: Compare) -> _Value:
-        operands = [self.number(self.eval(o)) for o in node.operands]
+        operands = [self.number(self.compute(o)) for o in node.operands]
         results: list[_Value] = []
         for op, a, b in zip(node.ops, operands, operands[1:], strict=False):
             a, b = self.broadcast([a, b], node)
@@ -870,20 +869,20 @@ class _Evaluator:
         func = node.func
         if func == "len":
             arg = node.args[0]
-            value = self.eval(arg)
+            value = self.compute(arg)
             return _Value(np.diff(self.collection(value, arg, func)))
         if func == "abs":
-            value = self.number(self.eval(node.args[0]))
+            value = self.number(self.compute(node.args[0]))
             return _Value(np.abs(value.data), value.valid, value.offsets)
         if func in ("min", "max") and len(node.args) > 1:
-            values = self.broadcast([self.number(self.eval(a)) for a in node.args], node)
+            values = self.broadcast([self.number(self.compute(a)) for a in node.args], node)
             ufunc = np.minimum if func == "min" else np.maximum
             data = values[0].data
             for v in values[1:]:
                 data = ufunc(data, v.data)  # propagates NaN, as documented
             return _Value(data, _and_masks(*(v.valid for v in values)), values[0].offsets)
         arg = node.args[0]
-        value = self.eval(arg)
+        value = self.compute(arg)
         reduce_conditions = func in ("any", "all")
         value = self.condition(value, arg) if reduce_conditions else self.number(value)
         offsets = self.collection(value, arg, func)
@@ -904,6 +903,19 @@ class _Evaluator:
             # Starting only at non-empty events makes each segment end where the next starts.
             data[present] = ufunc.reduceat(value.data, offsets[:-1][present])
         return _Value(data, present if valid is None else present & valid)
+
+
+# Explicit node-type dispatch (no name lookups built from strings).
+_DISPATCH: dict[type[Node], Callable[[_Evaluator, Any], _Value]] = {
+    Number: _Evaluator.eval_number,
+    Branch: _Evaluator.eval_branch,
+    Index: _Evaluator.eval_index,
+    Unary: _Evaluator.eval_unary,
+    Binary: _Evaluator.eval_binary,
+    Logical: _Evaluator.eval_logical,
+    Compare: _Evaluator.eval_compare,
+    Call: _Evaluator.eval_call,
+}
 
 
 def _segment_sum(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -927,7 +939,7 @@ def evaluate(expr: Expr, columns: Mapping[str, _ColumnLike], n_events: int) -> n
     over events.
     """
     evaluator = _Evaluator(expr, columns, n_events)
-    value = evaluator.eval(expr.root)
+    value = evaluator.compute(expr.root)
     if value.offsets is not None:
         raise expr.error(
             expr.root,
