@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The two pictures at the top of the README, rendered from the real files in ../shared/data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=../shared/data/nanoaod
+small=(--set canvas.width=960 --set canvas.height=540 --overwrite --quiet --out gallery)
+ispyrender render "$data/nano_dimuon.root" --ids 315267:205:197713878 "${small[@]}" \
+    --set 'output.name_template=dimuon_run{run}_event{event}.png'
+ispyrender render "$data/pfnano.root" --ids 1:17359:1735811 --style outreach "${small[@]}" \
+    --set 'output.name_template=pfnano_outreach_event{event}.png'
