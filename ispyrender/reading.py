@@ -150,14 +150,16 @@ def _check_local_file(path: str) -> None:
         raise InputError(
             f"cannot read input file {path!r} ({exc.strerror}); check its permissions"
         ) from exc
-    if header[:4] != b"root":
+    # "root" alone is not enough: a text file can start with it (/etc/passwd does). The
+    # signature is followed by the ROOT version, e.g. 62406, plus 1000000 for large files.
+    version = struct.unpack(">i", header[4:8])[0] if len(header) >= 8 else -1
+    if header[:4] != b"root" or not 20_000 <= version % 1_000_000 < 200_000:
         raise InputError(
             f"input {path!r} is not a ROOT file (it does not start with the ROOT signature); "
             "pass a NanoAOD .root file"
         )
     # The header records where the file ends (fEND); a smaller file was cut short in transfer.
     if len(header) >= 20:
-        version = struct.unpack(">i", header[4:8])[0]
         if version >= 1_000_000 and len(header) >= 24:
             end = struct.unpack(">q", header[12:20])[0]
         else:
