@@ -138,6 +138,12 @@ def render_events(
     from ispyrender.outputs import prepare_folder, write_bytes_atomic
 
     summary = RenderSummary()
+    if options.format == "png":
+        from ispyrender.render import check_headless, configure_headless
+
+        # Before the output folder is made: a machine without EGL should leave nothing behind.
+        configure_headless()
+        check_headless()
     prepare_folder(options.out)
     targets = plan_targets(dataset, entries, style, options)
     plan = branch_plan(style, dataset.available_branches())
