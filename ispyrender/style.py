@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ispyrender.errors import StyleError
 
@@ -187,6 +187,67 @@ class Output(StrictModel):
     png_compression: Annotated[int, Field(ge=0, le=9)] = 1
 
 
+ViewName = Literal["3d", "rho_phi", "rho_z", "lego"]
+
+
+class Panel(StrictModel):
+    """One panel of a figure: a view and, for 3D, its own camera."""
+
+    view: ViewName = "3d"
+    camera: Camera | None = None  # 3D only; None: the style's camera
+    title: str | None = None  # None: the view's name; '' hides it
+    # Half-width of a projected view in metres (rho-phi: x and y; rho-z: z); None: the
+    # whole detector. Zoom in on the tracker with e.g. 1.3.
+    extent: Annotated[float, Field(gt=0.0, le=12.0)] | None = None
+
+
+MassCollection = Literal["muons", "electrons", "leptons", "photons", "jets"]
+
+
+class MassRequest(StrictModel):
+    """The invariant mass of the ``count`` leading objects of a collection (all when null)."""
+
+    collection: MassCollection
+    count: Annotated[int, Field(ge=2, le=20)] | None = 2
+    label: str | None = None  # None: e.g. 'm(μμ)', written with mathtext
+
+
+def _default_panels() -> list[Panel]:
+    return [Panel(view="3d"), Panel(view="rho_phi"), Panel(view="rho_z")]
+
+
+class Figure(StrictModel):
+    """The ``figure`` command: a grid of panels with one label block, legend and annotations.
+
+    The figure's size is the canvas size (times --scale)."""
+
+    rows: Annotated[int, Field(ge=1, le=4)] = 1
+    columns: Annotated[int, Field(ge=1, le=4)] = 3
+    panels: Annotated[list[Panel], Field(min_length=1, max_length=16)] = Field(
+        default_factory=_default_panels
+    )
+    # How the experiment label reads, as mplhep's: 'auto' is Open Data or Simulation from the
+    # file (labels.data_text / labels.simulation_text).
+    label_mode: Literal["auto", "cms", "preliminary", "open_data", "simulation"] = "auto"
+    # Centre-of-mass energy shown as '(13 TeV)': 'auto' from the run number; null hides it.
+    energy: str | None = "auto"
+    # NanoAOD stores no time stamps: the 'Data recorded: ...' line is written only when set.
+    recorded: str | None = None
+    table: Literal["none", "right"] = "none"  # a table of the drawn objects
+    table_rows: Annotated[int, Field(ge=1, le=60)] = 14
+    masses: list[MassRequest] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _panels_fit(self) -> Figure:
+        cells = self.rows * self.columns
+        if len(self.panels) > cells:
+            raise ValueError(
+                f"{len(self.panels)} panels do not fit in rows x columns = "
+                f"{self.rows} x {self.columns}: add rows or columns, or remove panels"
+            )
+        return self
+
+
 class Style(StrictModel):
     """A complete, validated style."""
 
@@ -197,6 +258,7 @@ class Style(StrictModel):
     collections: Collections = Collections()
     detector: Detector = Detector()
     output: Output = Output()
+    figure: Figure = Figure()
 
     def digest(self) -> str:
         """A short, stable digest of every setting, written into each PNG."""
