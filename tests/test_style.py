@@ -265,7 +265,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     path = write(tmp_path, "canvass:\n  width: 800\n")
     msg = error_of(path)
     assert "line 1: canvass: unknown key (did you mean 'canvas'?)" in msg
-    assert "allowed: name, canvas, camera, labels, collections, detector, output, base" in msg
+    assert "allowed: name, canvas, camera, labels, collections, detector, output, figure, base" in msg
 
 
 def test_bad_color(tmp_path: Path) -> None:
