@@ -165,6 +165,81 @@ def render(
     _run(body)
 
 
+@app.command()
+def figure(
+    inputs: InputsArg = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("figures"),
+    style: Annotated[
+        str,
+        typer.Option(
+            "--style",
+            "--layout",
+            "-s",
+            help="Preset (e.g. paper) or YAML file whose figure: section sets the panels.",
+        ),
+    ] = "paper",
+    set_: SetOpt = None,
+    events: Annotated[
+        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
+    ] = None,
+    ids: Annotated[
+        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
+    ] = None,
+    where: Annotated[
+        str | None,
+        typer.Option("--where", help="Keep events passing a condition, or @NAME selection."),
+    ] = None,
+    max_events: Annotated[
+        int | None, typer.Option("--max-events", "-n", min=1, help="At most N figures.")
+    ] = None,
+    format_: Annotated[
+        str,
+        typer.Option("--format", "-f", help="png, svg, pdf or eps; several as png,pdf."),
+    ] = "png",
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    scale: Annotated[
+        float, typer.Option(min=0.1, max=8.0, help="Multiply the canvas size (up to 7680x4320).")
+    ] = 1.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Publication figures: panels of 3D, transverse, longitudinal and lego views per event."""
+
+    def body() -> None:
+        from ispyrender.figure import FigureOptions, figure_events, parse_formats
+        from ispyrender.reading import Dataset
+        from ispyrender.selection import parse_events, parse_ids, resolve_selection
+        from ispyrender.style import load_style
+
+        options = FigureOptions(
+            out=out, formats=parse_formats(format_), overwrite=overwrite, scale=scale
+        )
+        the_style = load_style(style, set_ or [])
+        console = _stderr()
+        with Dataset(_inputs(inputs)) as dataset:
+            entries = resolve_selection(
+                dataset,
+                events=parse_events(events) if events else None,
+                ids=parse_ids(ids) if ids else None,
+                max_events=max_events,
+                where=where,
+            )
+
+            def warn(message: str) -> None:
+                console.print(f"[yellow]warning:[/] {message}", markup=True)
+
+            summary = _with_progress(
+                len(entries),
+                quiet,
+                lambda progress: figure_events(
+                    dataset, entries, the_style, options, warn=warn, progress=progress
+                ),
+            )
+        if not quiet:
+            console.print(f"wrote {len(summary.paths)} file(s) to {out}")
+
+    _run(body)
+
+
 def _with_progress(total: int, quiet: bool, job: Callable[[Callable[[Any], None]], T]) -> T:
     if quiet or not sys.stderr.isatty():
         return job(lambda result: None)
