@@ -227,9 +227,8 @@ def render_figure_bytes(
 
 def _vector_metadata(text: dict[str, str], fmt: str = "eps") -> dict[str, object]:
     """Title and creator; no date, so that the same figure gives the same bytes."""
-    title = "CMS event {}:{}:{}".format(
-        text["ispyrender.run"], text["ispyrender.lumi"], text["ispyrender.event"]
-    )
+    ids = [text.get(f"ispyrender.{k}") for k in ("run", "lumi", "event")]
+    title = "CMS event " + ":".join(str(i) for i in ids) if all(ids) else "CMS event"
     date_key = "Date" if fmt == "svg" else "CreationDate"
     return {"Title": title, "Creator": f"ispyrender {__version__}", date_key: None}
 

@@ -246,13 +246,33 @@ def detector_rho_z(ax: Axes, detector: Detector, paint: Paint) -> None:
 
 
 def rho_z_points(points: np.ndarray) -> np.ndarray:
-    """(N, 3) points -> (M, 2) points (z, +-rho) with the sign of y, and a NaN row wherever
-    the sign changes, so that a drawn line breaks instead of jumping across the beam."""
+    """(N, 3) points -> (M, 2) points (z, +-rho) with the sign of y.
+
+    Where a curve crosses y = 0 it is cut at the crossing (found by linear interpolation): it
+    ends there on one side of the beam line, a NaN row breaks the line, and it goes on from the
+    same (z, rho) on the other side, instead of a segment jumping across the beam. A track
+    starting at a vertex just above y = 0 and heading down thus loses nothing visible."""
     points = np.asarray(points, dtype=float).reshape(-1, 3)
     sign = np.where(points[:, 1] >= 0.0, 1.0, -1.0)
-    out = np.stack([points[:, 2], sign * np.hypot(points[:, 0], points[:, 1])], axis=1)
+    rho = np.hypot(points[:, 0], points[:, 1])
+    out = np.stack([points[:, 2], sign * rho], axis=1)
     flips = np.flatnonzero(sign[1:] != sign[:-1]) + 1
-    return np.insert(out, flips, np.nan, axis=0) if flips.size else out
+    if not flips.size:
+        return out
+    a, b = points[flips - 1], points[flips]
+    t = (a[:, 1] / (a[:, 1] - b[:, 1]))[:, None]
+    cross = a + t * (b - a)
+    z, r = cross[:, 2], np.abs(cross[:, 0])
+    pieces = []
+    start = 0
+    for k, i in enumerate(flips):
+        pieces.append(out[start:i])
+        pieces.append(
+            np.array([[z[k], sign[i - 1] * r[k]], [np.nan, np.nan], [z[k], sign[i] * r[k]]])
+        )
+        start = i
+    pieces.append(out[start:])
+    return np.vstack(pieces)
 
 
 def _lines(ax: Axes, paths: list[np.ndarray], prim: Polylines, paint: Paint, z: float) -> None:
