@@ -147,8 +147,8 @@ def test_eps_paint_blends_onto_the_background() -> None:
 
 def _one_view(view: str, index: int, extent: str = "null") -> np.ndarray:
     style = style_for(
-        "canvas.width=720",
-        "canvas.height=640",
+        "canvas.width=360",
+        "canvas.height=330",
         "figure.rows=1",
         "figure.columns=1",
         f"figure.panels=[{{view: {view}, extent: {extent}}}]",

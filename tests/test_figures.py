@@ -1,0 +1,210 @@
+"""The figure job end to end: a three-panel figure as image regression, the same figure as
+SVG (XML with text and vector paths), PDF (rasterised close to the PNG) and EPS, transparency,
+tiling past the GL's limit, and one-line errors that leave nothing behind."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from figure_cases import DIMUON, update_option
+from image_compare import check_image
+from PIL import Image
+from typer.testing import CliRunner
+
+from ispyrender.cli import app
+from ispyrender.errors import OutputError
+from ispyrender.figure import (
+    FigureOptions,
+    PanelRenderers,
+    figure_events,
+    parse_formats,
+    unpremultiply,
+)
+from ispyrender.figure_layout import collision_energy, qualifier
+from ispyrender.reading import Dataset
+from ispyrender.sample import sample_path
+from ispyrender.style import load_style
+
+SVG = "{http://www.w3.org/2000/svg}"
+SCALE = 0.3  # the paper preset at 576x228: the same layout, a tenth of the pixels
+
+
+@pytest.fixture
+def update(request: pytest.FixtureRequest) -> bool:
+    return update_option(request)
+
+
+@pytest.fixture(scope="module")
+def paper_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The paper preset's figure of the sample's Z -> mu mu event in all four formats."""
+    out = tmp_path_factory.mktemp("paper")
+    style = load_style("paper")
+    options = FigureOptions(out=out, formats=("png", "svg", "pdf", "eps"), scale=SCALE)
+    warnings: list[str] = []
+    with Dataset([str(sample_path())]) as dataset:
+        summary = figure_events(dataset, [DIMUON], style, options, warn=warnings.append)
+    assert any("3D panel is embedded as a raster" in w for w in warnings)
+    return {p.suffix[1:]: p for p in summary.paths}
+
+
+def test_three_panel_image(paper_files: dict[str, Path], update: bool) -> None:
+    image = np.asarray(Image.open(paper_files["png"]).convert("RGB"))
+    assert image.shape == (228, 576, 3)
+    check_image("figure_paper_three_panels", image, update)
+
+
+def test_svg_is_xml_with_text_and_track_paths(paper_files: dict[str, Path]) -> None:
+    root = ET.parse(paper_files["svg"]).getroot()
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+    assert "CMS" in texts and "Simulation" in texts  # text kept as text (svg.fonttype none)
+    assert any(t.startswith("Run 1, Lumi section 1, Event") for t in texts)
+    muon = load_style("paper").collections.muons.color.lower()
+    track_paths = [
+        p for p in root.iter(f"{SVG}path") if f"stroke: {muon}" in (p.get("style") or "")
+    ]
+    # The muons of the rho-phi and rho-z panels: vector paths with many points (helices).
+    assert len(track_paths) >= 2
+    # Curves, not single segments (matplotlib simplifies straight runs of a helix).
+    assert max(p.get("d", "").count("L") for p in track_paths) > 3
+    # The 3D panel is one embedded raster.
+    assert len(list(root.iter(f"{SVG}image"))) == 1
+
+
+def test_pdf_rasterises_close_to_the_png(paper_files: dict[str, Path], tmp_path: Path) -> None:
+    if shutil.which("pdftoppm") is None:
+        pytest.fail("pdftoppm not found: install poppler-utils (.ci/run does)")
+    png = np.asarray(Image.open(paper_files["png"]).convert("RGB")).astype(int)
+    # The page is 19.2 x 7.6 inches; 30 dpi gives the PNG's 576 x 228 pixels.
+    subprocess.run(
+        ["pdftoppm", "-r", "30", "-png", "-singlefile", str(paper_files["pdf"]),
+         str(tmp_path / "page")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    page = np.asarray(Image.open(tmp_path / "page.png").convert("RGB")).astype(int)
+    assert page.shape == png.shape
+    diff = np.abs(page - png).max(axis=-1)
+    # Two rasterisers (Agg, poppler's Splash) differ only at anti-aliased edges.
+    assert diff.mean() < 4.0
+    assert (diff > 64).mean() < 0.02
+    text = subprocess.run(
+        ["pdftotext", str(paper_files["pdf"]), "-"], capture_output=True, text=True
+    ).stdout
+    assert "CMS" in text and "Simulation" in text and "m(μμ)" in text
+
+
+def test_eps_is_postscript_with_embedded_fonts(paper_files: dict[str, Path]) -> None:
+    head = paper_files["eps"].read_bytes()
+    assert head.startswith(b"%!PS-Adobe-3.0 EPSF-3.0")
+    assert b"%%BoundingBox:" in head
+    assert b"TeXGyreHeros" in head  # text written with the font, not as outlines
+
+
+def test_png_is_labelled_with_the_event(paper_files: dict[str, Path]) -> None:
+    from ispyrender.outputs import read_png_text
+
+    text = read_png_text(paper_files["png"])
+    assert text["ispyrender.style"] == "paper"
+    assert text["ispyrender.event"] == paper_files["png"].stem.split("_")[-1]
+
+
+def test_transparent_png_has_partial_alpha_without_halo(tmp_path: Path) -> None:
+    style = load_style("paper", ["canvas.transparent=true"])
+    with Dataset([str(sample_path())]) as dataset:
+        summary = figure_events(dataset, [DIMUON], style, FigureOptions(tmp_path, scale=SCALE))
+    image = np.asarray(Image.open(summary.paths[0]))
+    assert image.shape[2] == 4
+    alpha = image[..., 3]
+    assert alpha[0, 0] == 0 and (alpha == 0).mean() > 0.4
+    edges = (alpha > 0) & (alpha < 255)
+    assert edges.mean() > 0.005  # anti-aliased edges keep partial alpha
+    # No white fringe: where alpha is partial in the 3D panel the colour is not the
+    # (white) background the style names.
+    left = image[:, : image.shape[1] // 3]
+    partial = left[(left[..., 3] > 0) & (left[..., 3] < 128)]
+    assert partial[..., :3].min(axis=1).mean() < 235
+
+
+def test_unpremultiply() -> None:
+    pixel = np.array([[[128, 64, 0, 128], [0, 0, 0, 0], [10, 20, 30, 255]]], dtype=np.uint8)
+    out = unpremultiply(pixel)
+    assert out[0, 0].tolist() == [255, 127, 0, 128]  # 64 / (128 / 255) = 127.5, to even
+    assert out[0, 1].tolist() == [0, 0, 0, 0]
+    assert out[0, 2].tolist() == [10, 20, 30, 255]
+
+
+def test_tiles_stitch_to_the_requested_size() -> None:
+    """With a pretend GL limit of 64 pixels the 3D panel is rendered in tiles and stitched:
+    the same picture, at exactly the panel's size."""
+    from figure_cases import sample_event
+
+    style = load_style("paper")
+    _, scene = sample_event(DIMUON)
+    whole = PanelRenderers(style, SCALE, tile_limit=4096)
+    tiled = PanelRenderers(style, SCALE, tile_limit=64)
+    try:
+        ((_renderer, magnification),) = tiled.renderers.values()
+        assert magnification >= 3
+        a = next(iter(whole.draw(scene).values())).astype(int)
+        b = next(iter(tiled.draw(scene).values())).astype(int)
+    finally:
+        whole.close()
+        tiled.close()
+    assert a.shape == b.shape
+    # Lines are thinner in tiles (their width stays in window pixels); the rest agrees.
+    assert np.abs(a - b).mean() < 6.0
+
+
+def test_energy_and_label_modes() -> None:
+    style = load_style("paper")
+    assert collision_energy(style, 315267, False) == "13 TeV"
+    assert collision_energy(style, 200000, False) == "8 TeV"
+    assert collision_energy(style, 1, True) is None
+    assert collision_energy(load_style("paper", ["figure.energy=13.6 TeV"]), 1, True) == "13.6 TeV"
+    assert qualifier(style, False) == "Open Data" and qualifier(style, True) == "Simulation"
+    assert qualifier(load_style("paper", ["figure.label_mode=preliminary"]), True) == "Preliminary"
+    assert qualifier(load_style("paper", ["figure.label_mode=cms"]), True) == ""
+
+
+def test_existing_files_are_refused(tmp_path: Path) -> None:
+    style = load_style("paper", ["figure.panels=[{view: rho_phi}]"])
+    with Dataset([str(sample_path())]) as dataset:
+        figure_events(dataset, [1], style, FigureOptions(tmp_path, ("svg",), scale=0.3))
+        with pytest.raises(OutputError, match="already exist"):
+            figure_events(dataset, [1], style, FigureOptions(tmp_path, ("svg",), scale=0.3))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "figure.panels=[{view: xy}]"],
+         "figure.panels[0].view = 'xy': must be one of '3d', 'rho_phi', 'rho_z' or 'lego'"),
+        (["--scale", "5"], "9600x3800 is larger than 7680x4320"),
+        (["--format", "png,gif"], "gif is not a figure format; allowed: png, svg, pdf, eps"),
+        (["--set", "figure.rows=1", "--set", "figure.columns=2"],
+         "3 panels do not fit in rows x columns = 1 x 2"),
+        (["--set", "figure.masses=[{collection: photons}]",
+          "--set", "collections.photons.show=false"],
+         "figure.masses[0].collection = 'photons': collections.photons.show is false"),
+        (["--set", "canvas.transparent=true", "--format", "eps"], "EPS has no transparency"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_and_writes_nothing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "figures"
+    result = CliRunner().invoke(app, ["figure", "--out", str(out), "-n", "1", *args])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert message in lines[0]
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_parse_formats() -> None:
+    assert parse_formats("PNG, pdf,png") == ("png", "pdf")
