@@ -204,6 +204,9 @@ class Renderer:
             self.plotter.remove_actor(actor, render=False)
         self._event_actors = [a for a in (self._add(p) for p in scene.primitives) if a is not None]
         self._apply_camera(scene)
+        # pyvista's screenshot() renders only the first time and afterwards reads the window as
+        # it is: without this, every event after the first would get the first event's picture.
+        self.plotter.render()
         img = self.plotter.screenshot(
             transparent_background=self.style.canvas.transparent,
             return_img=True,
