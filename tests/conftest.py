@@ -19,3 +19,19 @@ def shared_data() -> Path:
             "beside the repository (../shared/data)"
         )
     return SHARED_DATA
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-baselines",
+        action="store_true",
+        default=False,
+        help="write tests/baselines/*.png from the current rendering instead of comparing; "
+        "look at every new picture before committing it",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_baselines(request: pytest.FixtureRequest) -> bool:
+    """True when pytest runs with --update-baselines (image tests then write baselines)."""
+    return bool(request.config.getoption("--update-baselines"))
