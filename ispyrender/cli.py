@@ -49,12 +49,20 @@ def _stderr():  # type: ignore[no-untyped-def]
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _escape(text: object) -> str:
+    """User text (paths, messages) for a rich print: '[x]' would otherwise read as markup,
+    vanish from the line, or (as '[/x]') crash the error report with a traceback."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def _run(body: Callable[[], T]) -> T:
     """Run a command body, turning user errors into one line and an exit code."""
     try:
         return body()
     except IspyError as exc:
-        _stderr().print(f"[bold red]error:[/] {exc}", markup=True)
+        _stderr().print(f"[bold red]error:[/] {_escape(exc)}", markup=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         _stderr().print("interrupted: no partial files were left behind")
@@ -147,7 +155,7 @@ def render(
             )
 
             def warn(message: str) -> None:
-                console.print(f"[yellow]warning:[/] {message}", markup=True)
+                console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
 
             summary = _with_progress(
                 len(entries),
@@ -160,7 +168,7 @@ def render(
         skipped = len(summary.results) - written
         if not quiet or written == 0:
             extra = f", kept {skipped} existing" if skipped else ""
-            console.print(f"wrote {written} file(s) to {out}{extra}")
+            console.print(f"wrote {written} file(s) to {_escape(out)}{extra}")
 
     _run(body)
 
@@ -225,7 +233,7 @@ def figure(
             )
 
             def warn(message: str) -> None:
-                console.print(f"[yellow]warning:[/] {message}", markup=True)
+                console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
 
             summary = _with_progress(
                 len(entries),
@@ -235,7 +243,7 @@ def figure(
                 ),
             )
         if not quiet:
-            console.print(f"wrote {len(summary.paths)} file(s) to {out}")
+            console.print(f"wrote {len(summary.paths)} file(s) to {_escape(out)}")
 
     _run(body)
 
@@ -306,7 +314,7 @@ def _print_report(report: Any) -> None:
         console.print(f"runs {runs[0]} to {runs[1]}")
     files = Table("input", "entries", "storage", title=None, box=None)
     for f in data.get("files", []):
-        files.add_row(str(f.get("path")), str(f.get("entries")), str(f.get("storage")))
+        files.add_row(_escape(f.get("path")), str(f.get("entries")), str(f.get("storage")))
     console.print(files)
     table = Table("collection", "mean", "max", box=None)
     for name, c in data.get("collections", {}).items():
@@ -316,7 +324,7 @@ def _print_report(report: Any) -> None:
     if missing:
         console.print("[bold]a render would miss:[/]", markup=True)
         for line in missing:
-            console.print(f"  - {line}")
+            console.print(f"  - {_escape(line)}")
 
 
 @app.command()
