@@ -115,23 +115,6 @@ def unpremultiply(image: np.ndarray) -> np.ndarray:
     return out
 
 
-def max_render_size() -> int:
-    """The largest texture (so framebuffer) side the GL gives us: 16384 on Mesa llvmpipe."""
-    from vtkmodules.vtkRenderingOpenGL2 import vtkTextureObject
-
-    from ispyrender.render import configure_headless
-
-    configure_headless()
-    import pyvista as pv
-
-    plotter = pv.Plotter(off_screen=True, window_size=[16, 16])
-    try:
-        plotter.render()
-        return int(vtkTextureObject.GetMaximumTextureSize(plotter.render_window)) or 4096
-    finally:
-        plotter.close()
-
-
 class PanelRenderers:
     """One Renderer per 3D panel, each with the panel's camera and pixel size, kept for every
     event of the job (a plotter costs about a second to create)."""
@@ -150,6 +133,8 @@ class PanelRenderers:
                 continue
             w, h = lay.pixel_size(i, scale)
             if limit is None:
+                from ispyrender.render import max_render_size
+
                 limit = max_render_size()
             magnification = max(1, math.ceil(max(w, h) / limit))
             canvas = style.canvas.model_copy(

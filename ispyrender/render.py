@@ -98,6 +98,20 @@ def detector_bounds(primitives: Sequence[Primitive]) -> tuple[float, ...] | None
     return (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
 
 
+def max_render_size() -> int:
+    """The largest texture (so framebuffer) side the GL gives us: 16384 on Mesa llvmpipe."""
+    configure_headless()
+    import pyvista as pv
+    from vtkmodules.vtkRenderingOpenGL2 import vtkTextureObject
+
+    plotter = pv.Plotter(off_screen=True, window_size=[16, 16])
+    try:
+        plotter.render()
+        return int(vtkTextureObject.GetMaximumTextureSize(plotter.render_window)) or 4096
+    finally:
+        plotter.close()
+
+
 class Renderer:
     """An off-screen plotter with the detector drawn once, reused for every event."""
 
