@@ -207,7 +207,9 @@ def test_interrupted_render_leaves_no_temporary_files(tmp_path, monkeypatch):
     result = cli("render", "-n", "5", *SMALL_ARGS, "-o", out)
     assert result.exit_code == 130
     assert "interrupted" in result.stderr
-    assert files_in(out) == ["1_1_1001.png", "1_1_1002.png"]
+    # Writes still queued behind the renderer are cancelled, so one or both finished events
+    # may be there; never a third, and never a temporary file.
+    assert files_in(out) in (["1_1_1001.png"], ["1_1_1001.png", "1_1_1002.png"])
     for name in files_in(out):
         with Image.open(out / name) as im:
             im.verify()
