@@ -195,8 +195,11 @@ def tube_mesh(p: Tube, sides: int = TUBE_SIDES) -> pv.PolyData:
         b = (a + 1) % 4
         quads.append(np.stack([a * n + i, a * n + j, b * n + j, b * n + i], axis=1))
     if not p.closed:
-        for k in (0, n - 1):  # the faces of the cut
-            quads.append(np.array([[k, n + k, 2 * n + k, 3 * n + k]]))
+        # The faces of the cut, wound so that their normals point out of the material (the
+        # renderer culls back faces of closed detector parts).
+        quads.append(np.array([[0, n, 2 * n, 3 * n]]))
+        k = n - 1
+        quads.append(np.array([[3 * n + k, 2 * n + k, n + k, k]]))
     return pv.PolyData(points, faces=_faces(np.vstack(quads)))
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ispyrender.errors import RenderingError
-from ispyrender.scene import Cones, Polylines, Primitive, Scene, Spheres, Towers, Tube
+from ispyrender.scene import Boxes, Cones, Polylines, Primitive, Scene, Spheres, Towers, Tube
 from ispyrender.style import Camera, Style, parse_color
 
 # Named views: (azimuth, elevation) in degrees. Azimuth turns the eye about the vertical y axis
@@ -140,11 +140,24 @@ class Renderer:
             # MSAA is capped at 4 samples by Mesa; 8 gives the same image.
             samples = 4 if canvas.anti_aliasing == "msaa" else None
             self.plotter.enable_anti_aliasing(canvas.anti_aliasing, multi_samples=samples)
+        self._set_lights()
         self._event_actors: list[object] = []
         self._detector = list(detector)
         for prim in self._detector:
             self._add(prim)
         self._bounds = detector_bounds(self._detector)
+
+    def _set_lights(self) -> None:
+        """A headlight and one light from above the camera instead of VTK's five-light kit:
+        llvmpipe shades every fragment once per light, and the layered detector covers most of
+        the picture several times over (measured: 200 -> 115 ms a frame at 1920x1080, together
+        with back-face culling)."""
+        pv = self._pv
+        self.plotter.remove_all_lights()
+        self.plotter.add_light(pv.Light(light_type="headlight", intensity=0.8))
+        self.plotter.add_light(
+            pv.Light(position=(-0.5, 1.0, 1.0), light_type="camera light", intensity=0.4)
+        )
 
     # -- drawing -------------------------------------------------------------------------
     def _add(self, prim: Primitive) -> object | None:
@@ -163,6 +176,10 @@ class Renderer:
         if is_line:
             kwargs["line_width"] = look.line_width
             kwargs["lighting"] = False  # flat colour, so a line keeps its colour at every angle
+            # Wide GL lines are drawn one quad per segment, and a helix has many short
+            # segments: at small sizes the joints show as gaps (a dotted track). Tube imposters
+            # join smoothly.
+            kwargs["render_lines_as_tubes"] = True
         else:
             kwargs["smooth_shading"] = isinstance(prim, (Spheres, Cones))
             if look.wireframe:
@@ -170,6 +187,10 @@ class Renderer:
                 kwargs["line_width"] = look.line_width
             if isinstance(prim, Towers | Cones):
                 kwargs["ambient"] = 0.3
+            if isinstance(prim, Tube | Boxes) and not look.wireframe:
+                # Closed detector parts: their far walls add shading work and clutter but
+                # nothing a reader needs; culling them also halves the translucent overdraw.
+                kwargs["culling"] = "back"
         return self.plotter.add_mesh(mesh, **kwargs)
 
     def _apply_camera(self, scene: Scene | None) -> None:
