@@ -144,8 +144,9 @@ def render_events(
         # Before the output folder is made: a machine without EGL should leave nothing behind.
         configure_headless()
         check_headless()
-    prepare_folder(options.out)
+    # Names first (a bad template must not leave an empty folder behind), then the folder.
     targets = plan_targets(dataset, entries, style, options)
+    prepare_folder(options.out)
     plan = branch_plan(style, dataset.available_branches())
     for message in plan.warnings:
         summary.warnings.append(message)
