@@ -135,6 +135,23 @@ def render(
                 "larger than 7680x4320: use a smaller --scale"
             )
         console = _stderr()
+        if inputs and any(str(i).lower().endswith(".ig") for i in inputs):
+            _render_ig(
+                list(inputs),
+                the_style,
+                out,
+                events,
+                ids,
+                ids_file,
+                where,
+                max_events,
+                format_,
+                overwrite,
+                skip_existing,
+                scale,
+                quiet,
+            )
+            return
         with Dataset(_inputs(inputs)) as dataset:
             id_list = parse_ids(ids) if ids else []
             if ids_file is not None:
@@ -246,6 +263,57 @@ def figure(
             console.print(f"wrote {len(summary.paths)} file(s) to {_escape(out)}")
 
     _run(body)
+
+
+def _render_ig(
+    inputs: list[str],
+    style: Any,
+    out: Path,
+    events: str | None,
+    ids: str | None,
+    ids_file: Path | None,
+    where: str | None,
+    max_events: int | None,
+    format_: str,
+    overwrite: bool,
+    skip_existing: bool,
+    scale: float,
+    quiet: bool,
+) -> None:
+    """`render` for iSpy .ig files: same options except --where (no NanoAOD branches there)."""
+    from ispyrender.errors import SelectionError
+    from ispyrender.ig import IgFile
+    from ispyrender.ig_job import render_ig, select_ig
+    from ispyrender.pipeline import RenderOptions
+    from ispyrender.selection import parse_events, parse_ids, read_ids_file
+
+    if not all(i.lower().endswith(".ig") for i in inputs):
+        raise SelectionError("mixing iSpy .ig files and NanoAOD files: render them separately")
+    if where:
+        raise SelectionError(
+            "--where reads NanoAOD branches; .ig files have none: use --events or --ids"
+        )
+    events_file = IgFile(inputs)
+    id_list = parse_ids(ids) if ids else []
+    if ids_file is not None:
+        id_list += read_ids_file(ids_file)
+    chosen = select_ig(
+        events_file, parse_events(events) if events else None, id_list or None, max_events
+    )
+    options = RenderOptions(
+        out=out,
+        format=format_,
+        overwrite=overwrite,  # type: ignore[arg-type]
+        skip_existing=skip_existing,
+        scale=scale,
+    )
+    summary = _with_progress(
+        len(chosen),
+        quiet,
+        lambda progress: render_ig(events_file, chosen, style, options, progress=progress),
+    )
+    if not quiet:
+        _stderr().print(f"wrote {len(summary.written)} file(s) to {_escape(out)}")
 
 
 def _with_progress(total: int, quiet: bool, job: Callable[[Callable[[Any], None]], T]) -> T:

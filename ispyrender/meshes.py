@@ -9,7 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pyvista as pv
 
-from ispyrender.scene import Arrows, Boxes, Cones, Polylines, Primitive, Spheres, Towers, Tube
+from ispyrender.scene import (
+    Arrows,
+    Boxes,
+    Cones,
+    Hexahedra,
+    Polylines,
+    Primitive,
+    Spheres,
+    Towers,
+    Tube,
+)
 
 CONE_SIDES = 32
 TUBE_SIDES = 120
@@ -225,6 +235,19 @@ def tube_wireframe(p: Tube, sides: int = TUBE_SIDES, spokes: int = WIRE_SPOKES) 
     return polylines_mesh(paths)
 
 
+_HEX_QUADS = np.array(
+    [[0, 1, 2, 3], [4, 7, 6, 5], [0, 4, 5, 1], [1, 5, 6, 2], [2, 6, 7, 3], [3, 7, 4, 0]]
+)
+
+
+def hexahedra_mesh(p: Hexahedra) -> pv.PolyData:
+    n = len(p.corners)
+    if n == 0:
+        return pv.PolyData()
+    quads = (_HEX_QUADS[None] + (np.arange(n) * 8)[:, None, None]).reshape(-1, 4)
+    return pv.PolyData(np.asarray(p.corners, dtype=float).reshape(-1, 3), faces=_faces(quads))
+
+
 def primitive_mesh(p: Primitive) -> pv.PolyData:
     """The mesh for one primitive (lines for Polylines and wireframe tubes, surfaces otherwise)."""
     if isinstance(p, Polylines):
@@ -241,4 +264,6 @@ def primitive_mesh(p: Primitive) -> pv.PolyData:
         return tube_wireframe(p) if p.look.wireframe else tube_mesh(p)
     if isinstance(p, Boxes):
         return boxes_mesh(p)
+    if isinstance(p, Hexahedra):
+        return hexahedra_mesh(p)
     raise TypeError(f"unknown primitive {type(p).__name__}")

@@ -108,7 +108,17 @@ class Boxes:
     look: Appearance
 
 
-Primitive = Polylines | Cones | Spheres | Arrows | Towers | Tube | Boxes
+@dataclass(frozen=True)
+class Hexahedra:
+    """Six-sided cells given by their corners: four on the front face, then the four behind
+    them in the same order (iSpy's calorimeter rec hits and muon chambers)."""
+
+    group: str
+    corners: np.ndarray  # (N, 8, 3)
+    look: Appearance
+
+
+Primitive = Polylines | Cones | Spheres | Arrows | Towers | Tube | Boxes | Hexahedra
 
 
 @dataclass(frozen=True)

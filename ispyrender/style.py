@@ -103,6 +103,15 @@ class VertexStyle(CollectionStyle):
     radius: Positive = 0.02  # metres on screen; real vertices are points
 
 
+class HitStyle(CollectionStyle):
+    """Calorimeter rec hits and muon chambers, which only iSpy (.ig) files carry: boxes at the
+    detector cells, their depth growing with energy."""
+
+    min_energy: NonNegative = 0.0  # GeV; hits below are not drawn
+    scale: NonNegative = 0.1  # metres of depth per GeV (0: the cell's own depth)
+    max_depth: Positive = 1.0  # metres
+
+
 class Collections(StrictModel):
     muons: TrackStyle = TrackStyle(color="#e41a1c", line_width=3.0, min_pt=3.0)
     electrons: TrackStyle = TrackStyle(color="#33a02c", line_width=3.0, min_pt=3.0)
@@ -116,6 +125,11 @@ class Collections(StrictModel):
     met: MetStyle = MetStyle(color="#d81b60", line_width=4.0)
     vertices: VertexStyle = VertexStyle(color="#ffffff", radius=0.02)
     secondary_vertices: VertexStyle = VertexStyle(color="#00bcd4", radius=0.015)
+    # Only in iSpy (.ig) files: reconstructed tracks, rec hits and muon chambers with hits.
+    tracks: TrackStyle = TrackStyle(color="#f0a30a", line_width=1.5, min_pt=1.0)
+    ecal_hits: HitStyle = HitStyle(color="#00c853", min_energy=0.25, scale=0.08, opacity=0.8)
+    hcal_hits: HitStyle = HitStyle(color="#2962ff", min_energy=0.5, scale=0.04, opacity=0.6)
+    muon_chambers: HitStyle = HitStyle(color="#ff5252", opacity=0.35, scale=0.0)
 
 
 class PartStyle(StrictModel):

@@ -1,0 +1,165 @@
+"""iSpy (.ig) input: parsing, geometry worked out by hand, and rendering every event of the
+real file in ../shared/data/ig."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ispyrender.errors import InputError
+from ispyrender.ig import IgFile, parse_event
+from ispyrender.ig_scene import bezier, build_ig_scene
+from ispyrender.scene import Hexahedra, Polylines
+from ispyrender.style import load_style
+
+
+def _doc(collections: dict, types: dict, associations: dict | None = None) -> str:
+    return json.dumps(
+        {"Types": types, "Collections": collections, "Associations": associations or {}}
+    )
+
+
+def test_bare_nan_tokens_are_read_as_nan():
+    text = (
+        '{"Types": {"Event_V2": [["run","int"],["event","int"],["ls","int"]],'
+        ' "PFTaus_V1": [["eta","double"],["x","double"]]},'
+        ' "Collections": {"Event_V2": [[1, 2, 3]], "PFTaus_V1": [[0.5, nan], [-nan, 1]]},'
+        ' "Associations": {}}'
+    )
+    ev = parse_event(text)
+    assert (ev.run, ev.event, ev.lumi) == (1, 2, 3)
+    taus = ev.rows("PFTaus")
+    assert np.isnan(taus[0]["x"]) and np.isnan(taus[1]["eta"])
+
+
+def test_bezier_ends_on_the_states_and_leaves_along_their_directions():
+    p0, d0 = np.array([0.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    p3, d3 = np.array([1.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    curve = bezier(p0, d0, p3, d3)
+    assert np.allclose(curve[0], p0) and np.allclose(curve[-1], p3)
+    first = curve[1] - curve[0]
+    last = curve[-1] - curve[-2]
+    # Tangents at the ends are along the stored directions (within the sampling step).
+    assert first[1] < 0.1 * first[0]
+    assert last[0] < 0.1 * last[1]
+
+
+def _hit_event(energy: float) -> str:
+    cols = ["energy", "eta", "phi", "time", "detid"]
+    cols += [f"front_{i}" for i in range(1, 5)] + [f"back_{i}" for i in range(1, 5)]
+    front = [[1.3, -0.01, -0.01], [1.3, 0.01, -0.01], [1.3, 0.01, 0.01], [1.3, -0.01, 0.01]]
+    back = [[1.52, y, z] for _, y, z in front]
+    row = [energy, 0.0, 0.0, 0.0, 1, *front, *back]
+    return _doc(
+        {"Event_V2": [[5, 6, 7]], "EBRecHits_V2": [row]},
+        {
+            "Event_V2": [["run", "int"], ["event", "int"], ["ls", "int"]],
+            "EBRecHits_V2": [[c, "x"] for c in cols],
+        },
+    )
+
+
+def test_rec_hit_depth_grows_with_energy():
+    style = load_style(
+        "publication", ["collections.ecal_hits.scale=0.1", "collections.ecal_hits.min_energy=1"]
+    )
+    scene, physics = build_ig_scene(parse_event(_hit_event(5.0)), style)
+    (hits,) = [p for p in scene.primitives if isinstance(p, Hexahedra)]
+    # 5 GeV x 0.1 m/GeV = 0.5 m deep, along the cell's axis (+x here).
+    depth = hits.corners[0, 4:, 0] - hits.corners[0, :4, 0]
+    assert np.allclose(depth, 0.5)
+    assert physics.counts["ecal_hits"] == 1
+    # Below min_energy: not drawn.
+    scene, _ = build_ig_scene(parse_event(_hit_event(0.5)), style)
+    assert not [p for p in scene.primitives if isinstance(p, Hexahedra)]
+
+
+@pytest.fixture(scope="module")
+def ig_path(shared_data: Path) -> Path:
+    path = shared_data / "ig" / "Hto4l_120-130GeV.ig"
+    assert path.exists(), f"{path} is missing: the tests need ../shared/data beside the project"
+    return path
+
+
+def test_real_file_events_and_objects(ig_path):
+    events = IgFile([str(ig_path)])
+    assert len(events) == 11
+    style = load_style("publication")
+    ev = events.event(0)
+    scene, _ = build_ig_scene(ev, style)
+    groups = {p.group for p in scene.primitives}
+    assert {"Muon", "Track", "EcalRecHits"} <= groups
+    muons = next(p for p in scene.primitives if isinstance(p, Polylines) and p.group == "Muon")
+    for path in muons.paths:
+        # Muon system points lie outside the calorimeters; the line starts near the beam.
+        r = np.hypot(path[:, 0], path[:, 1])
+        assert r[0] < 0.2 and r.max() > 3.0
+
+
+def test_cli_renders_every_event_of_the_ig_file(ig_path, tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ispyrender",
+            "render",
+            str(ig_path),
+            "--out",
+            str(out),
+            "--set",
+            "canvas.width=192",
+            "--set",
+            "canvas.height=108",
+            "--set",
+            "canvas.anti_aliasing=none",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.glob("*.png"))
+    assert len(files) == 11
+    for f in files:
+        im = Image.open(f)
+        assert im.size == (192, 108)
+        assert int(im.text["ispyrender.run"]) > 190000
+        pixels = np.asarray(im.convert("RGB")).reshape(-1, 3)
+        assert len(np.unique(pixels, axis=0)) > 20  # not blank
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--where", "nMuon > 1"], "--where reads NanoAOD branches"),
+        (["--events", "40"], "entries out of range: 40"),
+        (["--format", "phoenix"], "png only"),
+    ],
+)
+def test_bad_ig_requests(ig_path, tmp_path, args, message):
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "ispyrender", "render", str(ig_path), "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_not_a_zip(tmp_path):
+    bad = tmp_path / "x.ig"
+    bad.write_text("not a zip")
+    with pytest.raises(InputError, match=r"not an iSpy \.ig file"):
+        IgFile([str(bad)])
