@@ -8,3 +8,5 @@ ispyrender render "$data/nano_dimuon.root" --ids 315267:205:197713878 "${small[@
     --set 'output.name_template=dimuon_run{run}_event{event}.png'
 ispyrender render "$data/pfnano.root" --ids 1:17359:1735811 --style outreach "${small[@]}" \
     --set 'output.name_template=pfnano_outreach_event{event}.png'
+ispyrender render ../shared/data/ig/Hto4l_120-130GeV.ig --ids 199319:1203594102 --style outreach "${small[@]}" \
+    --set 'output.name_template=ispy_h4l_run{run}_event{event}.png'
