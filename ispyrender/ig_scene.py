@@ -13,6 +13,7 @@ iSpy files carry is added here from the geometry they store:
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 
@@ -149,6 +150,15 @@ def build_ig_scene(ev: IgEvent, style: Style) -> tuple[Scene, PhysicsEvent]:
     cols = style.collections
     physics = physics_event(ev, style)
     scene = build_scene(physics, style)
+    # iSpy keeps every reconstructed primary vertex (pile-up included), NanoAOD only the chosen
+    # one: say so in the legend unless the style names them.
+    if cols.vertices.label is None:
+        scene.legend = [
+            replace(e, label="Primary vertices")
+            if e.label == "Primary vertex" and e.count > 1
+            else e
+            for e in scene.legend
+        ]
 
     def add_lines(group: str, key: str, label: str, paths: list[np.ndarray]) -> None:
         if paths:
