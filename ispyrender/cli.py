@@ -347,6 +347,70 @@ def _with_progress(total: int, quiet: bool, job: Callable[[Callable[[Any], None]
 
 
 @app.command()
+def animate(
+    inputs: InputsArg = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    style: StyleOpt = "outreach",
+    set_: SetOpt = None,
+    kind: Annotated[
+        str | None, typer.Option(help="turntable or collision (style: animation.kind).")
+    ] = None,
+    format_: Annotated[
+        str | None, typer.Option("--format", "-f", help="mp4, webm or gif (animation.format).")
+    ] = None,
+    frames: Annotated[int | None, typer.Option(help="Frames per movie (animation.frames).")] = None,
+    fps: Annotated[int | None, typer.Option(help="Frames per second (animation.fps).")] = None,
+    events: Annotated[
+        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
+    ] = None,
+    ids: Annotated[
+        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
+    ] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="Keep events passing a condition, or @NAME.")
+    ] = None,
+    max_events: Annotated[
+        int | None, typer.Option("--max-events", "-n", min=1, help="At most N movies.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+) -> None:
+    """Make one movie per event: a turntable, or tracks growing out of the collision."""
+
+    def body() -> None:
+        from ispyrender.animate_job import animate_events
+        from ispyrender.reading import Dataset
+        from ispyrender.selection import parse_events, parse_ids, resolve_selection
+        from ispyrender.style import load_style
+
+        overrides = list(set_ or [])
+        for key, value in (("kind", kind), ("format", format_), ("frames", frames), ("fps", fps)):
+            if value is not None:
+                overrides.append(f"animation.{key}={value}")
+        the_style = load_style(style, overrides)
+        console = _stderr()
+        with Dataset(_inputs(inputs)) as dataset:
+            entries = resolve_selection(
+                dataset,
+                events=parse_events(events) if events else None,
+                ids=parse_ids(ids) if ids else None,
+                max_events=max_events,
+                where=where,
+            )
+
+            def warn(message: str) -> None:
+                console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+
+            written = animate_events(
+                dataset, entries, the_style, out, overwrite=overwrite, warn=warn
+            )
+        if not quiet:
+            console.print(f"wrote {len(written)} movie(s) to {_escape(out)}")
+
+    _run(body)
+
+
+@app.command()
 def inspect(
     inputs: InputsArg = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,

@@ -142,6 +142,7 @@ class Renderer:
             self.plotter.enable_anti_aliasing(canvas.anti_aliasing, multi_samples=samples)
         self._set_lights()
         self._event_actors: list[object] = []
+        self._base_camera: tuple[np.ndarray, np.ndarray, float] = (np.zeros(3), np.zeros(3), 1.0)
         self._detector = list(detector)
         for prim in self._detector:
             self._add(prim)
@@ -228,6 +229,39 @@ class Renderer:
         allp = np.vstack([np.asarray(x) for x in pts if len(x)])
         r = float(np.max(np.abs(allp))) * 1.05 + 0.1
         return (-r, r, -r, r, -r, r)
+
+    def set_scene(self, scene: Scene) -> None:
+        """Replace the event's actors (the detector stays) and aim the style's camera."""
+        for actor in self._event_actors:
+            self.plotter.remove_actor(actor, render=False)
+        self._event_actors = [a for a in (self._add(p) for p in scene.primitives) if a is not None]
+        self._apply_camera(scene)
+        cam = self.plotter.camera
+        self._base_camera = (np.array(cam.position), np.array(cam.up), cam.parallel_scale)
+
+    def orbit(self, axis: str, degrees: float, zoom: float = 1.0) -> np.ndarray:
+        """The current scene seen with the style's camera turned by ``degrees`` about the
+        beam line (axis "beam", z) or the vertical (axis "vertical", y), then zoomed by
+        ``zoom`` relative to the style's: one frame of a turntable. Only the camera moves, so
+        a frame costs one render, not a rebuild of the actors."""
+        position, up, parallel_scale = self._base_camera
+        a = np.radians(degrees)
+        c, s = np.cos(a), np.sin(a)
+        if axis == "beam":
+            rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        else:
+            rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+        cam = self.plotter.camera
+        cam.position = tuple(rot @ position / zoom)
+        cam.up = tuple(rot @ up)
+        cam.focal_point = (0.0, 0.0, 0.0)
+        cam.parallel_scale = parallel_scale / zoom
+        self.plotter.renderer.ResetCameraClippingRange()
+        self.plotter.render()
+        img = self.plotter.screenshot(
+            transparent_background=self.style.canvas.transparent, return_img=True
+        )
+        return np.asarray(img, dtype=np.uint8)
 
     def draw(self, scene: Scene, magnification: int = 1) -> np.ndarray:
         """Render one event and return the picture as an (H, W, 3) or (H, W, 4) uint8 array.

@@ -262,6 +262,33 @@ class Figure(StrictModel):
         return self
 
 
+Easing = Literal["linear", "ease_in", "ease_out", "ease_in_out"]
+
+
+class Keyframe(StrictModel):
+    """The state of an animation at a moment, as a fraction of its length; values left out
+    carry on from the keyframe before. Between keyframes values follow the later one's easing."""
+
+    at: Annotated[float, Field(ge=0.0, le=1.0)]  # 0 = first frame, 1 = last
+    azimuth: Annotated[float, Field(ge=-3600.0, le=3600.0)] | None = None  # degrees of orbit
+    zoom: Annotated[float, Field(gt=0.0, le=50.0)] | None = None  # relative to the camera's
+    growth: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # fraction of paths drawn
+    easing: Easing = "ease_in_out"
+
+
+class Animation(StrictModel):
+    """Movies: a turntable around the event, or a collision where the tracks grow out of the
+    vertex before the camera turns."""
+
+    kind: Literal["turntable", "collision"] = "turntable"
+    frames: Annotated[int, Field(ge=1, le=10000)] = 72
+    fps: Annotated[int, Field(ge=1, le=120)] = 24
+    axis: Literal["vertical", "beam"] = "vertical"
+    format: Literal["mp4", "webm", "gif"] = "mp4"
+    scale: Annotated[float, Field(gt=0.0, le=4.0)] = 2.0 / 3.0  # of the canvas: 1280x720
+    keyframes: list[Keyframe] = []  # empty: a full turn (turntable) or grow-then-turn
+
+
 class Style(StrictModel):
     """A complete, validated style."""
 
@@ -272,6 +299,7 @@ class Style(StrictModel):
     collections: Collections = Collections()
     detector: Detector = Detector()
     output: Output = Output()
+    animation: Animation = Animation()
     figure: Figure = Figure()
 
     def digest(self) -> str:

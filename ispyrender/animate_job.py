@@ -1,0 +1,91 @@
+"""The animate job: one movie per selected event (turntable or collision), frames streamed.
+
+reading -> objects -> scene (motion.grow_scene per frame for collisions) -> Renderer.orbit per
+frame -> labels -> video.MovieWriter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ispyrender.errors import OutputError
+from ispyrender.reading import Dataset
+from ispyrender.style import Style
+
+
+def _blend(frame: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """``layer`` (RGBA, the labels on transparent) over ``frame`` (RGB)."""
+    alpha = layer[..., 3:4].astype(np.float32) / 255.0
+    out = frame[..., :3].astype(np.float32) * (1.0 - alpha) + layer[..., :3] * alpha
+    return out.astype(np.uint8)
+
+
+def animate_events(
+    dataset: Dataset,
+    entries: Sequence[int],
+    style: Style,
+    out: Path,
+    *,
+    overwrite: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
+    progress: Callable[[Path], None] = lambda path: None,
+) -> list[Path]:
+    from ispyrender.event_scene import build_scene
+    from ispyrender.geometry import build_detector
+    from ispyrender.labels import label_block
+    from ispyrender.motion import frame_states, grow_scene
+    from ispyrender.objects import branch_plan, build_event
+    from ispyrender.outputs import prepare_folder
+    from ispyrender.overlay import draw_labels
+    from ispyrender.pipeline import RenderOptions, plan_targets
+    from ispyrender.render import Renderer, check_headless, configure_headless
+    from ispyrender.video import MovieWriter, check_format
+
+    animation = style.animation
+    check_format(animation.format)
+    configure_headless()
+    check_headless()
+    suffix = f".{animation.format}"
+    png_targets = plan_targets(dataset, entries, style, RenderOptions(out=out, overwrite=True))
+    targets = {i: p.with_suffix(suffix) for i, p in png_targets.items()}
+    if not overwrite:
+        existing = [p for p in targets.values() if p.exists()]
+        if existing:
+            raise OutputError(f"{existing[0]} already exists: pass --overwrite to replace it")
+    prepare_folder(out)
+    plan = branch_plan(style, dataset.available_branches())
+    for message in plan.warnings:
+        warn(message)
+    states = frame_states(animation)
+    written = []
+    renderer = Renderer(style, build_detector(style.detector), scale=animation.scale)
+    try:
+        for record in dataset.iter_events(list(entries), plan.branches):
+            scene = build_scene(build_event(record, style, plan), style)
+            blank = np.zeros((renderer.size[1], renderer.size[0], 4), dtype=np.uint8)
+            block = label_block(
+                run=record.run,
+                lumi=record.lumi,
+                event=record.event,
+                is_simulation=record.is_simulation,
+                legend=scene.legend,
+                style=style,
+            )
+            layer = draw_labels(blank, block, style)
+            target = targets[record.index]
+            with MovieWriter(target, animation.format, animation.fps, renderer.size) as movie:
+                growth = None
+                for state in states:
+                    if state.growth != growth:
+                        renderer.set_scene(grow_scene(scene, state.growth))
+                        growth = state.growth
+                    frame = renderer.orbit(animation.axis, state.azimuth, state.zoom)
+                    movie.add(_blend(frame, layer))
+            written.append(target)
+            progress(target)
+    finally:
+        renderer.close()
+    return written

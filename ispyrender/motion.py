@@ -1,0 +1,144 @@
+"""Animation timing: keyframes, easings and growing tracks (pure numpy).
+
+A movie is a list of frame states (orbit angle, zoom, growth). Keyframes set those values at
+moments given as fractions of the movie; between two keyframes each value moves along the
+later keyframe's easing. Growth truncates every curve of the scene at that fraction of its
+path length, measured from the vertex, so tracks come out of the collision point together;
+cones, towers and arrows appear once the growth reaches them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ispyrender.scene import Arrows, Cones, Polylines, Scene, Spheres, Towers
+from ispyrender.style import Animation, Keyframe
+
+
+@dataclass(frozen=True)
+class FrameState:
+    azimuth: float = 0.0
+    zoom: float = 1.0
+    growth: float = 1.0
+
+
+def ease(kind: str, t: float) -> float:
+    """Map t in [0, 1] to [0, 1]: linear, or quadratic ease in / out / in-out."""
+    t = min(max(t, 0.0), 1.0)
+    if kind == "ease_in":
+        return t * t
+    if kind == "ease_out":
+        return 1.0 - (1.0 - t) ** 2
+    if kind == "ease_in_out":
+        return 2 * t * t if t < 0.5 else 1.0 - 2 * (1.0 - t) ** 2
+    return t
+
+
+def default_keyframes(animation: Animation) -> list[Keyframe]:
+    if animation.kind == "collision":
+        # Tracks grow out of the vertex in the first 40%, then the camera turns half round
+        # while moving in a little.
+        return [
+            Keyframe(at=0.0, azimuth=0.0, zoom=1.0, growth=0.0),
+            Keyframe(at=0.4, growth=1.0, easing="ease_out"),
+            Keyframe(at=1.0, azimuth=180.0, zoom=1.3),
+        ]
+    # A full turn with no easing, so the movie loops without a jolt.
+    return [
+        Keyframe(at=0.0, azimuth=0.0, zoom=1.0, growth=1.0),
+        Keyframe(at=1.0, azimuth=360.0 * (1 - 1 / max(animation.frames, 1)), easing="linear"),
+    ]
+
+
+def frame_states(animation: Animation) -> list[FrameState]:
+    """The state of every frame of ``animation``."""
+    keys = sorted(animation.keyframes or default_keyframes(animation), key=lambda k: k.at)
+    n = animation.frames
+    states = []
+    for i in range(n):
+        t = i / (n - 1) if n > 1 else 0.0
+        values = {}
+        for name, default in (("azimuth", 0.0), ("zoom", 1.0), ("growth", 1.0)):
+            # The keyframes that set this value, with the first one extended back to t = 0.
+            points = [
+                (k.at, getattr(k, name), k.easing) for k in keys if getattr(k, name) is not None
+            ]
+            if not points:
+                values[name] = default
+                continue
+            if t <= points[0][0]:
+                values[name] = points[0][1]
+                continue
+            values[name] = points[-1][1]
+            for (t0, v0, _), (t1, v1, easing) in itertools.pairwise(points):
+                if t0 <= t <= t1:
+                    f = ease(easing, (t - t0) / (t1 - t0)) if t1 > t0 else 1.0
+                    values[name] = v0 + (v1 - v0) * f
+                    break
+        states.append(FrameState(**values))
+    return states
+
+
+def truncate_path(path: np.ndarray, fraction: float) -> np.ndarray:
+    """The first ``fraction`` of a curve by length, ending on an interpolated point."""
+    path = np.asarray(path, dtype=float)
+    if fraction >= 1.0 or len(path) < 2:
+        return path
+    steps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(steps)])
+    target = fraction * cum[-1]
+    k = int(np.searchsorted(cum, target, side="right"))
+    if k >= len(path):
+        return path
+    seg = cum[k] - cum[k - 1]
+    f = (target - cum[k - 1]) / seg if seg > 0 else 0.0
+    end = path[k - 1] + f * (path[k] - path[k - 1])
+    return np.vstack([path[:k], end])
+
+
+def grow_scene(scene: Scene, growth: float, reach: float = 3.0) -> Scene:
+    """The scene at ``growth`` (0..1): curves truncated by length; cones, towers and arrows
+    shown once growth * ``reach`` metres have passed the place where they start or end."""
+    if growth >= 1.0:
+        return scene
+    out = Scene(legend=list(scene.legend))
+    front = growth * reach
+    for p in scene.primitives:
+        if isinstance(p, Polylines):
+            paths = tuple(truncate_path(x, growth) for x in p.paths)
+            out.primitives.append(replace(p, paths=tuple(x for x in paths if len(x) >= 2)))
+        elif isinstance(p, Cones):
+            keep = front >= np.minimum(p.length, reach) * 0.5
+            if keep.any():
+                out.primitives.append(
+                    replace(
+                        p,
+                        apex=p.apex[keep],
+                        axis=p.axis[keep],
+                        length=p.length[keep],
+                        half_angle=p.half_angle[keep],
+                    )
+                )
+        elif isinstance(p, Towers):
+            keep = np.linalg.norm(p.base, axis=1) <= front
+            if keep.any():
+                out.primitives.append(
+                    replace(
+                        p,
+                        base=p.base[keep],
+                        axis=p.axis[keep],
+                        length=p.length[keep],
+                        width=p.width[keep],
+                    )
+                )
+        elif isinstance(p, Arrows):
+            if growth >= 0.5:
+                out.primitives.append(p)
+        elif isinstance(p, Spheres):
+            out.primitives.append(p)  # vertices are where everything starts
+        else:
+            out.primitives.append(p)
+    return out

@@ -1,0 +1,118 @@
+"""Streaming frames into movie files with PyAV (FFmpeg).
+
+Frames go to the encoder one at a time from a worker thread, so memory does not grow with the
+number of frames and encoding overlaps the rendering of the next frame. MP4 is H.264 in yuv420p
+(what browsers and presentation software play), WebM is VP9, GIF uses FFmpeg's GIF encoder with
+an 8-bit palette per frame. The file is written under a temporary name and renamed at the end.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+from ispyrender.errors import OutputError
+
+CODECS = {"mp4": ("libx264", "yuv420p"), "webm": ("libvpx-vp9", "yuv420p"), "gif": ("gif", "rgb8")}
+
+
+def available_formats() -> list[str]:
+    import av
+
+    found = []
+    for fmt, (codec, _) in CODECS.items():
+        try:
+            av.codec.Codec(codec, "w")
+        except Exception:  # PyAV raises several kinds for an unknown encoder
+            continue
+        found.append(fmt)
+    return found
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in CODECS:
+        raise OutputError(f"movie format {fmt!r} is not known: use mp4, webm or gif")
+    possible = available_formats()
+    if fmt not in possible:
+        raise OutputError(
+            f"this machine's FFmpeg (in PyAV) has no {CODECS[fmt][0]} encoder for {fmt}; "
+            f"possible here: {', '.join(possible) or 'none'}"
+        )
+
+
+def even_size(width: int, height: int) -> tuple[int, int]:
+    """H.264 and VP9 in yuv420p need even sizes."""
+    return width - width % 2, height - height % 2
+
+
+class MovieWriter:
+    """``with MovieWriter(path, fmt, fps, size) as movie: movie.add(frame)``."""
+
+    def __init__(self, path: Path, fmt: str, fps: int, size: tuple[int, int]) -> None:
+        check_format(fmt)
+        self.path = path
+        self.fmt = fmt
+        self.fps = fps
+        self.size = even_size(*size) if fmt != "gif" else size
+        self.tmp = path.with_name(f".{path.name}.tmp.{fmt}")
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._encode, daemon=True)
+
+    def __enter__(self) -> MovieWriter:
+        self._thread.start()
+        return self
+
+    def add(self, frame: np.ndarray) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(frame)
+
+    def _encode(self) -> None:
+        import av
+
+        codec, pix_fmt = CODECS[self.fmt]
+        try:
+            with av.open(str(self.tmp), mode="w", format=self.fmt) as container:
+                stream = container.add_stream(codec, rate=self.fps)
+                stream.width, stream.height = self.size
+                stream.pix_fmt = pix_fmt
+                if self.fmt == "mp4":
+                    stream.options = {"crf": "20", "preset": "veryfast"}
+                elif self.fmt == "webm":
+                    stream.options = {
+                        "crf": "32",
+                        "b": "0",
+                        "deadline": "realtime",
+                        "cpu-used": "8",
+                    }
+                while (frame := self._queue.get()) is not None:
+                    rgb = np.ascontiguousarray(frame[: self.size[1], : self.size[0], :3])
+                    video_frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                    for packet in stream.encode(video_frame):
+                        container.mux(packet)
+                for packet in stream.encode():
+                    container.mux(packet)
+        except BaseException as exc:  # reported to the producer on its next add() / at exit
+            self._error = exc
+            while self._queue.get() is not None:  # drain so the producer never blocks
+                pass
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if exc_type is None and self._error is None:
+            self.tmp.replace(self.path)
+            return
+        self.tmp.unlink(missing_ok=True)
+        if exc_type is None and self._error is not None:
+            raise OutputError(f"could not encode {self.path.name}: {self._error}") from None
