@@ -1,0 +1,198 @@
+"""Movies: keyframe timing worked out by hand, track growth, and files read back with PyAV."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from ispyrender.motion import ease, frame_states, grow_scene, truncate_path
+from ispyrender.scene import Appearance, Polylines, Scene
+from ispyrender.style import Animation, Keyframe, load_style
+from ispyrender.video import MovieWriter
+
+
+def test_easings_by_hand():
+    assert ease("linear", 0.25) == 0.25
+    assert ease("ease_in", 0.5) == 0.25  # t^2
+    assert ease("ease_out", 0.5) == 0.75  # 1 - (1-t)^2
+    assert ease("ease_in_out", 0.25) == 0.125  # 2 t^2
+    assert ease("ease_in_out", 0.75) == 0.875  # 1 - 2 (1-t)^2
+    for kind in ("linear", "ease_in", "ease_out", "ease_in_out"):
+        assert ease(kind, 0.0) == 0.0 and ease(kind, 1.0) == 1.0
+
+
+def test_turntable_is_a_full_turn_without_repeating_the_first_frame():
+    states = frame_states(Animation(frames=4))
+    # 4 frames: 0, 90, 180, 270 degrees; the next loop starts again at 0.
+    assert [s.azimuth for s in states] == pytest.approx([0.0, 90.0, 180.0, 270.0])
+    assert all(s.growth == 1.0 for s in states)
+
+
+def test_keyframes_interpolate_with_the_later_keyframes_easing():
+    anim = Animation(
+        frames=5,
+        keyframes=[
+            Keyframe(at=0.0, azimuth=0.0, growth=0.0),
+            Keyframe(at=0.5, growth=1.0, easing="linear"),
+            Keyframe(at=1.0, azimuth=100.0, easing="ease_in"),
+        ],
+    )
+    states = frame_states(anim)
+    # Frames at t = 0, .25, .5, .75, 1. Growth: linear 0 -> 1 over [0, .5], then held.
+    assert [s.growth for s in states] == pytest.approx([0.0, 0.5, 1.0, 1.0, 1.0])
+    # Azimuth: ease_in over [0, 1]: 100 t^2.
+    assert [s.azimuth for s in states] == pytest.approx([0.0, 6.25, 25.0, 56.25, 100.0])
+
+
+def test_truncate_path_by_length():
+    path = np.array([[0.0, 0, 0], [1.0, 0, 0], [1.0, 1.0, 0]])  # 2 m long
+    cut = truncate_path(path, 0.75)  # 1.5 m: halfway up the second segment
+    assert np.allclose(cut, [[0, 0, 0], [1, 0, 0], [1, 0.5, 0]])
+    assert np.allclose(truncate_path(path, 0.25), [[0, 0, 0], [0.5, 0, 0]])
+
+
+def test_grow_scene_truncates_every_track():
+    path = np.linspace([0.0, 0, 0], [2.0, 0, 0], 21)
+    scene = Scene()
+    scene.add(Polylines("Muon", (path, path * 0.5), Appearance((1.0, 0, 0))), "Muons", 2)
+    grown = grow_scene(scene, 0.5)
+    lengths = [np.abs(p[-1, 0]) for p in grown.primitives[0].paths]
+    assert lengths == pytest.approx([1.0, 0.5])
+    assert grow_scene(scene, 1.0) is scene
+
+
+def _read(path: Path) -> tuple[str, int, int, int, float]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        n = sum(1 for _ in container.decode(video=0))
+        duration = float(container.duration / av.time_base) if container.duration else 0.0
+        return stream.codec_context.name, stream.width, stream.height, n, duration
+
+
+@pytest.mark.parametrize(("fmt", "codec"), [("mp4", "h264"), ("webm", "vp9"), ("gif", "gif")])
+def test_animate_writes_movies_that_read_back(tmp_path, fmt, codec):
+    out = tmp_path / "movies"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ispyrender",
+            "animate",
+            "--out",
+            str(out),
+            "-n",
+            "1",
+            "--format",
+            fmt,
+            "--frames",
+            "12",
+            "--fps",
+            "12",
+            "--set",
+            "canvas.width=160",
+            "--set",
+            "canvas.height=90",
+            "--set",
+            "animation.scale=1",
+            "--set",
+            "canvas.anti_aliasing=none",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (movie,) = out.glob(f"*.{fmt}")
+    name, width, height, frames, duration = _read(movie)
+    assert name == codec
+    assert (width, height) == (160, 90)
+    assert frames == 12
+    assert duration == pytest.approx(1.0, abs=0.15)  # 12 frames at 12 fps
+    assert not list(out.glob(".*tmp*"))
+
+
+def test_frames_differ_as_the_camera_turns(tmp_path):
+    out = tmp_path / "m"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ispyrender",
+            "animate",
+            "--out",
+            str(out),
+            "-n",
+            "1",
+            "--frames",
+            "4",
+            "--set",
+            "canvas.width=160",
+            "--set",
+            "canvas.height=90",
+            "--set",
+            "animation.scale=1",
+            "--quiet",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (movie,) = out.glob("*.mp4")
+    with av.open(str(movie)) as container:
+        frames = [f.to_ndarray(format="rgb24").astype(int) for f in container.decode(video=0)]
+    assert len(frames) == 4
+    for a, b in itertools.pairwise(frames):
+        assert np.abs(a - b).mean() > 1.0
+
+
+def test_encoder_memory_does_not_grow_with_frames(tmp_path):
+    frame = np.random.default_rng(1).integers(0, 255, (90, 160, 3), dtype=np.uint8)
+
+    def peak(n: int) -> int:
+        tracemalloc.start()
+        with MovieWriter(tmp_path / f"m{n}.mp4", "mp4", 24, (160, 90)) as movie:
+            for _ in range(n):
+                movie.add(frame.copy())
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(10), peak(120)
+    assert large < small * 1.5 + 200_000  # a few frames in flight, not all of them
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "animation.keyframes=[{at: 0, easing: wobble}]"], "easing"),
+        (["--set", "animation.keyframes=[{at: 0, spin: 3}]"], "spin"),
+        (["--frames", "0"], "animation.frames"),
+        (["--format", "avi"], "animation.format"),
+    ],
+)
+def test_bad_animation_settings(tmp_path, args, message):
+    out = tmp_path / "m"
+    result = subprocess.run(
+        [sys.executable, "-m", "ispyrender", "animate", "--out", str(out), "-n", "1", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_animation_section_is_validated():
+    style = load_style("outreach", ["animation.kind=collision", "animation.frames=10"])
+    states = frame_states(style.animation)
+    assert states[0].growth == 0.0 and states[-1].growth == 1.0
+    assert states[-1].azimuth == pytest.approx(180.0)
