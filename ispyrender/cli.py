@@ -104,7 +104,12 @@ def render(
         int | None, typer.Option("--max-events", "-n", min=1, help="Render at most N events.")
     ] = None,
     format_: Annotated[
-        str, typer.Option("--format", "-f", help="png, or phoenix (HSF Phoenix JSON).")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="png; phoenix (HSF Phoenix JSON); glb or obj (3D models with the detector).",
+        ),
     ] = "png",
     overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
     skip_existing: Annotated[
@@ -124,8 +129,8 @@ def render(
         from ispyrender.selection import parse_events, parse_ids, read_ids_file, resolve_selection
         from ispyrender.style import load_style
 
-        if format_ not in ("png", "phoenix"):
-            raise SelectionError(f"--format {format_!r} is not known: use png or phoenix")
+        if format_ not in ("png", "phoenix", "glb", "obj"):
+            raise SelectionError(f"--format {format_!r} is not known: use png, phoenix, glb or obj")
         if overwrite and skip_existing:
             raise SelectionError("--overwrite and --skip-existing contradict each other: pick one")
         the_style = load_style(style, set_ or [])

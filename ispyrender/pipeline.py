@@ -20,8 +20,8 @@ from ispyrender.errors import OutputError
 from ispyrender.reading import Dataset, EventRecord
 from ispyrender.style import Style
 
-Format = Literal["png", "phoenix"]
-SUFFIX = {"png": ".png", "phoenix": ".json"}
+Format = Literal["png", "phoenix", "glb", "obj"]
+SUFFIX = {"png": ".png", "phoenix": ".json", "glb": ".glb", "obj": ".obj"}
 
 
 @dataclass
@@ -165,6 +165,11 @@ def render_events(
             from ispyrender.render import Renderer
 
             renderer = Renderer(style, build_detector(style.detector), scale=options.scale)
+        detector: list = []
+        if options.format in ("glb", "obj"):
+            from ispyrender.geometry import build_detector
+
+            detector = build_detector(style.detector)
         for record in dataset.iter_events(todo, plan.branches):
             physics = build_event(record, style, plan)
             nan_skipped.update(physics.skipped_nan)
@@ -172,6 +177,16 @@ def render_events(
             target = targets[record.index]
             if renderer is not None:
                 data = _png_job(renderer, scene, record, style)
+            elif options.format in ("glb", "obj"):
+                from ispyrender.export3d import glb_bytes, named_meshes, obj_bytes
+
+                meshes = named_meshes(detector, scene)
+                if options.format == "glb":
+                    data = glb_bytes(meshes)
+                else:
+                    mtl = target.with_suffix(".mtl")
+                    obj, mtl_text = obj_bytes(meshes, mtl.name)
+                    data = {target: obj, mtl: mtl_text}
             else:
                 from ispyrender.phoenix import phoenix_event
 
@@ -229,6 +244,9 @@ def _finish(data, target: Path, write, style: Style) -> None:  # type: ignore[no
 
     if isinstance(data, bytes):
         write(target, data)
+    elif isinstance(data, dict):  # several files, e.g. an OBJ and its MTL
+        for path, blob in data.items():
+            write(path, blob)
     else:
         image, text = data
         write(target, encode_png(image, text, style.output.png_compression))
