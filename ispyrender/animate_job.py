@@ -72,7 +72,15 @@ def animate_events(
     states = frame_states(animation)
     written = []
     renderer = Renderer(style, build_detector(style.detector), scale=animation.scale)
+    if animation.kind == "reel":
+        target = out / f"reel.{animation.format}"
+        if target.exists() and not overwrite:
+            raise OutputError(f"{target} already exists: pass --overwrite to replace it")
     try:
+        if animation.kind == "reel":
+            _reel(dataset, entries, style, plan, renderer, states, target)
+            progress(target)
+            return [target]
         for record in dataset.iter_events(list(entries), plan.branches):
             scene = build_scene(build_event(record, style, plan), style)
             blank = np.zeros((renderer.size[1], renderer.size[0], 4), dtype=np.uint8)
@@ -99,3 +107,43 @@ def animate_events(
     finally:
         renderer.close()
     return written
+
+
+def _reel(dataset, entries, style, plan, renderer, states, target):  # type: ignore[no-untyped-def]
+    """One movie through every selected event: a title card, then a turn around the event."""
+    from ispyrender.event_scene import build_scene
+    from ispyrender.labels import event_info, experiment_qualifier, label_block
+    from ispyrender.objects import build_event
+    from ispyrender.overlay import draw_labels, title_card
+    from ispyrender.video import MovieWriter
+
+    animation = style.animation
+    card_frames = round(animation.title_seconds * animation.fps) if animation.title_card else 0
+    with MovieWriter(target, animation.format, animation.fps, renderer.size) as movie:
+        for record in dataset.iter_events(list(entries), plan.branches):
+            scene = build_scene(build_event(record, style, plan), style)
+            if card_frames:
+                card = title_card(
+                    renderer.size,
+                    [
+                        f"{style.labels.experiment} "
+                        f"{experiment_qualifier(record.is_simulation, style)}".strip(),
+                        event_info(record.run, record.lumi, record.event),
+                    ],
+                    style,
+                )
+                for _ in range(card_frames):
+                    movie.add(card)
+            blank = np.zeros((renderer.size[1], renderer.size[0], 4), dtype=np.uint8)
+            block = label_block(
+                run=record.run,
+                lumi=record.lumi,
+                event=record.event,
+                is_simulation=record.is_simulation,
+                legend=scene.legend,
+                style=style,
+            )
+            layer = draw_labels(blank, block, style)
+            renderer.set_scene(scene)
+            for state in states:
+                movie.add(_blend(renderer.orbit(animation.axis, state.azimuth, state.zoom), layer))

@@ -358,7 +358,7 @@ def animate(
     style: StyleOpt = "outreach",
     set_: SetOpt = None,
     kind: Annotated[
-        str | None, typer.Option(help="turntable or collision (style: animation.kind).")
+        str | None, typer.Option(help="turntable, collision, or reel (one movie of all events).")
     ] = None,
     format_: Annotated[
         str | None, typer.Option("--format", "-f", help="mp4, webm or gif (animation.format).")

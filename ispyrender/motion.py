@@ -38,7 +38,7 @@ def ease(kind: str, t: float) -> float:
 
 
 def default_keyframes(animation: Animation) -> list[Keyframe]:
-    if animation.kind == "collision":
+    if animation.kind == "collision":  # (a reel turns each event like a turntable)
         # Tracks grow out of the vertex in the first 40%, then the camera turns half round
         # while moving in a little.
         return [

@@ -128,3 +128,24 @@ def _draw_legend(
         )
         draw.text((x0 + swatch + gap, mid), text, font=fnt, fill=text_color, anchor="lm")
         y += row
+
+
+def title_card(size: tuple[int, int], lines: list[str], style: Style) -> np.ndarray:
+    """A plain frame of the style's background with centred text: the first line bold and
+    large (e.g. "CMS Open Data"), the others below it (run, event)."""
+    width, height = size
+    background = _rgba(style.canvas.background)
+    image = Image.new("RGB", size, background[:3])
+    draw = ImageDraw.Draw(image)
+    color = _rgba(style.labels.color)
+    scale = style.labels.font_scale * height / 1080.0
+    fonts = [font("bold", max(10, round(96 * scale)))] + [
+        font("regular", max(8, round(48 * scale))) for _ in lines[1:]
+    ]
+    gap = round(30 * scale)
+    heights = [draw.textbbox((0, 0), t, font=f)[3] for t, f in zip(lines, fonts, strict=True)]
+    y = (height - sum(heights) - gap * (len(lines) - 1)) // 2
+    for text, fnt, h in zip(lines, fonts, heights, strict=True):
+        draw.text((width // 2, y), text, font=fnt, fill=color, anchor="ma")
+        y += h + gap
+    return np.asarray(image)

@@ -280,13 +280,17 @@ class Animation(StrictModel):
     """Movies: a turntable around the event, or a collision where the tracks grow out of the
     vertex before the camera turns."""
 
-    kind: Literal["turntable", "collision"] = "turntable"
+    kind: Literal["turntable", "collision", "reel"] = "turntable"
     frames: Annotated[int, Field(ge=1, le=10000)] = 72
     fps: Annotated[int, Field(ge=1, le=120)] = 24
     axis: Literal["vertical", "beam"] = "vertical"
     format: Literal["mp4", "webm", "gif"] = "mp4"
     scale: Annotated[float, Field(gt=0.0, le=4.0)] = 2.0 / 3.0  # of the canvas: 1280x720
     keyframes: list[Keyframe] = []  # empty: a full turn (turntable) or grow-then-turn
+    # reel: one movie through all selected events, each a turntable of `frames` frames,
+    # preceded by a title card naming it when title_card is true.
+    title_card: bool = True
+    title_seconds: Annotated[float, Field(ge=0.0, le=30.0)] = 1.5
 
 
 class Style(StrictModel):

@@ -196,3 +196,39 @@ def test_animation_section_is_validated():
     states = frame_states(style.animation)
     assert states[0].growth == 0.0 and states[-1].growth == 1.0
     assert states[-1].azimuth == pytest.approx(180.0)
+
+
+def test_reel_is_one_movie_of_title_cards_and_turns(tmp_path):
+    out = tmp_path / "reel"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ispyrender",
+            "animate",
+            "--out",
+            str(out),
+            "-n",
+            "2",
+            "--kind",
+            "reel",
+            "--frames",
+            "6",
+            "--fps",
+            "10",
+            "--set",
+            "animation.title_seconds=0.5",
+            "--set",
+            "canvas.width=160",
+            "--set",
+            "canvas.height=90",
+            "--set",
+            "animation.scale=1",
+            "--quiet",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert [p.name for p in out.iterdir()] == ["reel.mp4"]
+    _, _, _, frames, _ = _read(out / "reel.mp4")
+    assert frames == 2 * (5 + 6)  # per event: 0.5 s of title at 10 fps, then 6 frames
