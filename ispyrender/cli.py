@@ -108,7 +108,8 @@ def render(
         typer.Option(
             "--format",
             "-f",
-            help="png; phoenix (HSF Phoenix JSON); glb or obj (3D models with the detector).",
+            help="png; phoenix (HSF Phoenix JSON); glb or obj (3D models with the detector); "
+            "html (a page to turn the event with the mouse, opens offline).",
         ),
     ] = "png",
     overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
@@ -129,8 +130,10 @@ def render(
         from ispyrender.selection import parse_events, parse_ids, read_ids_file, resolve_selection
         from ispyrender.style import load_style
 
-        if format_ not in ("png", "phoenix", "glb", "obj"):
-            raise SelectionError(f"--format {format_!r} is not known: use png, phoenix, glb or obj")
+        if format_ not in ("png", "phoenix", "glb", "obj", "html"):
+            raise SelectionError(
+                f"--format {format_!r} is not known: use png, phoenix, glb, obj or html"
+            )
         if overwrite and skip_existing:
             raise SelectionError("--overwrite and --skip-existing contradict each other: pick one")
         the_style = load_style(style, set_ or [])

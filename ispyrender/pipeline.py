@@ -20,8 +20,8 @@ from ispyrender.errors import OutputError
 from ispyrender.reading import Dataset, EventRecord
 from ispyrender.style import Style
 
-Format = Literal["png", "phoenix", "glb", "obj"]
-SUFFIX = {"png": ".png", "phoenix": ".json", "glb": ".glb", "obj": ".obj"}
+Format = Literal["png", "phoenix", "glb", "obj", "html"]
+SUFFIX = {"png": ".png", "phoenix": ".json", "glb": ".glb", "obj": ".obj", "html": ".html"}
 
 
 @dataclass
@@ -166,7 +166,7 @@ def render_events(
 
             renderer = Renderer(style, build_detector(style.detector), scale=options.scale)
         detector: list = []
-        if options.format in ("glb", "obj"):
+        if options.format in ("glb", "obj", "html"):
             from ispyrender.geometry import build_detector
 
             detector = build_detector(style.detector)
@@ -177,12 +177,14 @@ def render_events(
             target = targets[record.index]
             if renderer is not None:
                 data = _png_job(renderer, scene, record, style)
-            elif options.format in ("glb", "obj"):
+            elif options.format in ("glb", "obj", "html"):
                 from ispyrender.export3d import glb_bytes, named_meshes, obj_bytes
 
                 meshes = named_meshes(detector, scene)
                 if options.format == "glb":
                     data = glb_bytes(meshes)
+                elif options.format == "html":
+                    data = _html_job(glb_bytes(meshes), scene, record, style)
                 else:
                     mtl = target.with_suffix(".mtl")
                     obj, mtl_text = obj_bytes(meshes, mtl.name)
@@ -237,6 +239,21 @@ def _png_job(renderer, scene, record: EventRecord, style: Style):  # type: ignor
         style=style,
     )
     return (draw_labels(image, block, style), png_text(record, style))
+
+
+def _html_job(glb: bytes, scene, record: EventRecord, style: Style) -> bytes:  # type: ignore[no-untyped-def]
+    from ispyrender.labels import label_block
+    from ispyrender.webpage import event_page
+
+    block = label_block(
+        run=record.run,
+        lumi=record.lumi,
+        event=record.event,
+        is_simulation=record.is_simulation,
+        legend=scene.legend,
+        style=style,
+    )
+    return event_page(glb, block, style)
 
 
 def _finish(data, target: Path, write, style: Style) -> None:  # type: ignore[no-untyped-def]
