@@ -62,8 +62,19 @@ function start() {
   });
 
   const loader = new GLTFLoader();
-  const glb = decodeBase64(document.getElementById('event-glb').textContent);
-  loader.parse(
+  const unreadable = (error) =>
+    fail('cannot read the event model: ' + (error && error.message ? error.message : error));
+  let glb;
+  try {
+    glb = decodeBase64(document.getElementById('event-glb').textContent);
+  } catch (error) {
+    unreadable(error);
+    return;
+  }
+  // GLTFLoader reports some bad input by throwing and some through the callback: both end
+  // in the same message.
+  try {
+    loader.parse(
     glb,
     '',
     (gltf) => {
@@ -88,8 +99,11 @@ function start() {
       draw();
       document.body.dataset.ready = '1';
     },
-    (error) => fail('cannot read the event model: ' + (error && error.message ? error.message : error)),
-  );
+    unreadable,
+    );
+  } catch (error) {
+    unreadable(error);
+  }
 }
 
 function buildToggles(model, draw) {

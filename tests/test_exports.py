@@ -1,0 +1,253 @@
+"""HTML event pages: written by `render --format html`, self-contained (nothing fetched, so they
+open from file://), and drawn by a real browser: headless Chromium, WebGL through SwiftShader,
+driven over the DevTools protocol to collect console errors and take a screenshot."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pygltflib
+import pytest
+import websocket
+from PIL import Image
+
+from ispyrender.labels import label_block
+from ispyrender.scene import LegendEntry
+from ispyrender.style import load_style
+from ispyrender.webpage import event_page, viewer_script
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=800,600",
+    "--remote-debugging-port=0",
+]
+
+
+def _render(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ispyrender", "render", "--quiet", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("html") / "pages"
+    done = _render(out.parent, "--out", str(out), "--events", "0,1", "--format", "html")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+class Browser:
+    """One headless Chromium with one tab, spoken to over its DevTools websocket."""
+
+    def __init__(self, profile: Path) -> None:
+        if not Path(CHROMIUM).exists():
+            pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (.ci/run does)")
+        self.proc = subprocess.Popen(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stderr is not None
+        url = None
+        deadline = time.monotonic() + 30
+        while url is None and time.monotonic() < deadline:
+            line = self.proc.stderr.readline()
+            if not line and self.proc.poll() is not None:
+                break
+            found = re.search(r"DevTools listening on (ws://\S+)", line)
+            url = found.group(1) if found else None
+        assert url, "chromium did not open its DevTools port"
+        # Chromium refuses websocket clients that send an Origin it was not told to allow.
+        self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
+        self.next_id = 0
+        self.events: list[dict] = []
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        for domain in ("Runtime", "Log", "Page"):
+            self.call(f"{domain}.enable", session=True)
+        # A new tab's viewport is the window less the browser's frame: fix it to 800x600.
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            session=True,
+            width=800,
+            height=600,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+
+    def call(self, method: str, session: bool = False, **params) -> dict:
+        self.next_id += 1
+        message: dict = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        self.ws.send(json.dumps(message))
+        while True:
+            reply = json.loads(self.ws.recv())
+            if reply.get("id") == self.next_id:
+                assert "error" not in reply, reply["error"]
+                return reply["result"]
+            self.events.append(reply)  # console messages, exceptions, page events
+
+    def errors(self) -> list[str]:
+        found = []
+        for event in self.events:
+            params = event.get("params", {})
+            if event.get("method") == "Runtime.exceptionThrown":
+                found.append(json.dumps(params["exceptionDetails"])[:300])
+            elif event.get("method") == "Runtime.consoleAPICalled" and params["type"] in (
+                "error",
+                "assert",
+            ):
+                found.append(" ".join(str(a.get("value")) for a in params["args"]))
+            elif event.get("method") == "Log.entryAdded" and params["entry"]["level"] == "error":
+                found.append(params["entry"]["text"])
+        return found
+
+    def requests(self) -> list[str]:
+        return [
+            e["params"]["request"]["url"]
+            for e in self.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    yield b
+    b.close()
+
+
+def _open(browser: Browser, page: Path) -> tuple[str, np.ndarray]:
+    """Load ``page``, wait until the viewer says it drew (or failed), return state and pixels."""
+    browser.events.clear()
+    browser.call("Network.enable", session=True)
+    browser.call("Page.navigate", session=True, url=page.as_uri())
+    state = ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = browser.call(
+            "Runtime.evaluate",
+            session=True,
+            expression="(document.body && document.body.dataset.ready) || "
+            "(document.getElementById('status') || {}).textContent || ''",
+            returnByValue=True,
+        )
+        state = got["result"].get("value") or ""
+        if state:
+            break
+        time.sleep(0.2)
+    shot = browser.call("Page.captureScreenshot", session=True, format="png")
+    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB"))
+    return state, image
+
+
+def test_page_draws_the_event_in_chromium(pages, browser, tmp_path):
+    page = next(iter(sorted(pages.glob("*.html"))))
+    state, image = _open(browser, page)
+    assert state == "1", f"viewer did not finish: {state!r}; errors: {browser.errors()}"
+    assert browser.errors() == []
+    # Only the page itself is loaded: no CDN, no side files.
+    assert browser.requests() == [page.as_uri()]
+    Image.fromarray(image).save(tmp_path / "page.png")  # for a person to look at on failure
+    assert image.shape[:2] == (600, 800)
+    # The canvas area (right of the labels, above the help line) holds a picture, not a
+    # blank background: many distinct colours and clearly non-zero variance.
+    canvas = image[150:560, 200:780].reshape(-1, 3)
+    assert canvas.std(axis=0).max() > 10
+    assert len(np.unique(canvas, axis=0)) > 500
+    # The muons (red tubes about a pixel wide, blended into the grey detector) show as
+    # clearly red pixels: the page draws the event, not only the detector.
+    rgb = canvas.astype(int)
+    red = (rgb[:, 0] - rgb[:, 1] > 40) & (rgb[:, 0] - rgb[:, 2] > 40)
+    assert red.sum() > 50
+
+
+def test_broken_model_is_a_console_error(browser, tmp_path):
+    style = load_style("publication")
+    block = label_block(run=1, lumi=2, event=3, is_simulation=False, legend=[], style=style)
+    page = tmp_path / "broken.html"
+    page.write_bytes(event_page(b"not a glb", block, style))
+    state, _ = _open(browser, page)
+    assert "cannot read the event model" in state
+    assert any("cannot read the event model" in e for e in browser.errors())
+
+
+def test_page_is_self_contained_and_escapes_text(tmp_path):
+    style = load_style("outreach")
+    legend = [LegendEntry("<b>Muons</b>", (1.0, 0.0, 0.0), 2)]
+    block = label_block(run=7, lumi=None, event=9, is_simulation=True, legend=legend, style=style)
+    glb = _render_one_glb(tmp_path)
+    text = event_page(glb, block, style).decode()
+    assert "&lt;b&gt;Muons&lt;/b&gt; (2)" in text
+    assert "Run 7, Event 9" in text and "<i>Simulation</i>" in text
+    # Nothing to fetch: the page around the bundled viewer (three.js has loaders that the
+    # viewer never calls) names no external script, stylesheet or URL.
+    assert "</" not in viewer_script() and text.count(viewer_script()) == 1
+    shell = text.replace(viewer_script(), "")
+    assert not re.search(r"""(src|href)\s*=|https?://|import\s|fetch\(""", shell)
+    # The embedded model is the GLB, byte for byte.
+    found = re.search(r'id="event-glb">([^<]*)<', text)
+    assert found and base64.b64decode(found.group(1)) == glb
+
+
+def _render_one_glb(tmp_path: Path) -> bytes:
+    out = tmp_path / "glb"
+    done = _render(tmp_path, "--out", str(out), "--events", "0", "--format", "glb")
+    assert done.returncode == 0, done.stderr
+    (path,) = out.glob("*.glb")
+    gltf = pygltflib.GLTF2().load(str(path))
+    assert any(n.name == "Muon" for n in gltf.nodes)
+    return path.read_bytes()
+
+
+def test_html_names_follow_the_template_and_existing_files_are_refused(pages, tmp_path):
+    names = sorted(p.name for p in pages.iterdir())
+    assert names == ["1_1_1001.html", "1_1_1002.html"]
+    done = _render(tmp_path, "--out", str(pages), "--events", "0", "--format", "html")
+    assert done.returncode != 0
+    assert "already exist" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_format_names_html(tmp_path):
+    done = _render(tmp_path, "--out", str(tmp_path / "x"), "--format", "vrml")
+    assert done.returncode != 0 and "html" in done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_chromium_is_installed_by_ci():
+    ci = (Path(__file__).parents[1] / ".ci" / "run").read_text()
+    assert re.search(r"for pkg in [^;]*\bchromium\b", ci)
+    assert shutil.which("chromium") or Path(CHROMIUM).exists()
