@@ -46,7 +46,7 @@ def animate_events(
     from ispyrender.event_scene import build_scene
     from ispyrender.geometry import build_detector
     from ispyrender.labels import label_block
-    from ispyrender.motion import frame_states, grow_scene
+    from ispyrender.motion import frame_scene, frame_states
     from ispyrender.objects import branch_plan, build_event
     from ispyrender.outputs import prepare_folder
     from ispyrender.overlay import draw_labels
@@ -95,11 +95,12 @@ def animate_events(
             layer = draw_labels(blank, block, style)
             target = targets[record.index]
             with MovieWriter(target, animation.format, animation.fps, renderer.size) as movie:
-                growth = None
+                shown = None
                 for state in states:
-                    if state.growth != growth:
-                        renderer.set_scene(grow_scene(scene, state.growth))
-                        growth = state.growth
+                    # Actors are rebuilt only when the content changes, not for camera moves.
+                    if (state.growth, state.beams) != shown:
+                        renderer.set_scene(frame_scene(scene, state))
+                        shown = (state.growth, state.beams)
                     frame = renderer.orbit(animation.axis, state.azimuth, state.zoom)
                     movie.add(_blend(frame, layer))
             written.append(target)

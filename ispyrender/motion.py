@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ispyrender.scene import Arrows, Cones, Polylines, Scene, Spheres, Towers
+from ispyrender.scene import Appearance, Arrows, Cones, Polylines, Scene, Spheres, Towers
 from ispyrender.style import Animation, Keyframe
 
 
@@ -23,6 +23,7 @@ class FrameState:
     azimuth: float = 0.0
     zoom: float = 1.0
     growth: float = 1.0
+    beams: float = 1.0
 
 
 def ease(kind: str, t: float) -> float:
@@ -41,9 +42,12 @@ def default_keyframes(animation: Animation) -> list[Keyframe]:
     if animation.kind == "collision":  # (a reel turns each event like a turntable)
         # Tracks grow out of the vertex in the first 40%, then the camera turns half round
         # while moving in a little.
+        # Two bunches fly in along the beam line and meet (first 15%), the tracks grow out of
+        # the vertex (to 50%), then the camera turns half round while moving in a little.
         return [
-            Keyframe(at=0.0, azimuth=0.0, zoom=1.0, growth=0.0),
-            Keyframe(at=0.4, growth=1.0, easing="ease_out"),
+            Keyframe(at=0.0, azimuth=0.0, zoom=1.0, growth=0.0, beams=0.0),
+            Keyframe(at=0.15, beams=1.0, growth=0.0, easing="linear"),
+            Keyframe(at=0.5, growth=1.0, azimuth=0.0, zoom=1.0, easing="ease_out"),
             Keyframe(at=1.0, azimuth=180.0, zoom=1.3),
         ]
     # A full turn with no easing, so the movie loops without a jolt.
@@ -61,7 +65,7 @@ def frame_states(animation: Animation) -> list[FrameState]:
     for i in range(n):
         t = i / (n - 1) if n > 1 else 0.0
         values = {}
-        for name, default in (("azimuth", 0.0), ("zoom", 1.0), ("growth", 1.0)):
+        for name, default in (("azimuth", 0.0), ("zoom", 1.0), ("growth", 1.0), ("beams", 1.0)):
             # The keyframes that set this value, with the first one extended back to t = 0.
             points = [
                 (k.at, getattr(k, name), k.easing) for k in keys if getattr(k, name) is not None
@@ -142,3 +146,33 @@ def grow_scene(scene: Scene, growth: float, reach: float = 3.0) -> Scene:
         else:
             out.primitives.append(p)
     return out
+
+
+BEAM_LOOK = Appearance((0.55, 0.8, 1.0), 1.0, 6.0)
+BEAM_START = 6.0  # metres from the centre where the bunches enter
+BUNCH_LENGTH = 0.8
+
+
+def beam_bunches(beams: float) -> Polylines | None:
+    """The two incoming bunches at ``beams`` (0: entering at +-6 m, 1: met at the centre,
+    where they disappear and the collision products take over)."""
+    if beams >= 1.0:
+        return None
+    z = BEAM_START * (1.0 - beams)
+    paths = tuple(
+        np.array([[0.0, 0.0, side * z], [0.0, 0.0, side * (z + BUNCH_LENGTH)]])
+        for side in (1.0, -1.0)
+    )
+    return Polylines("Beams", paths, BEAM_LOOK)
+
+
+def frame_scene(scene: Scene, state: FrameState) -> Scene:
+    """The scene as one frame shows it: grown to ``state.growth``, with bunches in flight."""
+    grown = grow_scene(scene, state.growth)
+    bunches = beam_bunches(state.beams)
+    if bunches is None:
+        return grown
+    if grown is scene:
+        grown = Scene(list(scene.primitives), list(scene.legend))
+    grown.primitives.append(bunches)
+    return grown

@@ -273,6 +273,8 @@ class Keyframe(StrictModel):
     azimuth: Annotated[float, Field(ge=-3600.0, le=3600.0)] | None = None  # degrees of orbit
     zoom: Annotated[float, Field(gt=0.0, le=50.0)] | None = None  # relative to the camera's
     growth: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # fraction of paths drawn
+    # Incoming proton bunches: 0 far out along the beam line, 1 met at the centre (then gone).
+    beams: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     easing: Easing = "ease_in_out"
 
 

@@ -232,3 +232,40 @@ def test_reel_is_one_movie_of_title_cards_and_turns(tmp_path):
     assert [p.name for p in out.iterdir()] == ["reel.mp4"]
     _, _, _, frames, _ = _read(out / "reel.mp4")
     assert frames == 2 * (5 + 6)  # per event: 0.5 s of title at 10 fps, then 6 frames
+
+
+def test_collision_key_frames_match_baselines(update_baselines):
+    """Frames as they go to the encoder (before lossy compression): bunches in flight, tracks
+    half grown, and the last turned frame."""
+    from image_compare import check_image
+
+    from ispyrender.event_scene import build_scene
+    from ispyrender.geometry import build_detector
+    from ispyrender.motion import frame_scene
+    from ispyrender.objects import branch_plan, build_event
+    from ispyrender.reading import Dataset
+    from ispyrender.render import Renderer
+    from ispyrender.sample import sample_path
+
+    style = load_style(
+        "outreach",
+        [
+            "canvas.width=240",
+            "canvas.height=135",
+            "labels.show=false",
+            "animation.scale=1",
+            "animation.kind=collision",
+            "animation.frames=21",
+        ],
+    )
+    states = frame_states(style.animation)
+    assert states[0].beams == 0.0 and states[3].growth == 0.0 and states[-1].growth == 1.0
+    with Dataset([str(sample_path())]) as dataset:
+        plan = branch_plan(style, dataset.available_branches())
+        record = next(dataset.iter_events([0], plan.branches))
+    scene = build_scene(build_event(record, style, plan), style)
+    with Renderer(style, build_detector(style.detector), scale=1.0) as renderer:
+        for k in (1, 6, 20):
+            renderer.set_scene(frame_scene(scene, states[k]))
+            frame = renderer.orbit("vertical", states[k].azimuth, states[k].zoom)
+            check_image(f"collision_frame_{k:02d}", frame, update_baselines)
