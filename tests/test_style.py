@@ -265,7 +265,9 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     path = write(tmp_path, "canvass:\n  width: 800\n")
     msg = error_of(path)
     assert "line 1: canvass: unknown key (did you mean 'canvas'?)" in msg
-    allowed = "name, canvas, camera, labels, collections, detector, output, figure, base"
+    allowed = (
+        "name, canvas, camera, labels, collections, detector, output, animation, figure, base"
+    )
     assert f"allowed: {allowed}" in msg
 
 
