@@ -18,7 +18,7 @@ from ispyrender.errors import IspyError
 
 app = typer.Typer(
     name="ispyrender",
-    help="Headless CMS event displays from NanoAOD: publication PNGs and Phoenix JSON.",
+    help="Headless CMS event displays from NanoAOD and iSpy files: PNGs, figures, movies, 3D.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -41,6 +41,25 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a style key: --set canvas.width=800 (repeatable)."),
 ]
+# The event selection, shared by every command that renders events.
+EventsOpt = Annotated[
+    str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
+]
+IdsOpt = Annotated[
+    str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
+]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        help="Keep events passing a condition, e.g. 'nMuon >= 2 and Muon_pt[0] > 20', or a "
+        "named selection such as @dimuon (see 'ispyrender selections').",
+    ),
+]
+MaxEventsOpt = Annotated[
+    int | None, typer.Option("--max-events", "-n", min=1, help="At most N events.")
+]
+OverwriteOpt = Annotated[bool, typer.Option(help="Replace existing files.")]
 
 
 def _stderr():  # type: ignore[no-untyped-def]
@@ -57,8 +76,19 @@ def _escape(text: object) -> str:
     return escape(str(text))
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _run(body: Callable[[], T]) -> T:
     """Run a command body, turning user errors into one line and an exit code."""
+    import signal
+    import threading
+
+    # SIGTERM (a batch system stopping the job) takes the same clean-up path as Ctrl-C: temp
+    # files removed, worker processes terminated. Handlers can only be set in the main thread.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return body()
     except IspyError as exc:
@@ -83,26 +113,13 @@ def render(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     style: StyleOpt = "publication",
     set_: SetOpt = None,
-    events: Annotated[
-        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
-    ] = None,
-    ids: Annotated[
-        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
-    ] = None,
+    events: EventsOpt = None,
+    ids: IdsOpt = None,
     ids_file: Annotated[
         Path | None, typer.Option("--ids-file", help="File of RUN:LUMI:EVENT ids, one a line.")
     ] = None,
-    where: Annotated[
-        str | None,
-        typer.Option(
-            "--where",
-            help="Keep events passing a condition, e.g. 'nMuon >= 2 and Muon_pt[0] > 20', or a "
-            "named selection such as @dimuon (see 'ispyrender selections').",
-        ),
-    ] = None,
-    max_events: Annotated[
-        int | None, typer.Option("--max-events", "-n", min=1, help="Render at most N events.")
-    ] = None,
+    where: WhereOpt = None,
+    max_events: MaxEventsOpt = None,
     format_: Annotated[
         str,
         typer.Option(
@@ -112,7 +129,7 @@ def render(
             "html (a page to turn the event with the mouse, opens offline).",
         ),
     ] = "png",
-    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    overwrite: OverwriteOpt = False,
     skip_existing: Annotated[
         bool, typer.Option(help="Keep existing files and render the rest (resume a run).")
     ] = False,
@@ -120,8 +137,32 @@ def render(
         float, typer.Option(min=0.1, max=8.0, help="Multiply the style's canvas size.")
     ] = 1.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Batch mode: render PNGs in N worker processes (each keeps one renderer).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Batch mode on a Dask cluster, e.g. tcp://host:8786: the workers read the "
+            "inputs themselves and send the PNGs back; no shared file system needed.",
+        ),
+    ] = None,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            help="Batch mode in this process. In batch mode (this, --jobs or --scheduler) a "
+            "failing event or an unreadable input is reported and the others are rendered; "
+            "manifest.json lists every event; exit code 1 when anything failed.",
+        ),
+    ] = False,
 ) -> None:
-    """Render events to one PNG (or Phoenix JSON) per event."""
+    """Render events to one file per event: PNG, Phoenix JSON, glTF, OBJ or an HTML page."""
 
     def body() -> None:
         from ispyrender.errors import SelectionError
@@ -157,6 +198,21 @@ def render(
                 overwrite,
                 skip_existing,
                 scale,
+                quiet,
+            )
+            return
+        if jobs is not None or scheduler or keep_going:
+            if format_ != "png":
+                raise SelectionError("--jobs, --scheduler and --keep-going render PNGs only")
+            _render_batch(
+                _inputs(inputs),
+                the_style,
+                dict(events=events, ids=ids, ids_file=ids_file, where=where, n=max_events),
+                RenderOptions(
+                    out=out, overwrite=overwrite, skip_existing=skip_existing, scale=scale
+                ),
+                jobs or 1,
+                scheduler,
                 quiet,
             )
             return
@@ -212,24 +268,15 @@ def figure(
         ),
     ] = "paper",
     set_: SetOpt = None,
-    events: Annotated[
-        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
-    ] = None,
-    ids: Annotated[
-        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
-    ] = None,
-    where: Annotated[
-        str | None,
-        typer.Option("--where", help="Keep events passing a condition, or @NAME selection."),
-    ] = None,
-    max_events: Annotated[
-        int | None, typer.Option("--max-events", "-n", min=1, help="At most N figures.")
-    ] = None,
+    events: EventsOpt = None,
+    ids: IdsOpt = None,
+    where: WhereOpt = None,
+    max_events: MaxEventsOpt = None,
     format_: Annotated[
         str,
         typer.Option("--format", "-f", help="png, svg, pdf or eps; several as png,pdf."),
     ] = "png",
-    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    overwrite: OverwriteOpt = False,
     scale: Annotated[
         float, typer.Option(min=0.1, max=8.0, help="Multiply the canvas size (up to 7680x4320).")
     ] = 1.0,
@@ -271,6 +318,66 @@ def figure(
             console.print(f"wrote {len(summary.paths)} file(s) to {_escape(out)}")
 
     _run(body)
+
+
+def _render_batch(
+    inputs: list[str],
+    style: Any,
+    selection: dict[str, Any],
+    options: Any,
+    jobs: int,
+    scheduler: str | None,
+    quiet: bool,
+) -> None:
+    """`render` in batch mode: see ispyrender.batch."""
+    from ispyrender.batch import BatchOptions, open_inputs, render_batch
+    from ispyrender.selection import parse_events, parse_ids, read_ids_file, resolve_selection
+
+    console = _stderr()
+
+    def warn(message: str) -> None:
+        console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+
+    dataset, broken = open_inputs(inputs, warn)
+    with dataset:
+        id_list = parse_ids(selection["ids"]) if selection["ids"] else []
+        if selection["ids_file"] is not None:
+            id_list += read_ids_file(selection["ids_file"])
+        entries = resolve_selection(
+            dataset,
+            events=parse_events(selection["events"]) if selection["events"] else None,
+            ids=id_list or None,
+            max_events=selection["n"],
+            where=selection["where"],
+        )
+        # Several processes on two cores: one llvmpipe thread each (see benchmarks/bench_batch).
+        batch = BatchOptions(
+            jobs=jobs, scheduler=scheduler, lp_threads=1 if jobs > 1 and not scheduler else None
+        )
+        summary = _with_progress(
+            len(entries),
+            quiet,
+            lambda progress: render_batch(
+                dataset,
+                entries,
+                style,
+                options,
+                batch,
+                failed_inputs=broken,
+                warn=warn,
+                progress=progress,
+            ),
+        )
+    for rec in summary.failed:
+        console.print(
+            f"failed: entry {rec['index']} of {_escape(rec['input'])}: {_escape(rec['error'])}"
+        )
+    written = len(summary.written)
+    if not quiet or written == 0:
+        kept = len(summary.records) - written - len(summary.failed)
+        extra = f", kept {kept} existing" if kept else ""
+        console.print(f"wrote {written} file(s) to {_escape(options.out)}{extra}")
+    summary.check()
 
 
 def _render_ig(
@@ -368,19 +475,11 @@ def animate(
     ] = None,
     frames: Annotated[int | None, typer.Option(help="Frames per movie (animation.frames).")] = None,
     fps: Annotated[int | None, typer.Option(help="Frames per second (animation.fps).")] = None,
-    events: Annotated[
-        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
-    ] = None,
-    ids: Annotated[
-        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
-    ] = None,
-    where: Annotated[
-        str | None, typer.Option("--where", help="Keep events passing a condition, or @NAME.")
-    ] = None,
-    max_events: Annotated[
-        int | None, typer.Option("--max-events", "-n", min=1, help="At most N movies.")
-    ] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    events: EventsOpt = None,
+    ids: IdsOpt = None,
+    where: WhereOpt = None,
+    max_events: MaxEventsOpt = None,
+    overwrite: OverwriteOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
 ) -> None:
     """Make one movie per event: a turntable, or tracks growing out of the collision."""
