@@ -33,6 +33,17 @@ def _blend(frame: np.ndarray, layer: np.ndarray) -> np.ndarray:
     return out
 
 
+def movie_style(style: Style) -> tuple[Style, float]:
+    """The style to render frames with and the scale to give the renderer: an explicit
+    animation.width/height becomes the canvas (scale 1), so labels are laid out for the
+    movie's own shape rather than stretched from the still picture's."""
+    animation = style.animation
+    if animation.width is None or animation.height is None:
+        return style, animation.scale
+    canvas = style.canvas.model_copy(update={"width": animation.width, "height": animation.height})
+    return style.model_copy(update={"canvas": canvas}), 1.0
+
+
 def animate_events(
     dataset: Dataset,
     entries: Sequence[int],
@@ -56,6 +67,7 @@ def animate_events(
 
     animation = style.animation
     check_format(animation.format)
+    style, scale = movie_style(style)
     configure_headless()
     check_headless()
     suffix = f".{animation.format}"
@@ -71,7 +83,7 @@ def animate_events(
         warn(message)
     states = frame_states(animation)
     written = []
-    renderer = Renderer(style, build_detector(style.detector), scale=animation.scale)
+    renderer = Renderer(style, build_detector(style.detector), scale=scale)
     if animation.kind == "reel":
         target = out / f"reel.{animation.format}"
         if target.exists() and not overwrite:
@@ -98,10 +110,13 @@ def animate_events(
                 shown = None
                 for state in states:
                     # Actors are rebuilt only when the content changes, not for camera moves.
-                    if (state.growth, state.beams) != shown:
+                    if (state.growth, state.beams, state.show) != shown:
                         renderer.set_scene(frame_scene(scene, state))
-                        shown = (state.growth, state.beams)
-                    frame = renderer.orbit(animation.axis, state.azimuth, state.zoom)
+                        renderer.show_detector(state.show is None or "detector" in state.show)
+                        shown = (state.growth, state.beams, state.show)
+                    frame = renderer.orbit(
+                        animation.axis, state.azimuth, state.zoom, state.elevation
+                    )
                     movie.add(_blend(frame, layer))
             written.append(target)
             progress(target)
@@ -147,4 +162,5 @@ def _reel(dataset, entries, style, plan, renderer, states, target):  # type: ign
             layer = draw_labels(blank, block, style)
             renderer.set_scene(scene)
             for state in states:
-                movie.add(_blend(renderer.orbit(animation.axis, state.azimuth, state.zoom), layer))
+                frame = renderer.orbit(animation.axis, state.azimuth, state.zoom, state.elevation)
+                movie.add(_blend(frame, layer))

@@ -14,7 +14,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ispyrender.scene import Appearance, Arrows, Cones, Polylines, Scene, Spheres, Towers
+from ispyrender.scene import (
+    Appearance,
+    Arrows,
+    Cones,
+    Polylines,
+    Primitive,
+    Scene,
+    Spheres,
+    Towers,
+)
 from ispyrender.style import Animation, Keyframe
 
 
@@ -24,6 +33,9 @@ class FrameState:
     zoom: float = 1.0
     growth: float = 1.0
     beams: float = 1.0
+    elevation: float = 0.0
+    # Groups drawn (see style.ShowGroup); None draws everything.
+    show: tuple[str, ...] | None = None
 
 
 def ease(kind: str, t: float) -> float:
@@ -59,16 +71,29 @@ def default_keyframes(animation: Animation) -> list[Keyframe]:
 
 def frame_states(animation: Animation) -> list[FrameState]:
     """The state of every frame of ``animation``."""
-    keys = sorted(animation.keyframes or default_keyframes(animation), key=lambda k: k.at)
     n = animation.frames
+
+    def position(k: Keyframe) -> float:
+        """Where a keyframe sits, in frames: `at` spans first..last frame, `time` is seconds."""
+        return k.at * (n - 1) if k.at is not None else (k.time or 0.0) * animation.fps
+
+    keys = sorted(animation.keyframes or default_keyframes(animation), key=position)
+    numeric = (("azimuth", 0.0), ("elevation", 0.0), ("zoom", 1.0), ("growth", 1.0), ("beams", 1.0))
+    shows = [(position(k), tuple(k.show)) for k in keys if k.show is not None]
     states = []
     for i in range(n):
-        t = i / (n - 1) if n > 1 else 0.0
-        values = {}
-        for name, default in (("azimuth", 0.0), ("zoom", 1.0), ("growth", 1.0), ("beams", 1.0)):
-            # The keyframes that set this value, with the first one extended back to t = 0.
+        t = float(i)
+        values: dict[str, object] = {}
+        # `show` switches: the last list at or before this frame (the first one before it).
+        values["show"] = next(
+            (v for at, v in reversed(shows) if at <= t), shows[0][1] if shows else None
+        )
+        for name, default in numeric:
+            # The keyframes that set this value, with the first one extended back to frame 0.
             points = [
-                (k.at, getattr(k, name), k.easing) for k in keys if getattr(k, name) is not None
+                (position(k), getattr(k, name), k.easing)
+                for k in keys
+                if getattr(k, name) is not None
             ]
             if not points:
                 values[name] = default
@@ -82,7 +107,7 @@ def frame_states(animation: Animation) -> list[FrameState]:
                     f = ease(easing, (t - t0) / (t1 - t0)) if t1 > t0 else 1.0
                     values[name] = v0 + (v1 - v0) * f
                     break
-        states.append(FrameState(**values))
+        states.append(FrameState(**values))  # type: ignore[arg-type]
     return states
 
 
@@ -170,9 +195,43 @@ def frame_scene(scene: Scene, state: FrameState) -> Scene:
     """The scene as one frame shows it: grown to ``state.growth``, with bunches in flight."""
     grown = grow_scene(scene, state.growth)
     bunches = beam_bunches(state.beams)
-    if bunches is None:
-        return grown
-    if grown is scene:
-        grown = Scene(list(scene.primitives), list(scene.legend))
-    grown.primitives.append(bunches)
-    return grown
+    if bunches is not None:
+        if grown is scene:
+            grown = Scene(list(scene.primitives), list(scene.legend))
+        grown.primitives.append(bunches)
+    return visible_scene(grown, state.show)
+
+
+def groups_of(primitive: Primitive) -> set[str]:
+    """The `show` groups a primitive belongs to: by kind (a track is a polyline), refined by
+    its collection's name (muons and electrons are tracks too; photons are lines and towers)."""
+    name = primitive.group.lower()
+    if name == "beams":
+        return {"beams"}
+    if "photon" in name:
+        return {"photons"}
+    if isinstance(primitive, Polylines):
+        found = {"tracks"}
+        if "muon" in name:
+            found.add("muons")
+        if "electron" in name:
+            found.add("electrons")
+        return found
+    if isinstance(primitive, Cones):
+        return {"jets"}
+    if isinstance(primitive, Arrows):
+        return {"met"}
+    if isinstance(primitive, Spheres):
+        return {"vertices"}
+    if isinstance(primitive, Towers):
+        return {"photons"}
+    return {"detector"}  # iSpy rec-hit cells and chambers stay with the detector
+
+
+def visible_scene(scene: Scene, show: tuple[str, ...] | None) -> Scene:
+    """Only the primitives whose groups are in ``show`` (all of them when None)."""
+    if show is None:
+        return scene
+    wanted = set(show)
+    kept = [p for p in scene.primitives if groups_of(p) & wanted]
+    return Scene(kept, list(scene.legend))

@@ -144,8 +144,10 @@ class Renderer:
         self._event_actors: list[object] = []
         self._base_camera: tuple[np.ndarray, np.ndarray, float] = (np.zeros(3), np.zeros(3), 1.0)
         self._detector = list(detector)
-        for prim in self._detector:
-            self._add(prim)
+        # Kept so that an animation can hide the detector without rebuilding it.
+        self._detector_actors = [
+            a for a in (self._add(p) for p in self._detector) if a is not None
+        ]
         self._bounds = detector_bounds(self._detector)
 
     def _set_lights(self) -> None:
@@ -239,11 +241,19 @@ class Renderer:
         cam = self.plotter.camera
         self._base_camera = (np.array(cam.position), np.array(cam.up), cam.parallel_scale)
 
-    def orbit(self, axis: str, degrees: float, zoom: float = 1.0) -> np.ndarray:
+    def show_detector(self, visible: bool) -> None:
+        """Show or hide the detector actors (an animation's `show` list); no re-render."""
+        for actor in self._detector_actors:
+            actor.SetVisibility(visible)  # type: ignore[attr-defined]
+
+    def orbit(
+        self, axis: str, degrees: float, zoom: float = 1.0, elevation: float = 0.0
+    ) -> np.ndarray:
         """The current scene seen with the style's camera turned by ``degrees`` about the
-        beam line (axis "beam", z) or the vertical (axis "vertical", y), then zoomed by
-        ``zoom`` relative to the style's: one frame of a turntable. Only the camera moves, so
-        a frame costs one render, not a rebuild of the actors."""
+        beam line (axis "beam", z) or the vertical (axis "vertical", y), then tilted up by
+        ``elevation`` degrees and zoomed by ``zoom`` relative to the style's: one frame of a
+        turntable. Only the camera moves, so a frame costs one render, not a rebuild of the
+        actors."""
         position, up, parallel_scale = self._base_camera
         a = np.radians(degrees)
         c, s = np.cos(a), np.sin(a)
@@ -256,6 +266,10 @@ class Renderer:
         cam.up = tuple(rot @ up)
         cam.focal_point = (0.0, 0.0, 0.0)
         cam.parallel_scale = parallel_scale / zoom
+        if elevation:
+            # VTK tilts about the focal point; re-orthogonalising keeps the horizon level.
+            cam.Elevation(elevation)
+            cam.OrthogonalizeViewUp()
         self.plotter.renderer.ResetCameraClippingRange()
         self.plotter.render()
         img = self.plotter.screenshot(

@@ -265,17 +265,34 @@ class Figure(StrictModel):
 Easing = Literal["linear", "ease_in", "ease_out", "ease_in_out"]
 
 
-class Keyframe(StrictModel):
-    """The state of an animation at a moment, as a fraction of its length; values left out
-    carry on from the keyframe before. Between keyframes values follow the later one's easing."""
+ShowGroup = Literal[
+    "detector", "tracks", "muons", "electrons", "jets", "photons", "met", "vertices", "beams"
+]
 
-    at: Annotated[float, Field(ge=0.0, le=1.0)]  # 0 = first frame, 1 = last
+
+class Keyframe(StrictModel):
+    """The state of an animation at a moment, given either as a fraction of its length (`at`)
+    or in seconds from the first frame (`time`); values left out carry on from the keyframe
+    before. Between keyframes values follow the later one's easing."""
+
+    at: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # 0 = first frame, 1 = last
+    time: Annotated[float, Field(ge=0.0, le=3600.0)] | None = None  # seconds (frame / fps)
     azimuth: Annotated[float, Field(ge=-3600.0, le=3600.0)] | None = None  # degrees of orbit
+    # Degrees the camera is tilted up (+) or down (-) from the style's camera, after the orbit.
+    elevation: Annotated[float, Field(ge=-89.0, le=89.0)] | None = None
     zoom: Annotated[float, Field(gt=0.0, le=50.0)] | None = None  # relative to the camera's
     growth: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # fraction of paths drawn
     # Incoming proton bunches: 0 far out along the beam line, 1 met at the centre (then gone).
     beams: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    # Groups drawn from this keyframe on (switched, not faded); None keeps the previous list.
+    show: list[ShowGroup] | None = None
     easing: Easing = "ease_in_out"
+
+    @model_validator(mode="after")
+    def _one_moment(self) -> Keyframe:
+        if (self.at is None) == (self.time is None):
+            raise ValueError("give a keyframe either 'at' (0..1 of the movie) or 'time' (seconds)")
+        return self
 
 
 class Animation(StrictModel):
@@ -288,11 +305,20 @@ class Animation(StrictModel):
     axis: Literal["vertical", "beam"] = "vertical"
     format: Literal["mp4", "webm", "gif"] = "mp4"
     scale: Annotated[float, Field(gt=0.0, le=4.0)] = 2.0 / 3.0  # of the canvas: 1280x720
+    # An explicit movie size in pixels; when set it wins over scale (both or neither).
+    width: Annotated[int, Field(ge=16, le=7680)] | None = None
+    height: Annotated[int, Field(ge=16, le=4320)] | None = None
     keyframes: list[Keyframe] = []  # empty: a full turn (turntable) or grow-then-turn
     # reel: one movie through all selected events, each a turntable of `frames` frames,
     # preceded by a title card naming it when title_card is true.
     title_card: bool = True
     title_seconds: Annotated[float, Field(ge=0.0, le=30.0)] = 1.5
+
+    @model_validator(mode="after")
+    def _size_pair(self) -> Animation:
+        if (self.width is None) != (self.height is None):
+            raise ValueError("set animation.width and animation.height together (or neither)")
+        return self
 
 
 class Style(StrictModel):
