@@ -629,6 +629,81 @@ def selections() -> None:
     _run(body)
 
 
+@app.command()
+def gallery(
+    inputs: InputsArg = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the site.")] = Path(
+        "gallery_site"
+    ),
+    style: StyleOpt = "outreach",
+    set_: SetOpt = None,
+    events: Annotated[
+        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
+    ] = None,
+    ids: Annotated[
+        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
+    ] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="Keep events passing a condition, or @NAME.")
+    ] = None,
+    max_events: Annotated[
+        int | None, typer.Option("--max-events", "-n", min=1, help="At most N events.")
+    ] = None,
+    thumb_size: Annotated[
+        str, typer.Option("--thumb-size", help="Thumbnail box, WIDTHxHEIGHT.")
+    ] = "320x180",
+    animate: Annotated[
+        bool, typer.Option(help="Add a turntable movie (webm) to every event page.")
+    ] = False,
+    models: Annotated[
+        bool, typer.Option(help="Add the three.js page with the detector to every event page.")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing gallery.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """A static web gallery: thumbnails with filters, a page per event with a 3D view."""
+
+    def body() -> None:
+        from ispyrender.gallery import GalleryOptions, build_gallery, parse_size
+        from ispyrender.reading import Dataset
+        from ispyrender.selection import parse_events, parse_ids, resolve_selection
+        from ispyrender.style import load_style
+
+        options = GalleryOptions(
+            out=out,
+            thumb_size=parse_size(thumb_size),
+            overwrite=overwrite,
+            animate=animate,
+            models=models,
+        )
+        # 1280x720 unless the user says otherwise: big enough to read, light enough for a site.
+        the_style = load_style(style, ["canvas.width=1280", "canvas.height=720", *(set_ or [])])
+        console = _stderr()
+        with Dataset(_inputs(inputs)) as dataset:
+            entries = resolve_selection(
+                dataset,
+                events=parse_events(events) if events else None,
+                ids=parse_ids(ids) if ids else None,
+                max_events=max_events,
+                where=where,
+            )
+
+            def warn(message: str) -> None:
+                console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+
+            index = _with_progress(
+                len(entries),
+                quiet,
+                lambda progress: build_gallery(
+                    dataset, entries, the_style, options, warn=warn, progress=progress
+                ),
+            )
+        if not quiet:
+            console.print(f"wrote a gallery of {len(entries)} event(s): {_escape(index)}")
+
+    _run(body)
+
+
 def main() -> None:
     app()
 
