@@ -1,0 +1,179 @@
+"""Batch rendering: --jobs, --scheduler (Dask), --keep-going, manifest.json, interruption.
+
+Pictures are tiny (160x90, no anti-aliasing) so that the whole file stays well under a minute;
+worker start-up (a fresh interpreter importing pyvista) dominates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ispyrender.cli import app
+from ispyrender.sample import sample_path
+
+TINY = ["canvas.width=160", "canvas.height=90", "canvas.anti_aliasing=none"]
+TINY_ARGS = [arg for item in TINY for arg in ("--set", item)]
+
+
+def cli(*args: object):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def pngs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.png"))}
+
+
+def hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob(".*"))
+
+
+@pytest.fixture(scope="module")
+def one_job(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("batch") / "j1"
+    result = cli("render", "-n", "6", *TINY_ARGS, "--jobs", "1", "-q", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_two_processes_write_the_same_bytes_as_one(one_job: Path, tmp_path: Path) -> None:
+    out = tmp_path / "j2"
+    result = cli("render", "-n", "6", *TINY_ARGS, "--jobs", "2", "-q", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert len(pngs(one_job)) == 6
+    assert pngs(out) == pngs(one_job)
+    assert hidden(out) == []
+
+
+def test_dask_cluster_writes_the_same_bytes_as_one_process(one_job: Path, tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    out = tmp_path / "dask"
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        result = cli(
+            "render", "-n", "6", *TINY_ARGS, "--scheduler", cluster.scheduler_address, "-q",
+            "-o", out,
+        )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert pngs(out) == pngs(one_job)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [e["output"] for e in manifest["events"]] == sorted(pngs(one_job))
+
+
+def test_manifest_lists_every_event(one_job: Path) -> None:
+    manifest = json.loads((one_job / "manifest.json").read_text())
+    assert manifest["version"]
+    assert manifest["style"]["name"] == "publication"
+    assert len(manifest["style"]["digest"]) == 16
+    assert manifest["inputs"] == [str(sample_path())]
+    assert manifest["failed_inputs"] == []
+    events = manifest["events"]
+    assert [e["index"] for e in events] == list(range(6))
+    first = events[0]
+    assert (first["run"], first["lumi"], first["event"], first["entry"]) == (1, 1, 1001, 0)
+    assert first["output"] == "1_1_1001.png"
+    assert first["input"] == str(sample_path())
+    assert first["counts"]["muons"] == 2
+    # The first sample event is a Z to two muons.
+    assert 80 < first["masses"]["dimuon"] < 100
+    assert all("error" not in e for e in events)
+    assert any("dielectron" in e["masses"] for e in events)
+
+
+def test_failing_event_does_not_stop_the_batch(tmp_path: Path, monkeypatch) -> None:
+    import ispyrender.event_scene
+
+    real = ispyrender.event_scene.build_scene
+
+    def build_scene(physics, style):  # type: ignore[no-untyped-def]
+        if physics.index == 2:
+            raise ValueError("a broken event")
+        return real(physics, style)
+
+    monkeypatch.setattr(ispyrender.event_scene, "build_scene", build_scene)
+    out = tmp_path / "out"
+    result = cli("render", "-n", "4", *TINY_ARGS, "--keep-going", "-q", "-o", out)
+    assert result.exit_code == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: 1 of 4 events failed: entry 2 (1:1:1003): ValueError")
+    assert sorted(pngs(out)) == ["1_1_1001.png", "1_1_1002.png", "1_1_1004.png"]
+    events = json.loads((out / "manifest.json").read_text())["events"]
+    assert [("error" in e) for e in events] == [False, False, True, False]
+    assert events[2]["output"] == "1_1_1003.png" and events[2]["event"] == 1003
+
+
+def test_broken_input_is_reported_and_the_others_rendered(tmp_path: Path) -> None:
+    good = tmp_path / "good.root"
+    good.write_bytes(sample_path().read_bytes())
+    broken = tmp_path / "broken.root"
+    data = sample_path().read_bytes()
+    broken.write_bytes(data[: len(data) // 2])  # cut short in transfer
+    out = tmp_path / "out"
+    result = cli("render", broken, good, "-n", "3", *TINY_ARGS, "--keep-going", "-q", "-o", out)
+    assert result.exit_code == 1
+    assert "skipping unreadable input" in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "1 input(s) could not be read" in last and "truncated" in last
+    assert len(pngs(out)) == 3
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"] == [str(good)]
+    assert [f["input"] for f in manifest["failed_inputs"]] == [str(broken)]
+    assert "truncated" in manifest["failed_inputs"][0]["error"]
+
+
+def test_skip_existing_resumes_and_merges_the_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert cli("render", "-n", "3", *TINY_ARGS, "--keep-going", "-q", "-o", out).exit_code == 0
+    (out / "1_1_1002.png").unlink()
+    kept = (out / "1_1_1001.png").stat().st_mtime_ns
+    result = cli("render", "-n", "5", *TINY_ARGS, "--keep-going", "--skip-existing", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert "wrote 3 file(s)" in result.stderr and "kept 2 existing" in result.stderr
+    assert (out / "1_1_1001.png").stat().st_mtime_ns == kept
+    events = json.loads((out / "manifest.json").read_text())["events"]
+    assert [e["event"] for e in events] == [1001, 1002, 1003, 1004, 1005]
+    # The kept events keep their full records from the first run.
+    assert events[0]["counts"]["muons"] == 2 and "dimuon" in events[0]["masses"]
+
+
+def test_sigterm_stops_workers_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["render", "--set", "canvas.width=320", "--set", "canvas.height=180", "--jobs", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ispyrender", *args, "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 40
+    while not list(out.glob("*.png")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert hidden(out) == []
+    assert not (out / "manifest.json").exists()
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    start = time.monotonic()
+    result = cli("render", "-n", "2", "--scheduler", "tcp://127.0.0.1:9", "-o", out)
+    assert time.monotonic() - start < 20
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0]
+    assert not out.exists()
