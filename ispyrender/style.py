@@ -781,8 +781,15 @@ def _properties(node: dict[str, Any] | None) -> dict[str, Any] | None:
 def _schema_at(loc: KeyPath) -> dict[str, Any] | None:
     node: dict[str, Any] | None = _schema()
     for key in loc:
+        if isinstance(key, int):
+            # An entry of a list (e.g. animation.keyframes[0]): its schema is the items'.
+            items = _deref(node)
+            node = items.get("items") if items is not None else None
+            if node is None:
+                return None
+            continue
         props = _properties(node)
-        if props is None or not isinstance(key, str) or key not in props:
+        if props is None or key not in props:
             return None
         node = props[key]
     return _deref(node)

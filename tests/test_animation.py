@@ -172,7 +172,10 @@ def test_encoder_memory_does_not_grow_with_frames(tmp_path):
     ("args", "message"),
     [
         (["--set", "animation.keyframes=[{at: 0, easing: wobble}]"], "easing"),
-        (["--set", "animation.keyframes=[{at: 0, spin: 3}]"], "spin"),
+        # An unknown key inside a list entry still lists the keys a keyframe takes.
+        (["--set", "animation.keyframes=[{at: 0, spin: 3}]"], "spin: unknown key"),
+        (["--set", "animation.keyframes=[{at: 0, zom: 2}]"], "did you mean 'zoom'?"),
+        (["--set", "animation.keyframes=[{at: 2}]"], "at most 1 (allowed 0..1)"),
         (["--frames", "0"], "animation.frames"),
         (["--format", "avi"], "animation.format"),
     ],
