@@ -69,8 +69,8 @@
   var controls = document.getElementById("controls");
   controls.addEventListener("input", update);
   controls.addEventListener("change", update);
-  document.getElementById("reset").addEventListener("click", function () {
-    controls.reset();
+  document.getElementById("reset-filters").addEventListener("click", function () {
+    HTMLFormElement.prototype.reset.call(controls); // a control named "reset" would shadow it
     update();
   });
   window.ispyGallery = { update: update, events: byIndex };

@@ -16,13 +16,34 @@
   var ECAL_R = 1.29;
   var VIEWS = { "3d": [-0.6, 0.35], transverse: [0, 0], longitudinal: [Math.PI / 2, 0] };
 
-  // How far out the event reaches decides the zoom: muons to 7 m, an electron event to 1.3 m.
-  var reach = 1.5;
+  // How far out the tracks reach picks the outlines drawn (muons to 7 m, electrons to 1.3 m)
+  // and the zoom: the event and its outlines fill the canvas in the starting 3D view.
+  var reach = 0;
   data.tracks.forEach(function (t) {
-    t.points.forEach(function (p) { reach = Math.max(reach, Math.hypot(p[0], p[1]), Math.abs(p[2]) * 0.6); });
+    t.points.forEach(function (p) { reach = Math.max(reach, Math.hypot(p[0], p[1]), Math.abs(p[2]) * 0.4); });
   });
-  reach = Math.min(reach, 9);
+  var outlines = [];
+  for (var k = 0; k < OUTLINES.length; k++) {
+    outlines.push(OUTLINES[k]);
+    if (OUTLINES[k].r >= reach) break;
+  }
   var state = { yaw: VIEWS["3d"][0], pitch: VIEWS["3d"][1], zoom: 1 };
+  var extent = (function () {
+    var o = outlines[outlines.length - 1], pts = [];
+    for (var a = 0; a < 8; a++) {
+      var c = o.r * Math.cos(Math.PI * a / 4), s = o.r * Math.sin(Math.PI * a / 4);
+      pts.push([c, s, -o.z], [c, s, o.z]);
+    }
+    var cy = Math.cos(state.yaw), sy = Math.sin(state.yaw);
+    var cp = Math.cos(state.pitch), sp = Math.sin(state.pitch);
+    var mx = 1e-3, my = 1e-3;
+    pts.forEach(function (p) {
+      var x = p[0] * cy + p[2] * sy, z = -p[0] * sy + p[2] * cy, y = p[1] * cp - z * sp;
+      mx = Math.max(mx, Math.abs(x));
+      my = Math.max(my, Math.abs(y));
+    });
+    return [mx, my, Math.hypot(o.r, o.z)];
+  })();
 
   function direction(eta, phi) {
     var theta = 2 * Math.atan(Math.exp(-eta));
@@ -40,8 +61,8 @@
   function projector() {
     var cy = Math.cos(state.yaw), sy = Math.sin(state.yaw);
     var cp = Math.cos(state.pitch), sp = Math.sin(state.pitch);
-    var scale = 0.45 * Math.min(canvas.width, canvas.height) / reach * state.zoom;
-    var cx = canvas.width / 2, cyy = canvas.height / 2, depth = reach * 6;
+    var scale = Math.min(0.47 * canvas.width / extent[0], 0.47 * canvas.height / extent[1]) * state.zoom;
+    var cx = canvas.width / 2, cyy = canvas.height / 2, depth = extent[2] * 8;
     return function (p) {
       var x = p[0] * cy + p[2] * sy;
       var z = -p[0] * sy + p[2] * cy;
@@ -80,7 +101,7 @@
 
   function drawDetector(project, ratio) {
     ctx.globalAlpha = 0.35;
-    OUTLINES.forEach(function (o) {
+    outlines.forEach(function (o) {
       line(project, ring(o.r, -o.z, 48), "#6f7f9f", ratio);
       line(project, ring(o.r, o.z, 48), "#6f7f9f", ratio);
       for (var k = 0; k < 8; k++) {
