@@ -70,6 +70,13 @@ def named_meshes(detector: list[Primitive], scene: Scene) -> list[NamedMesh]:
     return out
 
 
+def srgb_to_linear(rgb: tuple[float, float, float]) -> list[float]:
+    """Style colours are sRGB (as in CSS and the PNGs); glTF's baseColorFactor is linear, and
+    viewers (three.js, Blender) convert it back to sRGB for the screen. Written unconverted,
+    every colour comes out paler: the muons' red turned pink in three.js."""
+    return [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+
+
 def glb_bytes(meshes: list[NamedMesh]) -> bytes:
     """A binary glTF 2.0 file: one node, mesh and PBR material per named mesh."""
     blob = bytearray()
@@ -109,7 +116,7 @@ def glb_bytes(meshes: list[NamedMesh]) -> bytes:
             {
                 "name": m.name,
                 "pbrMetallicRoughness": {
-                    "baseColorFactor": [*m.color, m.opacity],
+                    "baseColorFactor": [*srgb_to_linear(m.color), m.opacity],
                     "metallicFactor": 0.0,
                     "roughnessFactor": 0.8,
                 },

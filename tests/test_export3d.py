@@ -48,9 +48,13 @@ def test_glb_from_the_cli_loads_with_named_coloured_nodes(tmp_path):
         assert expected in names
     style = load_style("publication")
     muon = gltf.materials[names.index("Muon")]
-    assert muon.pbrMetallicRoughness.baseColorFactor[:3] == pytest.approx(
-        parse_color(style.collections.muons.color)
-    )
+    # glTF colours are linear: sRGB 0.894 (the muons' red) is linear 0.776, 0.102 is 0.0103.
+    linear = [
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+        for c in parse_color(style.collections.muons.color)
+    ]
+    assert muon.pbrMetallicRoughness.baseColorFactor[:3] == pytest.approx(linear)
+    assert linear[0] == pytest.approx(0.776, abs=0.002) and linear[1] < 0.011
     ecal = gltf.materials[names.index("detector/ecal_barrel")]
     assert ecal.alphaMode == "BLEND"
     assert ecal.pbrMetallicRoughness.baseColorFactor[3] == pytest.approx(
