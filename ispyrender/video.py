@@ -3,7 +3,9 @@
 Frames go to the encoder one at a time from a worker thread, so memory does not grow with the
 number of frames and encoding overlaps the rendering of the next frame. MP4 is H.264 in yuv420p
 (what browsers and presentation software play), WebM is VP9, GIF uses FFmpeg's GIF encoder with
-an 8-bit palette per frame. The file is written under a temporary name and renamed at the end.
+an adaptive 256-colour palette per frame (Pillow's octree quantiser, no dithering): FFmpeg's own
+rgb8 conversion uses a fixed 3-3-2 palette that bands the detector's shading and shifts the
+collection colours. The file is written under a temporary name and renamed at the end.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from ispyrender.errors import OutputError
 
-CODECS = {"mp4": ("libx264", "yuv420p"), "webm": ("libvpx-vp9", "yuv420p"), "gif": ("gif", "rgb8")}
+CODECS = {"mp4": ("libx264", "yuv420p"), "webm": ("libvpx-vp9", "yuv420p"), "gif": ("gif", "pal8")}
 
 
 def available_formats() -> list[str]:
@@ -47,6 +49,20 @@ def check_format(fmt: str) -> None:
 def even_size(width: int, height: int) -> tuple[int, int]:
     """H.264 and VP9 in yuv420p need even sizes."""
     return width - width % 2, height - height % 2
+
+
+def paletted(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An (H, W, 3) frame as 8-bit indices and the (256, 4) ARGB palette PyAV's pal8 wants."""
+    from PIL import Image
+
+    quantized = Image.fromarray(rgb).quantize(
+        256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
+    colours = np.asarray(quantized.getpalette() or [], dtype=np.uint8).reshape(-1, 3)[:256]
+    palette = np.zeros((256, 4), dtype=np.uint8)
+    palette[:, 0] = 255  # opaque
+    palette[: len(colours), 1:] = colours
+    return np.asarray(quantized, dtype=np.uint8), palette
 
 
 class MovieWriter:
@@ -92,7 +108,10 @@ class MovieWriter:
                     }
                 while (frame := self._queue.get()) is not None:
                     rgb = np.ascontiguousarray(frame[: self.size[1], : self.size[0], :3])
-                    video_frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                    if self.fmt == "gif":
+                        video_frame = av.VideoFrame.from_ndarray(paletted(rgb), format="pal8")
+                    else:
+                        video_frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
                     for packet in stream.encode(video_frame):
                         container.mux(packet)
                 for packet in stream.encode():

@@ -272,3 +272,84 @@ def test_collision_key_frames_match_baselines(update_baselines):
             renderer.set_scene(frame_scene(scene, states[k]))
             frame = renderer.orbit("vertical", states[k].azimuth, states[k].zoom)
             check_image(f"collision_frame_{k:02d}", frame, update_baselines)
+
+
+def test_keyframes_in_seconds_with_elevation_and_show():
+    # 5 frames at 2 fps: frames at 0, .5, 1, 1.5, 2 s.
+    anim = Animation(
+        frames=5,
+        fps=2,
+        keyframes=[
+            Keyframe(time=0.0, elevation=0.0, show=["tracks"]),
+            Keyframe(time=1.0, elevation=30.0, easing="linear", show=["detector", "jets"]),
+        ],
+    )
+    states = frame_states(anim)
+    assert [s.elevation for s in states] == pytest.approx([0.0, 15.0, 30.0, 30.0, 30.0])
+    assert [s.show for s in states] == [("tracks",)] * 2 + [("detector", "jets")] * 3
+    with pytest.raises(ValueError, match="either 'at'"):
+        Keyframe(zoom=2.0)
+
+
+def test_show_keeps_only_the_named_groups():
+    from ispyrender.motion import FrameState, frame_scene, groups_of
+    from ispyrender.scene import Cones, Spheres
+
+    look = Appearance((1.0, 0, 0))
+    muons = Polylines("Muon", (np.zeros((2, 3)),), look)
+    jets = Cones("Jet", np.zeros((1, 3)), np.ones((1, 3)), np.ones(1), np.ones(1), look)
+    vertex = Spheres("PV", np.zeros((1, 3)), 0.01, look)
+    scene = Scene([muons, jets, vertex])
+    assert groups_of(muons) == {"tracks", "muons"}
+    shown = frame_scene(scene, FrameState(show=("muons", "vertices")))
+    assert shown.primitives == [muons, vertex]
+    # Bunches still in flight belong to "beams": hidden unless asked for.
+    flying = frame_scene(scene, FrameState(beams=0.5, show=("beams",)))
+    assert [p.group for p in flying.primitives] == ["Beams"]
+
+
+def test_gif_has_exact_palette_colours_and_explicit_size(tmp_path):
+    frame = np.zeros((64, 96, 3), dtype=np.uint8)
+    frame[:, :48] = (230, 60, 40)  # a muon red that a fixed 3-3-2 palette cannot hold
+    frame[20:40] = (70, 140, 220)
+    with MovieWriter(tmp_path / "m.gif", "gif", 10, (96, 64)) as movie:
+        for _ in range(3):
+            movie.add(frame)
+    with av.open(str(tmp_path / "m.gif")) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 3 and frames[0].shape == (64, 96, 3)
+    assert np.abs(frames[-1].astype(int) - frame).max() <= 2
+
+
+def test_animation_size_and_collision_preset(tmp_path):
+    out = tmp_path / "m"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ispyrender",
+            "animate",
+            "--style",
+            "collision",
+            "--out",
+            str(out),
+            "-n",
+            "1",
+            "--frames",
+            "6",
+            "--set",
+            "animation.width=96",
+            "--set",
+            "animation.height=64",
+            "--set",
+            "canvas.anti_aliasing=none",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (movie,) = out.glob("*.mp4")
+    _, width, height, frames, _ = _read(movie)
+    assert (width, height, frames) == (96, 64, 6)

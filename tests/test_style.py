@@ -406,14 +406,14 @@ def test_missing_file_lists_presets(tmp_path: Path) -> None:
     missing = str(tmp_path / "nope.yaml")
     assert error_of(missing) == (
         f"style error: {missing!r} is neither a style file nor a preset; "
-        "presets: outreach, paper, publication, transverse"
+        "presets: collision, outreach, paper, publication, transverse"
     )
 
 
 def test_unknown_preset_suggests_closest() -> None:
     msg = error_of("outrech")
     assert "'outrech' is neither a style file nor a preset (did you mean 'outreach'?)" in msg
-    assert msg.endswith("presets: outreach, paper, publication, transverse")
+    assert msg.endswith("presets: collision, outreach, paper, publication, transverse")
 
 
 def test_folder_is_not_a_style(tmp_path: Path) -> None:
@@ -424,7 +424,7 @@ def test_unknown_base(tmp_path: Path) -> None:
     path = write(tmp_path, "# comment\nbase: glossy\n")
     assert error_of(path) == (
         f"style error in {path} line 2: base: 'glossy' is neither a style file nor a preset; "
-        "presets: outreach, paper, publication, transverse"
+        "presets: collision, outreach, paper, publication, transverse"
     )
 
 
