@@ -18,9 +18,12 @@
 
   // How far out the tracks reach picks the outlines drawn (muons to 7 m, electrons to 1.3 m)
   // and the zoom: the event and its outlines fill the canvas in the starting 3D view.
-  var reach = 0;
-  data.tracks.forEach(function (t) {
-    t.points.forEach(function (p) { reach = Math.max(reach, Math.hypot(p[0], p[1]), Math.abs(p[2]) * 0.4); });
+  var reach = ECAL_R;
+  function extend(p) { reach = Math.max(reach, Math.hypot(p[0], p[1]), Math.abs(p[2]) * 0.4); }
+  data.tracks.forEach(function (t) { t.points.forEach(extend); });
+  data.jets.forEach(function (j) {
+    var d = direction(j.eta, j.phi), length = jetLength(j);
+    extend([d[0] * length, d[1] * length, d[2] * length]);
   });
   var outlines = [];
   for (var k = 0; k < OUTLINES.length; k++) {
@@ -44,6 +47,9 @@
     });
     return [mx, my, Math.hypot(o.r, o.z)];
   })();
+
+  // Long enough to reach the calorimeters, longer with energy, as in the pictures.
+  function jetLength(j) { return Math.min(1.2 + j.energy / 150, 3.0); }
 
   function direction(eta, phi) {
     var theta = 2 * Math.atan(Math.exp(-eta));
@@ -116,8 +122,7 @@
   function drawJets(project, ratio) {
     data.jets.forEach(function (j) {
       var axis = direction(j.eta, j.phi);
-      // Long enough to reach the calorimeters, longer with energy, as in the pictures.
-      var length = Math.min(1.2 + j.energy / 150, 3.2);
+      var length = jetLength(j);
       var tip = [axis[0] * length, axis[1] * length, axis[2] * length];
       // Two unit vectors across the axis span the cone's end circle.
       var u = Math.abs(axis[2]) < 0.9 ? [axis[1], -axis[0], 0] : [0, axis[2], -axis[1]];
@@ -130,7 +135,7 @@
         var a = 2 * Math.PI * i / 24, c = Math.cos(a) * radius, s = Math.sin(a) * radius;
         circle.push([tip[0] + u[0] * c + v[0] * s, tip[1] + u[1] * c + v[1] * s, tip[2] + u[2] * c + v[2] * s]);
       }
-      ctx.globalAlpha = 0.25;
+      ctx.globalAlpha = 0.12; // faint: the tracks inside must stay visible
       ctx.beginPath();
       var o = project([0, 0, 0]);
       circle.forEach(function (p, k) {
