@@ -2,9 +2,9 @@
 
 A movie is a list of frame states (orbit angle, zoom, growth). Keyframes set those values at
 moments given as fractions of the movie; between two keyframes each value moves along the
-later keyframe's easing. Growth truncates every curve of the scene at that fraction of its
-path length, measured from the vertex, so tracks come out of the collision point together;
-cones, towers and arrows appear once the growth reaches them.
+later keyframe's easing. Growth moves one front out of the vertex, as far as the event's
+furthest product at growth 1: tracks are cut at the front's path length, and jets and
+calorimeter towers appear when it reaches them (see grow_scene).
 """
 
 from __future__ import annotations
@@ -52,14 +52,14 @@ def ease(kind: str, t: float) -> float:
 
 def default_keyframes(animation: Animation) -> list[Keyframe]:
     if animation.kind == "collision":  # (a reel turns each event like a turntable)
-        # Tracks grow out of the vertex in the first 40%, then the camera turns half round
-        # while moving in a little.
         # Two bunches fly in along the beam line and meet (first 15%), the tracks grow out of
         # the vertex (to 50%), then the camera turns half round while moving in a little.
         return [
             Keyframe(at=0.0, azimuth=0.0, zoom=1.0, growth=0.0, beams=0.0),
             Keyframe(at=0.15, beams=1.0, growth=0.0, easing="linear"),
-            Keyframe(at=0.5, growth=1.0, azimuth=0.0, zoom=1.0, easing="ease_out"),
+            # ease_in: the front starts slowly, so the tracker's short tracks get frames of
+            # their own before the muons race out to the edge of the detector.
+            Keyframe(at=0.5, growth=1.0, azimuth=0.0, zoom=1.0, easing="ease_in"),
             Keyframe(at=1.0, azimuth=180.0, zoom=1.3),
         ]
     # A full turn with no easing, so the movie loops without a jolt.
@@ -128,48 +128,77 @@ def truncate_path(path: np.ndarray, fraction: float) -> np.ndarray:
     return np.vstack([path[:k], end])
 
 
-def grow_scene(scene: Scene, growth: float, reach: float = 3.0) -> Scene:
-    """The scene at ``growth`` (0..1): curves truncated by length; cones, towers and arrows
-    shown once growth * ``reach`` metres have passed the place where they start or end."""
+def path_length(path: np.ndarray) -> float:
+    path = np.asarray(path, dtype=float)
+    return float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum()) if len(path) > 1 else 0.0
+
+
+def scene_reach(scene: Scene) -> float:
+    """How far from the vertex the event's products go, in metres: the longest track by path
+    length, or the furthest tip of a jet cone or calorimeter tower. Growth 1 is this far."""
+    reach = 0.0
+    for p in scene.primitives:
+        if isinstance(p, Polylines):
+            reach = max([reach, *(path_length(x) for x in p.paths)])
+        elif isinstance(p, Cones) and len(p.length):
+            reach = max(reach, float(np.max(np.linalg.norm(p.apex, axis=1) + p.length)))
+        elif isinstance(p, Towers) and len(p.length):
+            reach = max(reach, float(np.max(np.linalg.norm(p.base, axis=1) + p.length)))
+    return reach
+
+
+def grow_scene(scene: Scene, growth: float, reach: float | None = None) -> Scene:
+    """The scene at ``growth`` (0..1): everything produced in the collision has travelled
+    ``growth * reach`` metres from the vertex (``reach`` defaults to :func:`scene_reach`).
+
+    One front for all, as the particles fly at nearly the speed of light: a track is cut at
+    that path length (a short track finishes early, a muon keeps going), and a jet cone or a
+    calorimeter tower appears when the front reaches it and grows with it. Cutting every track
+    at the same fraction of its own length instead would light the calorimeter before the
+    tracks that feed it get there. MET is worked out from everything else, so it appears last,
+    with the complete event."""
     if growth >= 1.0:
         return scene
     out = Scene(legend=list(scene.legend))
-    front = growth * reach
+    front = growth * (scene_reach(scene) if reach is None else reach)
     for p in scene.primitives:
         if isinstance(p, Polylines):
-            paths = tuple(truncate_path(x, growth) for x in p.paths)
+            paths = []
+            for x in p.paths:
+                length = path_length(x)
+                if length > 0.0 and front > 0.0:
+                    paths.append(truncate_path(x, min(1.0, front / length)))
             out.primitives.append(replace(p, paths=tuple(x for x in paths if len(x) >= 2)))
         elif isinstance(p, Cones):
-            keep = front >= np.minimum(p.length, reach) * 0.5
+            grown = np.minimum(p.length, front - np.linalg.norm(p.apex, axis=1))
+            keep = grown > 0.0
             if keep.any():
                 out.primitives.append(
                     replace(
                         p,
                         apex=p.apex[keep],
                         axis=p.axis[keep],
-                        length=p.length[keep],
+                        length=grown[keep],
                         half_angle=p.half_angle[keep],
                     )
                 )
         elif isinstance(p, Towers):
-            keep = np.linalg.norm(p.base, axis=1) <= front
+            grown = np.minimum(p.length, front - np.linalg.norm(p.base, axis=1))
+            keep = grown > 0.0
             if keep.any():
                 out.primitives.append(
                     replace(
                         p,
                         base=p.base[keep],
                         axis=p.axis[keep],
-                        length=p.length[keep],
+                        length=grown[keep],
                         width=p.width[keep],
                     )
                 )
         elif isinstance(p, Arrows):
-            if growth >= 0.5:
-                out.primitives.append(p)
-        elif isinstance(p, Spheres):
-            out.primitives.append(p)  # vertices are where everything starts
+            continue  # MET: shown with the complete event (growth 1)
         else:
-            out.primitives.append(p)
+            out.primitives.append(p)  # vertices (where everything starts), detector hits
     return out
 
 

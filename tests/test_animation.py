@@ -58,14 +58,38 @@ def test_truncate_path_by_length():
     assert np.allclose(truncate_path(path, 0.25), [[0, 0, 0], [0.5, 0, 0]])
 
 
-def test_grow_scene_truncates_every_track():
+def test_grow_scene_moves_one_front_out_of_the_vertex():
     path = np.linspace([0.0, 0, 0], [2.0, 0, 0], 21)
     scene = Scene()
     scene.add(Polylines("Muon", (path, path * 0.5), Appearance((1.0, 0, 0))), "Muons", 2)
-    grown = grow_scene(scene, 0.5)
-    lengths = [np.abs(p[-1, 0]) for p in grown.primitives[0].paths]
-    assert lengths == pytest.approx([1.0, 0.5])
+    # The longest track (2 m) sets the reach: at growth 0.25 both tracks are 0.5 m long, and
+    # at 0.75 the 1 m track has finished while the 2 m one is at 1.5 m.
+    ends = [p[-1, 0] for g in (0.25, 0.75) for p in grow_scene(scene, g).primitives[0].paths]
+    assert ends == pytest.approx([0.5, 0.5, 1.5, 1.0])
     assert grow_scene(scene, 1.0) is scene
+
+
+def test_towers_and_jets_appear_when_the_front_reaches_them():
+    from ispyrender.motion import scene_reach
+    from ispyrender.scene import Arrows, Cones, Towers
+
+    look = Appearance((1.0, 0, 0))
+    x = np.array([[1.0, 0.0, 0.0]])
+    track = Polylines("Track", (np.linspace([0.0, 0, 0], [2.0, 0, 0], 5),), look)
+    tower = Towers("Photon", x * 1.3, x, np.array([0.2]), np.array([0.05]), look)
+    jet = Cones("Jet", np.zeros((1, 3)), x, np.array([1.0]), np.array([0.3]), look)
+    met = Arrows("MET", np.zeros((1, 3)), x, look)
+    scene = Scene([track, tower, jet, met])
+    assert scene_reach(scene) == pytest.approx(2.0)
+
+    def shown(growth: float) -> dict[str, object]:
+        return {type(p).__name__: p for p in grow_scene(scene, growth).primitives}
+
+    early = shown(0.5)  # front at 1 m: the tower at 1.3 m is not reached, the jet is whole
+    assert "Towers" not in early and early["Cones"].length == pytest.approx([1.0])
+    assert shown(0.25)["Cones"].length == pytest.approx([0.5])  # jets grow with the front
+    assert shown(0.7)["Towers"].length == pytest.approx([0.1])  # reached at 1.3 m, growing
+    assert "Arrows" not in shown(0.99)  # MET only with the complete event
 
 
 def _read(path: Path) -> tuple[str, int, int, int, float]:
