@@ -2,10 +2,11 @@
 
 Frames go to the encoder one at a time from a worker thread, so memory does not grow with the
 number of frames and encoding overlaps the rendering of the next frame. MP4 is H.264 in yuv420p
-(what browsers and presentation software play), WebM is VP9, GIF uses FFmpeg's GIF encoder with
-an adaptive 256-colour palette per frame (Pillow's octree quantiser, no dithering): FFmpeg's own
-rgb8 conversion uses a fixed 3-3-2 palette that bands the detector's shading and shifts the
-collection colours. The file is written under a temporary name and renamed at the end.
+(what browsers and presentation software play), WebM is VP9 (VP8 where FFmpeg lacks VP9), GIF
+uses FFmpeg's GIF encoder with an adaptive 256-colour palette per frame (Pillow's octree
+quantiser, no dithering): FFmpeg's own rgb8 conversion uses a fixed 3-3-2 palette that bands
+the detector's shading and shifts the collection colours. The file is written under a
+temporary name and renamed at the end.
 """
 
 from __future__ import annotations
@@ -19,30 +20,44 @@ import numpy as np
 
 from ispyrender.errors import OutputError
 
-CODECS = {"mp4": ("libx264", "yuv420p"), "webm": ("libvpx-vp9", "yuv420p"), "gif": ("gif", "pal8")}
+# Encoders to try per format, best first, with the pixel format each is fed: an FFmpeg built
+# without libvpx-vp9 (some distribution builds) still makes WebM with VP8.
+CODECS: dict[str, tuple[tuple[str, str], ...]] = {
+    "mp4": (("libx264", "yuv420p"),),
+    "webm": (("libvpx-vp9", "yuv420p"), ("libvpx", "yuv420p")),
+    "gif": (("gif", "pal8"),),
+}
+
+
+def has_encoder(codec: str) -> bool:
+    import av
+
+    try:
+        av.codec.Codec(codec, "w")
+    except Exception:  # PyAV raises several kinds for an unknown encoder
+        return False
+    return True
+
+
+def encoder_for(fmt: str) -> tuple[str, str] | None:
+    """The (encoder, pixel format) this machine uses for ``fmt``; None when it has none."""
+    return next((c for c in CODECS.get(fmt, ()) if has_encoder(c[0])), None)
 
 
 def available_formats() -> list[str]:
-    import av
-
-    found = []
-    for fmt, (codec, _) in CODECS.items():
-        try:
-            av.codec.Codec(codec, "w")
-        except Exception:  # PyAV raises several kinds for an unknown encoder
-            continue
-        found.append(fmt)
-    return found
+    return [fmt for fmt in CODECS if encoder_for(fmt) is not None]
 
 
 def check_format(fmt: str) -> None:
     if fmt not in CODECS:
         raise OutputError(f"movie format {fmt!r} is not known: use mp4, webm or gif")
-    possible = available_formats()
-    if fmt not in possible:
+    if encoder_for(fmt) is None:
+        possible = available_formats()
+        wanted = " or ".join(codec for codec, _ in CODECS[fmt])
         raise OutputError(
-            f"this machine's FFmpeg (in PyAV) has no {CODECS[fmt][0]} encoder for {fmt}; "
-            f"possible here: {', '.join(possible) or 'none'}"
+            f"this machine's FFmpeg (in PyAV) has no {wanted} encoder for {fmt}; "
+            f"possible here: {', '.join(possible) or 'none'} "
+            "(PyAV's wheels from PyPI have them all: pip install --force-reinstall av)"
         )
 
 
@@ -91,7 +106,9 @@ class MovieWriter:
     def _encode(self) -> None:
         import av
 
-        codec, pix_fmt = CODECS[self.fmt]
+        found = encoder_for(self.fmt)
+        assert found is not None  # check_format() in __init__
+        codec, pix_fmt = found
         try:
             with av.open(str(self.tmp), mode="w", format=self.fmt) as container:
                 stream = container.add_stream(codec, rate=self.fps)

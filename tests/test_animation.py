@@ -377,3 +377,21 @@ def test_animation_size_and_collision_preset(tmp_path):
     (movie,) = out.glob("*.mp4")
     _, width, height, frames, _ = _read(movie)
     assert (width, height, frames) == (96, 64, 6)
+
+
+def test_missing_encoders_fall_back_or_say_what_is_possible(tmp_path, monkeypatch):
+    import ispyrender.video as video
+    from ispyrender.errors import OutputError
+
+    # An FFmpeg without VP9 still writes WebM, with VP8.
+    monkeypatch.setattr(video, "has_encoder", lambda codec: codec != "libvpx-vp9")
+    frame = np.zeros((64, 96, 3), dtype=np.uint8)
+    with MovieWriter(tmp_path / "m.webm", "webm", 10, (96, 64)) as movie:
+        movie.add(frame)
+        movie.add(frame)
+    assert _read(tmp_path / "m.webm")[0] == "vp8"
+    # Without H.264, MP4 is refused up front with the formats that would work.
+    monkeypatch.setattr(video, "has_encoder", lambda codec: codec == "gif")
+    with pytest.raises(OutputError, match="no libx264 encoder for mp4; possible here: gif"):
+        video.check_format("mp4")
+    assert not list(tmp_path.glob("*.mp4"))
