@@ -321,8 +321,10 @@ def render_batch(
 
     if options.format != "png":
         raise OutputError("batch rendering (--jobs, --scheduler, --keep-going) makes PNGs only")
-    configure_headless()
-    check_headless()
+    if not batch.scheduler:
+        # Dask workers render; this process only writes files and needs no OpenGL.
+        configure_headless()
+        check_headless()
     client = _connect(batch.scheduler) if batch.scheduler else None
     try:
         targets = plan_targets(dataset, entries, style, options)
