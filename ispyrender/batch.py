@@ -135,6 +135,11 @@ _RENDERERS: dict[tuple[str, float], Any] = {}
 
 
 def _init_worker(lp_threads: int | None) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group; the parent alone handles it (and terminates the
+    # workers), so that the user sees one line instead of a traceback from every worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Must run before the first OpenGL context: Mesa reads LP_NUM_THREADS when it loads.
     if lp_threads is not None:
         os.environ["LP_NUM_THREADS"] = str(lp_threads)
