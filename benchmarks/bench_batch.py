@@ -51,7 +51,9 @@ def run_config(config: str, size: str, n: int, path: str) -> dict[str, object]:
         cluster = LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         )
-        batch = BatchOptions(scheduler=cluster.scheduler_address)
+        # "dask-lp1": one llvmpipe thread per worker, as --jobs N does locally.
+        lp = 1 if config == "dask-lp1" else None
+        batch = BatchOptions(scheduler=cluster.scheduler_address, lp_threads=lp)
     with Dataset([path]) as dataset, tempfile.TemporaryDirectory() as tmp:
         entries = list(range(min(n, dataset.num_entries)))
         if cluster is not None:  # warm the workers: renderer built, inputs opened
@@ -87,7 +89,7 @@ def main() -> None:
     parser.add_argument("--thumbs", type=int, default=120)
     parser.add_argument("--hd", type=int, default=40)
     parser.add_argument(
-        "--configs", default="jobs1,jobs2,jobs2-lpdefault,dask", help="comma separated"
+        "--configs", default="jobs1,jobs2,jobs2-lpdefault,dask,dask-lp1", help="comma separated"
     )
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # config size n, internal
     args = parser.parse_args()
