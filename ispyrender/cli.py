@@ -507,6 +507,11 @@ def animate(
                 overrides.append(f"animation.{key}={value}")
         the_style = load_style(style, overrides)
         console = _stderr()
+        if inputs and any(str(i).lower().endswith(".ig") for i in inputs):
+            written = _animate_ig(inputs, the_style, out, events, ids, where, max_events, overwrite)
+            if not quiet:
+                console.print(f"wrote {len(written)} movie(s) to {_escape(out)}")
+            return
         with Dataset(_inputs(inputs)) as dataset:
             entries = resolve_selection(
                 dataset,
@@ -526,6 +531,39 @@ def animate(
             console.print(f"wrote {len(written)} movie(s) to {_escape(out)}")
 
     _run(body)
+
+
+def _animate_ig(
+    inputs: list[str],
+    style: Any,
+    out: Path,
+    events: str | None,
+    ids: str | None,
+    where: str | None,
+    max_events: int | None,
+    overwrite: bool,
+) -> list[Path]:
+    """`animate` for iSpy .ig files: selected by --events/--ids, as in `render`."""
+    from ispyrender.animate_job import animate_ig
+    from ispyrender.errors import SelectionError
+    from ispyrender.ig import IgFile
+    from ispyrender.ig_job import select_ig
+    from ispyrender.selection import parse_events, parse_ids
+
+    if not all(i.lower().endswith(".ig") for i in inputs):
+        raise SelectionError("mixing iSpy .ig files and NanoAOD files: animate them separately")
+    if where:
+        raise SelectionError(
+            "--where reads NanoAOD branches; .ig files have none: use --events or --ids"
+        )
+    events_file = IgFile(inputs)
+    chosen = select_ig(
+        events_file,
+        parse_events(events) if events else None,
+        parse_ids(ids) if ids else None,
+        max_events,
+    )
+    return animate_ig(events_file, chosen, style, out, overwrite=overwrite)
 
 
 @app.command()

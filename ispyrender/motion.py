@@ -18,6 +18,7 @@ from ispyrender.scene import (
     Appearance,
     Arrows,
     Cones,
+    Hexahedra,
     Polylines,
     Primitive,
     Scene,
@@ -144,7 +145,15 @@ def scene_reach(scene: Scene) -> float:
             reach = max(reach, float(np.max(np.linalg.norm(p.apex, axis=1) + p.length)))
         elif isinstance(p, Towers) and len(p.length):
             reach = max(reach, float(np.max(np.linalg.norm(p.base, axis=1) + p.length)))
+        elif isinstance(p, Hexahedra) and len(p.corners):
+            reach = max(reach, float(np.max(_front_face_distance(p))))
     return reach
+
+
+def _front_face_distance(cells: Hexahedra) -> np.ndarray:
+    """Distance from the vertex to the nearest front corner of each cell (iSpy's rec hits and
+    muon chambers): where the front reaches it."""
+    return np.linalg.norm(cells.corners[:, :4], axis=2).min(axis=1)
 
 
 def grow_scene(scene: Scene, growth: float, reach: float | None = None) -> Scene:
@@ -153,7 +162,8 @@ def grow_scene(scene: Scene, growth: float, reach: float | None = None) -> Scene
 
     One front for all, as the particles fly at nearly the speed of light: a track is cut at
     that path length (a short track finishes early, a muon keeps going), and a jet cone or a
-    calorimeter tower appears when the front reaches it and grows with it. Cutting every track
+    calorimeter tower appears when the front reaches it and grows with it; iSpy's cells and
+    muon chambers (hexahedra) light up when it reaches their front face. Cutting every track
     at the same fraction of its own length instead would light the calorimeter before the
     tracks that feed it get there. MET is worked out from everything else, so it appears last,
     with the complete event."""
@@ -195,6 +205,11 @@ def grow_scene(scene: Scene, growth: float, reach: float | None = None) -> Scene
                         width=p.width[keep],
                     )
                 )
+        elif isinstance(p, Hexahedra):
+            # iSpy's calorimeter cells and the muon chambers with hits light up when reached.
+            keep = _front_face_distance(p) <= front
+            if keep.any():
+                out.primitives.append(replace(p, corners=p.corners[keep]))
         elif isinstance(p, Arrows):
             continue  # MET: shown with the complete event (growth 1)
         else:

@@ -395,3 +395,64 @@ def test_missing_encoders_fall_back_or_say_what_is_possible(tmp_path, monkeypatc
     with pytest.raises(OutputError, match="no libx264 encoder for mp4; possible here: gif"):
         video.check_format("mp4")
     assert not list(tmp_path.glob("*.mp4"))
+
+
+def test_ispy_cells_light_up_when_the_front_reaches_them():
+    from ispyrender.scene import Hexahedra
+
+    look = Appearance((1.0, 0, 0))
+    cube = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=float) * 0.1
+    near = np.vstack([cube + np.array([1.0, 0, 0]), cube + np.array([1.0, 0, 0.1])])  # at 1 m
+    far = near + np.array([3.0, 0, 0])  # at 4 m
+    track = Polylines("Track", (np.linspace([0.0, 0, 0], [2.0, 0, 0], 5),), look)
+    scene = Scene([track, Hexahedra("EcalHits", np.stack([near, far]), look)])
+    # The chamber at 4 m sets the reach; at growth 0.5 (2 m) only the near cell is lit.
+    (cells,) = [p for p in grow_scene(scene, 0.5).primitives if isinstance(p, Hexahedra)]
+    assert len(cells.corners) == 1 and cells.corners[0, 0, 0] == pytest.approx(1.0)
+    assert not [p for p in grow_scene(scene, 0.2).primitives if isinstance(p, Hexahedra)]
+
+
+def test_animate_reads_ispy_files(tmp_path, shared_data):
+    ig = shared_data / "ig" / "Hto4l_120-130GeV.ig"
+    out = tmp_path / "m"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ispyrender",
+            "animate",
+            str(ig),
+            "--out",
+            str(out),
+            "--events",
+            "0",
+            "--kind",
+            "collision",
+            "--frames",
+            "5",
+            "--set",
+            "animation.width=96",
+            "--set",
+            "animation.height=64",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (movie,) = out.glob("*.mp4")
+    assert movie.name.startswith("201191_1006_1357605031")  # run_lumi_event, as for PNGs
+    assert _read(movie)[1:4] == (96, 64, 5)
+    # --where needs NanoAOD branches: one line, nothing written.
+    bad = subprocess.run(
+        [
+            *(sys.executable, "-m", "ispyrender", "animate", str(ig)),
+            *("--out", str(tmp_path / "x"), "--where", "nMuon > 1"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and "--where reads NanoAOD branches" in bad.stderr
+    assert not (tmp_path / "x").exists()
