@@ -18,7 +18,7 @@ from ispyrender.errors import IspyError
 
 app = typer.Typer(
     name="ispyrender",
-    help="Headless CMS event displays from NanoAOD: publication PNGs and Phoenix JSON.",
+    help="Headless CMS event displays from NanoAOD and iSpy files: PNGs, figures, movies, 3D.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -41,6 +41,25 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a style key: --set canvas.width=800 (repeatable)."),
 ]
+# The event selection, shared by every command that renders events.
+EventsOpt = Annotated[
+    str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
+]
+IdsOpt = Annotated[
+    str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
+]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        help="Keep events passing a condition, e.g. 'nMuon >= 2 and Muon_pt[0] > 20', or a "
+        "named selection such as @dimuon (see 'ispyrender selections').",
+    ),
+]
+MaxEventsOpt = Annotated[
+    int | None, typer.Option("--max-events", "-n", min=1, help="At most N events.")
+]
+OverwriteOpt = Annotated[bool, typer.Option(help="Replace existing files.")]
 
 
 def _stderr():  # type: ignore[no-untyped-def]
@@ -94,26 +113,13 @@ def render(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     style: StyleOpt = "publication",
     set_: SetOpt = None,
-    events: Annotated[
-        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
-    ] = None,
-    ids: Annotated[
-        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
-    ] = None,
+    events: EventsOpt = None,
+    ids: IdsOpt = None,
     ids_file: Annotated[
         Path | None, typer.Option("--ids-file", help="File of RUN:LUMI:EVENT ids, one a line.")
     ] = None,
-    where: Annotated[
-        str | None,
-        typer.Option(
-            "--where",
-            help="Keep events passing a condition, e.g. 'nMuon >= 2 and Muon_pt[0] > 20', or a "
-            "named selection such as @dimuon (see 'ispyrender selections').",
-        ),
-    ] = None,
-    max_events: Annotated[
-        int | None, typer.Option("--max-events", "-n", min=1, help="Render at most N events.")
-    ] = None,
+    where: WhereOpt = None,
+    max_events: MaxEventsOpt = None,
     format_: Annotated[
         str,
         typer.Option(
@@ -123,7 +129,7 @@ def render(
             "html (a page to turn the event with the mouse, opens offline).",
         ),
     ] = "png",
-    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    overwrite: OverwriteOpt = False,
     skip_existing: Annotated[
         bool, typer.Option(help="Keep existing files and render the rest (resume a run).")
     ] = False,
@@ -156,7 +162,7 @@ def render(
         ),
     ] = False,
 ) -> None:
-    """Render events to one PNG (or Phoenix JSON) per event."""
+    """Render events to one file per event: PNG, Phoenix JSON, glTF, OBJ or an HTML page."""
 
     def body() -> None:
         from ispyrender.errors import SelectionError
@@ -262,24 +268,15 @@ def figure(
         ),
     ] = "paper",
     set_: SetOpt = None,
-    events: Annotated[
-        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
-    ] = None,
-    ids: Annotated[
-        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
-    ] = None,
-    where: Annotated[
-        str | None,
-        typer.Option("--where", help="Keep events passing a condition, or @NAME selection."),
-    ] = None,
-    max_events: Annotated[
-        int | None, typer.Option("--max-events", "-n", min=1, help="At most N figures.")
-    ] = None,
+    events: EventsOpt = None,
+    ids: IdsOpt = None,
+    where: WhereOpt = None,
+    max_events: MaxEventsOpt = None,
     format_: Annotated[
         str,
         typer.Option("--format", "-f", help="png, svg, pdf or eps; several as png,pdf."),
     ] = "png",
-    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    overwrite: OverwriteOpt = False,
     scale: Annotated[
         float, typer.Option(min=0.1, max=8.0, help="Multiply the canvas size (up to 7680x4320).")
     ] = 1.0,
@@ -478,19 +475,11 @@ def animate(
     ] = None,
     frames: Annotated[int | None, typer.Option(help="Frames per movie (animation.frames).")] = None,
     fps: Annotated[int | None, typer.Option(help="Frames per second (animation.fps).")] = None,
-    events: Annotated[
-        str | None, typer.Option("--events", help="Entry numbers across inputs: 0,3,10:20.")
-    ] = None,
-    ids: Annotated[
-        str | None, typer.Option("--ids", help="Event ids RUN:LUMI:EVENT, comma separated.")
-    ] = None,
-    where: Annotated[
-        str | None, typer.Option("--where", help="Keep events passing a condition, or @NAME.")
-    ] = None,
-    max_events: Annotated[
-        int | None, typer.Option("--max-events", "-n", min=1, help="At most N movies.")
-    ] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    events: EventsOpt = None,
+    ids: IdsOpt = None,
+    where: WhereOpt = None,
+    max_events: MaxEventsOpt = None,
+    overwrite: OverwriteOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
 ) -> None:
     """Make one movie per event: a turntable, or tracks growing out of the collision."""
