@@ -182,7 +182,7 @@ def test_existing_files_are_refused(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--set", "figure.panels=[{view: xy}]"],
-         "figure.panels[0].view = 'xy': must be one of '3d', 'rho_phi', 'rho_z' or 'lego'"),
+         "figure.panels[0].view = 'xy': must be one of '3d', 'rho_phi', 'rho_z', 'lego'"),
         (["--scale", "5"], "9600x3800 is larger than 7680x4320"),
         (["--format", "png,gif"], "gif is not a figure format; allowed: png, svg, pdf, eps"),
         (["--set", "figure.rows=1", "--set", "figure.columns=2"],
