@@ -99,6 +99,28 @@ def _run(body: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
+def _select(
+    dataset: Any, events: str | None, ids: str | None, max_events: int | None, where: str | None
+) -> list[int]:
+    """The entries chosen by the shared selection options of every rendering command."""
+    from ispyrender.selection import parse_events, parse_ids, resolve_selection
+
+    return resolve_selection(
+        dataset,
+        events=parse_events(events) if events else None,
+        ids=parse_ids(ids) if ids else None,
+        max_events=max_events,
+        where=where,
+    )
+
+
+def _warner(console: Any) -> Callable[[str], None]:
+    def warn(message: str) -> None:
+        console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+
+    return warn
+
+
 def _inputs(inputs: list[str] | None) -> list[str]:
     if inputs:
         return list(inputs)
@@ -235,8 +257,7 @@ def render(
                 scale=scale,
             )
 
-            def warn(message: str) -> None:
-                console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+            warn = _warner(console)
 
             summary = _with_progress(
                 len(entries),
@@ -287,7 +308,6 @@ def figure(
     def body() -> None:
         from ispyrender.figure import FigureOptions, figure_events, parse_formats
         from ispyrender.reading import Dataset
-        from ispyrender.selection import parse_events, parse_ids, resolve_selection
         from ispyrender.style import load_style
 
         options = FigureOptions(
@@ -296,16 +316,9 @@ def figure(
         the_style = load_style(style, set_ or [])
         console = _stderr()
         with Dataset(_inputs(inputs)) as dataset:
-            entries = resolve_selection(
-                dataset,
-                events=parse_events(events) if events else None,
-                ids=parse_ids(ids) if ids else None,
-                max_events=max_events,
-                where=where,
-            )
+            entries = _select(dataset, events, ids, max_events, where)
 
-            def warn(message: str) -> None:
-                console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+            warn = _warner(console)
 
             summary = _with_progress(
                 len(entries),
@@ -335,8 +348,7 @@ def _render_batch(
 
     console = _stderr()
 
-    def warn(message: str) -> None:
-        console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+    warn = _warner(console)
 
     dataset, broken = open_inputs(inputs, warn)
     with dataset:
@@ -487,7 +499,6 @@ def animate(
     def body() -> None:
         from ispyrender.animate_job import animate_events
         from ispyrender.reading import Dataset
-        from ispyrender.selection import parse_events, parse_ids, resolve_selection
         from ispyrender.style import load_style
 
         overrides = list(set_ or [])
@@ -502,16 +513,9 @@ def animate(
                 console.print(f"wrote {len(written)} movie(s) to {_escape(out)}")
             return
         with Dataset(_inputs(inputs)) as dataset:
-            entries = resolve_selection(
-                dataset,
-                events=parse_events(events) if events else None,
-                ids=parse_ids(ids) if ids else None,
-                max_events=max_events,
-                where=where,
-            )
+            entries = _select(dataset, events, ids, max_events, where)
 
-            def warn(message: str) -> None:
-                console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+            warn = _warner(console)
 
             written = animate_events(
                 dataset, entries, the_style, out, overwrite=overwrite, warn=warn
@@ -693,7 +697,6 @@ def gallery(
     def body() -> None:
         from ispyrender.gallery import GalleryOptions, build_gallery, parse_size
         from ispyrender.reading import Dataset
-        from ispyrender.selection import parse_events, parse_ids, resolve_selection
         from ispyrender.style import load_style
 
         options = GalleryOptions(
@@ -707,16 +710,9 @@ def gallery(
         the_style = load_style(style, ["canvas.width=1280", "canvas.height=720", *(set_ or [])])
         console = _stderr()
         with Dataset(_inputs(inputs)) as dataset:
-            entries = resolve_selection(
-                dataset,
-                events=parse_events(events) if events else None,
-                ids=parse_ids(ids) if ids else None,
-                max_events=max_events,
-                where=where,
-            )
+            entries = _select(dataset, events, ids, max_events, where)
 
-            def warn(message: str) -> None:
-                console.print(f"[yellow]warning:[/] {_escape(message)}", markup=True)
+            warn = _warner(console)
 
             index = _with_progress(
                 len(entries),

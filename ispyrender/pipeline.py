@@ -225,35 +225,31 @@ def render_events(
     return summary
 
 
-def _png_job(renderer, scene, record: EventRecord, style: Style):  # type: ignore[no-untyped-def]
+def record_labels(record: EventRecord, scene, style: Style):  # type: ignore[no-untyped-def]
+    """The label block of one NanoAOD event: the same for PNGs, pages and movies."""
     from ispyrender.labels import label_block
+
+    return label_block(
+        run=record.run,
+        lumi=record.lumi,
+        event=record.event,
+        is_simulation=record.is_simulation,
+        legend=scene.legend,
+        style=style,
+    )
+
+
+def _png_job(renderer, scene, record: EventRecord, style: Style):  # type: ignore[no-untyped-def]
     from ispyrender.overlay import draw_labels
 
     image = renderer.draw(scene)
-    block = label_block(
-        run=record.run,
-        lumi=record.lumi,
-        event=record.event,
-        is_simulation=record.is_simulation,
-        legend=scene.legend,
-        style=style,
-    )
-    return (draw_labels(image, block, style), png_text(record, style))
+    return (draw_labels(image, record_labels(record, scene, style), style), png_text(record, style))
 
 
 def _html_job(glb: bytes, scene, record: EventRecord, style: Style) -> bytes:  # type: ignore[no-untyped-def]
-    from ispyrender.labels import label_block
     from ispyrender.webpage import event_page
 
-    block = label_block(
-        run=record.run,
-        lumi=record.lumi,
-        event=record.event,
-        is_simulation=record.is_simulation,
-        legend=scene.legend,
-        style=style,
-    )
-    return event_page(glb, block, style)
+    return event_page(glb, record_labels(record, scene, style), style)
 
 
 def _finish(data, target: Path, write, style: Style) -> None:  # type: ignore[no-untyped-def]
