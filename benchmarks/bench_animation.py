@@ -18,10 +18,10 @@ from pathlib import Path
 
 
 def run_case(kind: str, frames: int, fmt: str) -> dict[str, float]:
-    from ispyrender.animate_job import animate_events
-    from ispyrender.reading import Dataset
-    from ispyrender.sample import sample_path
-    from ispyrender.style import load_style
+    from ispyrender.config.loader import load_style
+    from ispyrender.jobs.animate import animate_events
+    from ispyrender.sources.nanoaod import Dataset
+    from ispyrender.sources.sample import sample_path
 
     style = load_style(
         "outreach",

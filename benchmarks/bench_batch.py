@@ -32,10 +32,10 @@ SIZES = {"thumb": (320, 180), "hd": (1920, 1080)}
 
 
 def run_config(config: str, size: str, n: int, path: str) -> dict[str, object]:
-    from ispyrender.batch import BatchOptions, render_batch
-    from ispyrender.pipeline import RenderOptions
-    from ispyrender.reading import Dataset
-    from ispyrender.style import load_style
+    from ispyrender.config.loader import load_style
+    from ispyrender.jobs.batch import BatchOptions, render_batch
+    from ispyrender.jobs.render import RenderOptions
+    from ispyrender.sources.nanoaod import Dataset
 
     width, height = SIZES[size]
     style = load_style("publication", [f"canvas.width={width}", f"canvas.height={height}"])
@@ -100,7 +100,7 @@ def main() -> None:
         if DEFAULT_INPUT.exists():
             path = str(DEFAULT_INPUT)
         else:
-            from ispyrender.sample import sample_path
+            from ispyrender.sources.sample import sample_path
 
             path = str(sample_path())
     if args.one:

@@ -35,9 +35,9 @@ CASES = (
 
 
 def run_case(width: int, height: int, formats: str, n: int, path: Path) -> dict[str, float]:
-    from ispyrender.figure import FigureOptions, figure_events, parse_formats
-    from ispyrender.reading import Dataset
-    from ispyrender.style import load_style
+    from ispyrender.config.loader import load_style
+    from ispyrender.jobs.figure import FigureOptions, figure_events, parse_formats
+    from ispyrender.sources.nanoaod import Dataset
 
     style = load_style("paper", [f"canvas.width={width}", f"canvas.height={height}"])
     times: list[float] = []

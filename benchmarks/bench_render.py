@@ -26,9 +26,9 @@ DEFAULT_INPUT = ROOT.parent / "shared" / "data" / "nanoaod" / "NanoAODv5_sample.
 
 
 def run_mode(mode: str, n: int, path: Path, style_name: str, aa: str) -> dict[str, float]:
-    from ispyrender.pipeline import RenderOptions, render_events
-    from ispyrender.reading import Dataset
-    from ispyrender.style import load_style
+    from ispyrender.config.loader import load_style
+    from ispyrender.jobs.render import RenderOptions, render_events
+    from ispyrender.sources.nanoaod import Dataset
 
     style = load_style(
         style_name, [f"canvas.anti_aliasing={aa}", "canvas.width=1920", "canvas.height=1080"]

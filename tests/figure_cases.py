@@ -7,12 +7,13 @@ import functools
 import numpy as np
 import pytest
 
-from ispyrender.event_scene import build_scene
-from ispyrender.objects import PhysicsEvent, branch_plan, build_event
-from ispyrender.reading import Dataset
-from ispyrender.sample import sample_path
-from ispyrender.scene import Scene
-from ispyrender.style import Style, load_style
+from ispyrender.config.loader import load_style
+from ispyrender.config.style import Style
+from ispyrender.physics.objects import PhysicsEvent, branch_plan, build_event
+from ispyrender.scene.event import build_scene
+from ispyrender.scene.primitives import Scene
+from ispyrender.sources.nanoaod import Dataset
+from ispyrender.sources.sample import sample_path
 
 #: Built-in sample entries: 3 is ttbar (a muon, four jets, a fat jet, secondary vertices),
 #: 2 a diphoton event (photon towers), 0 a Z to two muons.

@@ -12,10 +12,11 @@ import av
 import numpy as np
 import pytest
 
-from ispyrender.motion import ease, frame_states, grow_scene, truncate_path
-from ispyrender.scene import Appearance, Polylines, Scene
-from ispyrender.style import Animation, Keyframe, load_style
-from ispyrender.video import MovieWriter
+from ispyrender.config.loader import load_style
+from ispyrender.config.style import Animation, Keyframe
+from ispyrender.export.video import MovieWriter
+from ispyrender.scene.motion import ease, frame_states, grow_scene, truncate_path
+from ispyrender.scene.primitives import Appearance, Polylines, Scene
 
 
 def test_easings_by_hand():
@@ -70,8 +71,8 @@ def test_grow_scene_moves_one_front_out_of_the_vertex():
 
 
 def test_towers_and_jets_appear_when_the_front_reaches_them():
-    from ispyrender.motion import scene_reach
-    from ispyrender.scene import Arrows, Cones, Towers
+    from ispyrender.scene.motion import scene_reach
+    from ispyrender.scene.primitives import Arrows, Cones, Towers
 
     look = Appearance((1.0, 0, 0))
     x = np.array([[1.0, 0.0, 0.0]])
@@ -266,13 +267,13 @@ def test_collision_key_frames_match_baselines(update_baselines):
     half grown, and the last turned frame."""
     from image_compare import check_image
 
-    from ispyrender.event_scene import build_scene
-    from ispyrender.geometry import build_detector
-    from ispyrender.motion import frame_scene
-    from ispyrender.objects import branch_plan, build_event
-    from ispyrender.reading import Dataset
-    from ispyrender.render import Renderer
-    from ispyrender.sample import sample_path
+    from ispyrender.physics.objects import branch_plan, build_event
+    from ispyrender.render.renderer import Renderer
+    from ispyrender.scene.detector import build_detector
+    from ispyrender.scene.event import build_scene
+    from ispyrender.scene.motion import frame_scene
+    from ispyrender.sources.nanoaod import Dataset
+    from ispyrender.sources.sample import sample_path
 
     style = load_style(
         "outreach",
@@ -316,8 +317,8 @@ def test_keyframes_in_seconds_with_elevation_and_show():
 
 
 def test_show_keeps_only_the_named_groups():
-    from ispyrender.motion import FrameState, frame_scene, groups_of
-    from ispyrender.scene import Cones, Spheres
+    from ispyrender.scene.motion import FrameState, frame_scene, groups_of
+    from ispyrender.scene.primitives import Cones, Spheres
 
     look = Appearance((1.0, 0, 0))
     muons = Polylines("Muon", (np.zeros((2, 3)),), look)
@@ -380,7 +381,7 @@ def test_animation_size_and_collision_preset(tmp_path):
 
 
 def test_missing_encoders_fall_back_or_say_what_is_possible(tmp_path, monkeypatch):
-    import ispyrender.video as video
+    import ispyrender.export.video as video
     from ispyrender.errors import OutputError
 
     # An FFmpeg without VP9 still writes WebM, with VP8.
@@ -398,7 +399,7 @@ def test_missing_encoders_fall_back_or_say_what_is_possible(tmp_path, monkeypatc
 
 
 def test_ispy_cells_light_up_when_the_front_reaches_them():
-    from ispyrender.scene import Hexahedra
+    from ispyrender.scene.primitives import Hexahedra
 
     look = Appearance((1.0, 0, 0))
     cube = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=float) * 0.1

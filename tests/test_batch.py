@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ispyrender.cli import app
-from ispyrender.sample import sample_path
+from ispyrender.sources.sample import sample_path
 
 TINY = ["canvas.width=160", "canvas.height=90", "canvas.anti_aliasing=none"]
 TINY_ARGS = [arg for item in TINY for arg in ("--set", item)]
@@ -93,16 +93,16 @@ def test_manifest_lists_every_event(one_job: Path) -> None:
 
 
 def test_failing_event_does_not_stop_the_batch(tmp_path: Path, monkeypatch) -> None:
-    import ispyrender.event_scene
+    import ispyrender.scene.event
 
-    real = ispyrender.event_scene.build_scene
+    real = ispyrender.scene.event.build_scene
 
     def build_scene(physics, style):  # type: ignore[no-untyped-def]
         if physics.index == 2:
             raise ValueError("a broken event")
         return real(physics, style)
 
-    monkeypatch.setattr(ispyrender.event_scene, "build_scene", build_scene)
+    monkeypatch.setattr(ispyrender.scene.event, "build_scene", build_scene)
     out = tmp_path / "out"
     result = cli("render", "-n", "4", *TINY_ARGS, "--keep-going", "-q", "-o", out)
     assert result.exit_code == 1

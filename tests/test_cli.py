@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 
 from ispyrender import __version__
 from ispyrender.cli import app
-from ispyrender.outputs import read_png_text
-from ispyrender.style import load_style
+from ispyrender.config.loader import load_style
+from ispyrender.export.files import read_png_text
 
 #: Small, fast pictures: 320x180 without anti-aliasing.
 SMALL = ["canvas.width=320", "canvas.height=180", "canvas.anti_aliasing=none"]
@@ -191,9 +191,9 @@ def test_existing_files_are_refused_then_overwritten_or_kept(tmp_path):
 
 def test_interrupted_render_leaves_no_temporary_files(tmp_path, monkeypatch):
     """Ctrl-C while the third event is built: the finished pictures stay, nothing else."""
-    import ispyrender.event_scene
+    import ispyrender.scene.event
 
-    real = ispyrender.event_scene.build_scene
+    real = ispyrender.scene.event.build_scene
     calls = []
 
     def build_scene(*args, **kwargs):
@@ -202,7 +202,7 @@ def test_interrupted_render_leaves_no_temporary_files(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ispyrender.event_scene, "build_scene", build_scene)
+    monkeypatch.setattr(ispyrender.scene.event, "build_scene", build_scene)
     out = tmp_path / "out"
     result = cli("render", "-n", "5", *SMALL_ARGS, "-o", out)
     assert result.exit_code == 130
@@ -233,12 +233,12 @@ def test_interrupted_write_leaves_no_temporary_files(tmp_path, monkeypatch):
 
 
 def test_failing_render_through_the_api_leaves_no_temporary_files(tmp_path, monkeypatch):
-    import ispyrender.outputs
-    from ispyrender.pipeline import RenderOptions, render_events
-    from ispyrender.reading import Dataset
-    from ispyrender.sample import sample_path
+    import ispyrender.export.files
+    from ispyrender.jobs.render import RenderOptions, render_events
+    from ispyrender.sources.nanoaod import Dataset
+    from ispyrender.sources.sample import sample_path
 
-    real = ispyrender.outputs.encode_png
+    real = ispyrender.export.files.encode_png
     calls = []
 
     def encode_png(*args, **kwargs):
@@ -247,7 +247,7 @@ def test_failing_render_through_the_api_leaves_no_temporary_files(tmp_path, monk
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ispyrender.outputs, "encode_png", encode_png)
+    monkeypatch.setattr(ispyrender.export.files, "encode_png", encode_png)
     out = tmp_path / "out"
     with Dataset([str(sample_path())]) as dataset, pytest.raises(RuntimeError, match="fire"):
         render_events(dataset, [0, 1, 2, 3], load_style("publication", SMALL), RenderOptions(out))
@@ -470,7 +470,7 @@ def test_inspect_bad_input():
 
 
 def test_sample_writes_the_built_in_sample(tmp_path):
-    from ispyrender.reading import Dataset
+    from ispyrender.sources.nanoaod import Dataset
 
     target = tmp_path / "sub" / "sample.root"
     result = cli("sample", "-o", target)
@@ -497,7 +497,7 @@ def test_styles_list_and_show():
     assert shown["canvas"]["background"] == "#0b0f1a"
     assert shown["canvas"]["width"] == 640
     # What is shown is a complete style: it loads back to the same settings.
-    from ispyrender.style import Style
+    from ispyrender.config.style import Style
 
     assert (
         Style.model_validate(shown).digest()

@@ -7,14 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ispyrender.event_scene import (
-    build_scene,
-    cone_half_angle,
-    cone_length,
-    direction,
-    max_cone_length,
-)
-from ispyrender.objects import (
+from ispyrender.config.style import JetStyle, Style, parse_color
+from ispyrender.physics.objects import (
     Jets,
     Met,
     Photons,
@@ -24,8 +18,14 @@ from ispyrender.objects import (
     branch_plan,
     build_event,
 )
-from ispyrender.scene import Arrows, Cones, Polylines, Spheres, Towers
-from ispyrender.style import JetStyle, Style, parse_color
+from ispyrender.scene.event import (
+    build_scene,
+    cone_half_angle,
+    cone_length,
+    direction,
+    max_cone_length,
+)
+from ispyrender.scene.primitives import Arrows, Cones, Polylines, Spheres, Towers
 
 
 def event(**kw) -> PhysicsEvent:
@@ -232,7 +232,7 @@ def test_tracks_vertices_and_legend_only_for_drawn():
 
 def test_scenes_from_every_shared_file(shared_data: Path):
     """Smoke test: the first 3 events of each real file, through the real reader."""
-    from ispyrender.reading import Dataset
+    from ispyrender.sources.nanoaod import Dataset
 
     style = Style()
     style.collections.genparts.show = True

@@ -11,10 +11,11 @@ import numpy as np
 import pygltflib
 import pytest
 
-from ispyrender.export3d import glb_bytes, named_meshes, obj_bytes
-from ispyrender.geometry import build_detector
-from ispyrender.scene import Appearance, Polylines, Scene
-from ispyrender.style import load_style, parse_color
+from ispyrender.config.loader import load_style
+from ispyrender.config.style import parse_color
+from ispyrender.export.models import glb_bytes, named_meshes, obj_bytes
+from ispyrender.scene.detector import build_detector
+from ispyrender.scene.primitives import Appearance, Polylines, Scene
 
 
 def _render(tmp_path: Path, fmt: str) -> Path:

@@ -20,10 +20,10 @@ import pytest
 import websocket
 from PIL import Image
 
-from ispyrender.labels import label_block
-from ispyrender.scene import LegendEntry
-from ispyrender.style import load_style
-from ispyrender.webpage import event_page, viewer_script
+from ispyrender.config.loader import load_style
+from ispyrender.export.webpage import event_page, viewer_script
+from ispyrender.scene.labels import label_block
+from ispyrender.scene.primitives import LegendEntry
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [

@@ -17,18 +17,13 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from ispyrender.cli import app
+from ispyrender.config.loader import load_style
 from ispyrender.errors import OutputError
-from ispyrender.figure import (
-    FigureOptions,
-    PanelRenderers,
-    figure_events,
-    parse_formats,
-    unpremultiply,
-)
-from ispyrender.figure_layout import collision_energy, qualifier
-from ispyrender.reading import Dataset
-from ispyrender.sample import sample_path
-from ispyrender.style import load_style
+from ispyrender.figures.layout import collision_energy, panel_sizes, qualifier
+from ispyrender.jobs.figure import FigureOptions, figure_events, parse_formats
+from ispyrender.render.panels import PanelRenderers, unpremultiply
+from ispyrender.sources.nanoaod import Dataset
+from ispyrender.sources.sample import sample_path
 
 SVG = "{http://www.w3.org/2000/svg}"
 SCALE = 0.3  # the paper preset at 576x228: the same layout, a tenth of the pixels
@@ -105,7 +100,7 @@ def test_eps_is_postscript_with_embedded_fonts(paper_files: dict[str, Path]) -> 
 
 
 def test_png_is_labelled_with_the_event(paper_files: dict[str, Path]) -> None:
-    from ispyrender.outputs import read_png_text
+    from ispyrender.export.files import read_png_text
 
     text = read_png_text(paper_files["png"])
     assert text["ispyrender.style"] == "paper"
@@ -144,8 +139,8 @@ def test_tiles_stitch_to_the_requested_size() -> None:
 
     style = load_style("paper")
     _, scene = sample_event(DIMUON)
-    whole = PanelRenderers(style, SCALE, tile_limit=4096)
-    tiled = PanelRenderers(style, SCALE, tile_limit=64)
+    whole = PanelRenderers(style, panel_sizes(style, SCALE), tile_limit=4096)
+    tiled = PanelRenderers(style, panel_sizes(style, SCALE), tile_limit=64)
     try:
         ((_renderer, magnification),) = tiled.renderers.values()
         assert magnification >= 3

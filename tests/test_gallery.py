@@ -43,7 +43,7 @@ def _gallery(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def site(tmp_path_factory) -> Path:
     """Four events of the built-in sample (simulation), in a file with a hostile name, with a
     hostile experiment label."""
-    from ispyrender.sample import sample_path
+    from ispyrender.sources.sample import sample_path
 
     work = tmp_path_factory.mktemp("gallery")
     hostile_file = work / "evil<img src=x onerror=alert(2)>.root"
@@ -104,7 +104,7 @@ def test_hostile_text_is_escaped(site: Path) -> None:
 
 
 def test_existing_site_is_refused_and_overwrite_replaces_it(site: Path, tmp_path: Path) -> None:
-    from ispyrender.sample import sample_path
+    from ispyrender.sources.sample import sample_path
 
     target = tmp_path / "copy"
     shutil.copytree(site, target)
@@ -132,7 +132,7 @@ def test_existing_site_is_refused_and_overwrite_replaces_it(site: Path, tmp_path
 
 
 def test_bad_thumb_size_and_foreign_folder_are_one_line_errors(tmp_path: Path) -> None:
-    from ispyrender.sample import sample_path
+    from ispyrender.sources.sample import sample_path
 
     done = _gallery(str(sample_path()), "--out", "s", "--thumb-size", "big", cwd=tmp_path)
     assert done.returncode != 0 and "--thumb-size" in done.stderr

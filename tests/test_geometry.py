@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ispyrender.geometry import build_detector
-from ispyrender.scene import Boxes, Tube
-from ispyrender.style import Detector, parse_color
+from ispyrender.config.style import Detector, parse_color
+from ispyrender.scene.detector import build_detector
+from ispyrender.scene.primitives import Boxes, Tube
 
 
 def tubes(parts, group: str) -> list[Tube]:

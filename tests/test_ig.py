@@ -12,11 +12,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ispyrender.config.loader import load_style
 from ispyrender.errors import InputError
-from ispyrender.ig import IgFile, parse_event
-from ispyrender.ig_scene import bezier, build_ig_scene
-from ispyrender.scene import Hexahedra, Polylines
-from ispyrender.style import load_style
+from ispyrender.physics.ispy import bezier, physics_event
+from ispyrender.scene.event import build_scene
+from ispyrender.scene.primitives import Hexahedra, Polylines
+from ispyrender.sources.ispy import IspySource, parse_event
+
+
+def build_ig_scene(event, style):
+    """The iSpy path through the stages: physics objects, then the scene."""
+    physics = physics_event(event, style)
+    return build_scene(physics, style), physics
 
 
 def _doc(collections: dict, types: dict, associations: dict | None = None) -> str:
@@ -88,7 +95,7 @@ def ig_path(shared_data: Path) -> Path:
 
 
 def test_real_file_events_and_objects(ig_path):
-    events = IgFile([str(ig_path)])
+    events = IspySource([str(ig_path)])
     assert len(events) == 11
     style = load_style("publication")
     ev = events.event(0)
@@ -141,7 +148,7 @@ def test_cli_renders_every_event_of_the_ig_file(ig_path, tmp_path):
     [
         (["--where", "nMuon > 1"], "--where reads NanoAOD branches"),
         (["--events", "40"], "entries out of range: 40"),
-        (["--format", "phoenix"], "png only"),
+        (["--ids", "1:1"], "event ids not found in the inputs: 1:1"),
     ],
 )
 def test_bad_ig_requests(ig_path, tmp_path, args, message):
@@ -162,4 +169,4 @@ def test_not_a_zip(tmp_path):
     bad = tmp_path / "x.ig"
     bad.write_text("not a zip")
     with pytest.raises(InputError, match=r"not an iSpy \.ig file"):
-        IgFile([str(bad)])
+        IspySource([str(bad)])

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import uproot
 
-from ispyrender.inspection import inspect_dataset
-from ispyrender.reading import Dataset
+from ispyrender.jobs.inspect import inspect_dataset
+from ispyrender.sources.nanoaod import Dataset
 
 NANO = Path(__file__).parents[1].parent / "shared" / "data" / "nanoaod"
 FILES = sorted(p.name for p in NANO.glob("*.root"))

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import uproot
 
+from ispyrender.config.loader import load_style
+from ispyrender.config.style import MassRequest
 from ispyrender.errors import StyleError
-from ispyrender.objects import Jets, Photons, PhysicsEvent, Tracks, branch_plan, build_event
-from ispyrender.physics_quantities import (
+from ispyrender.physics.objects import Jets, Photons, PhysicsEvent, Tracks, branch_plan, build_event
+from ispyrender.physics.quantities import (
     ELECTRON_MASS,
     MUON_MASS,
     check_mass_requests,
@@ -22,8 +24,7 @@ from ispyrender.physics_quantities import (
     mass_label,
     masses,
 )
-from ispyrender.reading import Dataset
-from ispyrender.style import MassRequest, load_style
+from ispyrender.sources.nanoaod import Dataset
 
 
 def test_four_vector_components() -> None:

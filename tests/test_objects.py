@@ -7,15 +7,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ispyrender.objects import (
+from ispyrender.config.style import Style
+from ispyrender.physics.objects import (
     BranchPlan,
     PhysicsEvent,
     branch_plan,
     build_event,
     charge_from_pdgid,
 )
-from ispyrender.reading import EventRecord
-from ispyrender.style import Style
+from ispyrender.sources.nanoaod import EventRecord
 
 
 def record(values: dict[str, Any], *, simulation: bool = False) -> EventRecord:

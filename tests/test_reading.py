@@ -12,7 +12,7 @@ import pytest
 import uproot
 
 from ispyrender.errors import InputError
-from ispyrender.reading import Dataset, EventRecord, _expand
+from ispyrender.sources.nanoaod import Dataset, EventRecord, expand_inputs
 
 NANO = Path(__file__).parents[1].parent / "shared" / "data" / "nanoaod"
 FILES = sorted(p.name for p in NANO.glob("*.root"))
@@ -189,7 +189,7 @@ def test_glob_expansion_is_sorted(shared_data: Path) -> None:
 
 def test_urls_are_kept_as_given() -> None:
     url = "root://eospublic.cern.ch//eos/opendata/cms/x*.root"
-    assert _expand([url, "https://example.org/a.root"]) == [url, "https://example.org/a.root"]
+    assert expand_inputs([url, "https://example.org/a.root"]) == [url, "https://example.org/a.root"]
 
 
 def test_iter_events_rejects_bad_entries(datasets: dict[str, Dataset]) -> None:

@@ -15,12 +15,13 @@ import pytest
 import uproot
 from PIL import Image
 
-from ispyrender.geometry import build_detector
-from ispyrender.pipeline import RenderOptions, render_events
-from ispyrender.reading import Dataset
-from ispyrender.render import Renderer
-from ispyrender.scene import Scene
-from ispyrender.style import Style, load_style
+from ispyrender.config.loader import load_style
+from ispyrender.config.style import Style
+from ispyrender.jobs.render import RenderOptions, render_events
+from ispyrender.render.renderer import Renderer
+from ispyrender.scene.detector import build_detector
+from ispyrender.scene.primitives import Scene
+from ispyrender.sources.nanoaod import Dataset
 
 #: The files of ../shared/data/nanoaod (see its README); listed here, not globbed, so that a
 #: missing folder fails every test instead of leaving nothing to parametrize.
@@ -126,7 +127,7 @@ def test_first_events_render_to_png_and_phoenix(
 @pytest.fixture(scope="module")
 def sample_export(tmp_path_factory) -> tuple[dict, list[dict]]:
     """Every event of the built-in sample exported to Phoenix JSON, and its raw branches."""
-    from ispyrender.sample import sample_path
+    from ispyrender.sources.sample import sample_path
 
     path = sample_path()
     out = tmp_path_factory.mktemp("phoenix")

@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 from image_compare import BASELINES, check_image
 
-from ispyrender.event_scene import build_scene
-from ispyrender.geometry import build_detector
-from ispyrender.objects import Jets, Met, Photons, PhysicsEvent, Tracks, Vertices
-from ispyrender.render import Renderer
-from ispyrender.scene import Primitive
-from ispyrender.style import Style, load_style
+from ispyrender.config.loader import load_style
+from ispyrender.config.style import Style
+from ispyrender.physics.objects import Jets, Met, Photons, PhysicsEvent, Tracks, Vertices
+from ispyrender.render.renderer import Renderer
+from ispyrender.scene.detector import build_detector
+from ispyrender.scene.event import build_scene
+from ispyrender.scene.primitives import Primitive
 
 SMALL = [
     "canvas.width=320",

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import uproot
 
-from ispyrender import sample
-from ispyrender.inspection import inspect_dataset
-from ispyrender.reading import Dataset
+from ispyrender.jobs.inspect import inspect_dataset
+from ispyrender.sources import sample
+from ispyrender.sources.nanoaod import Dataset
 
 
 @pytest.fixture(scope="module")

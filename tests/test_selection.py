@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ispyrender.errors import SelectionError
-from ispyrender.reading import Dataset
-from ispyrender.selection import parse_events, parse_ids, read_ids_file, resolve_selection
+from ispyrender.selection.entries import parse_events, parse_ids, read_ids_file, resolve_selection
+from ispyrender.sources.nanoaod import Dataset
 
 
 @pytest.fixture(scope="module")

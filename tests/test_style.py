@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ispyrender.config.loader import PRESETS, list_presets, load_style
+from ispyrender.config.style import Style
 from ispyrender.errors import StyleError
-from ispyrender.style import PRESETS, Style, list_presets, load_style
 
 
 def write(tmp_path: Path, text: str, name: str = "my.yaml") -> str:
@@ -265,9 +266,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     path = write(tmp_path, "canvass:\n  width: 800\n")
     msg = error_of(path)
     assert "line 1: canvass: unknown key (did you mean 'canvas'?)" in msg
-    allowed = (
-        "name, canvas, camera, labels, collections, detector, output, animation, figure, base"
-    )
+    allowed = "name, canvas, camera, labels, collections, detector, output, animation, figure, base"
     assert f"allowed: {allowed}" in msg
 
 

@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from ispyrender.cms_dimensions import ECAL_FRONT, FIELD, MUON_SYSTEM_END, Boundary
-from ispyrender.trajectories import (
+from ispyrender.physics.cms_dimensions import ECAL_FRONT, FIELD, MUON_SYSTEM_END, Boundary
+from ispyrender.physics.trajectories import (
     C_LIGHT,
     field_bz,
     helix_center,

@@ -14,11 +14,9 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ispyrender.cms_dimensions import MUON_BARREL
-from ispyrender.figure import render_figure_bytes
-from ispyrender.figure_layout import FigureContent
-from ispyrender.scene import Appearance, Arrows, Cones, Polylines, Scene
-from ispyrender.views import (
+from ispyrender.figures.encode import render_figure_bytes
+from ispyrender.figures.layout import FigureContent
+from ispyrender.figures.views import (
     Paint,
     draw_event_rho_phi,
     draw_event_rho_z,
@@ -26,6 +24,8 @@ from ispyrender.views import (
     muon_chambers_rho_z,
     rho_z_points,
 )
+from ispyrender.physics.cms_dimensions import MUON_BARREL
+from ispyrender.scene.primitives import Appearance, Arrows, Cones, Polylines, Scene
 
 RED = Appearance(color=(1.0, 0.0, 0.0), line_width=2.0)
 

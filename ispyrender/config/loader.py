@@ -1,0 +1,351 @@
+"""Loading styles: presets, user files, inheritance, ``--set`` overrides.
+
+Every mistake is a one-line :class:`~ispyrender.errors.StyleError` that names the file and line
+(or the override), the key path and what is allowed; the wording is
+:mod:`ispyrender.config.messages`'.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ispyrender.config.messages import (
+    Key,
+    KeyPath,
+    Origin,
+    describe,
+    dotted,
+    kind,
+    properties,
+    schema,
+    show,
+    unknown_key,
+)
+from ispyrender.config.style import Style
+from ispyrender.errors import StyleError
+
+# --------------------------------------------------------------------------------------------
+# Loading: presets, user files, inheritance, --set overrides, and one-line error messages.
+# --------------------------------------------------------------------------------------------
+
+PRESETS_PACKAGE = "ispyrender.configs"
+DEFAULT_BASE = "publication"
+
+
+def list_presets() -> list[str]:
+    """The names of the built-in presets (the YAML files in ``configs/``), sorted."""
+    from importlib import resources
+
+    folder = resources.files(PRESETS_PACKAGE)
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in folder.iterdir()
+        if entry.is_file() and entry.name.endswith(".yaml")
+    )
+
+
+# The preset names at import time; list_presets() re-reads the folder for callers that care.
+PRESETS: tuple[str, ...] = tuple(list_presets())
+
+
+def load_style(name_or_path: str | None = None, overrides: Sequence[str] = ()) -> Style:
+    """Build a validated Style from a preset name or a YAML file, then ``--set`` overrides.
+
+    ``name_or_path`` is a preset name (see :func:`list_presets`) or the path of a YAML file;
+    None means the ``publication`` preset. A file may say ``base: <preset or file>`` to start
+    from another style (deep merge); a user file without ``base`` starts from publication.
+    Each override is ``path.to.key=value`` with the value read as YAML.
+
+    Raises StyleError with one line naming the file and line (or the override), the key path
+    and what is allowed.
+    """
+    source = _resolve(name_or_path or DEFAULT_BASE, relative_to=None, where=None)
+    data, origins = _load_chain(source, chain=())
+    # Style.name says which style made a picture: the preset name or the file's stem, unless
+    # the file names itself (bases never leak their name, see _load_chain).
+    if "name" not in data:
+        data["name"] = source.name
+        origins[("name",)] = (source.label, None)
+    for text in overrides:
+        _apply_override(data, origins, text)
+    return _validate(data, origins)
+
+
+# ---- sources -------------------------------------------------------------------------------
+
+
+class _Source:
+    """A preset or a file that a style document is read from."""
+
+    def __init__(self, *, preset: str | None = None, path: Path | None = None) -> None:
+        self.preset = preset
+        self.path = path
+
+    @property
+    def key(self) -> str:
+        """Identity for spotting inheritance cycles: the same file by any relative path."""
+        if self.path is not None:
+            return f"file:{self.path.resolve()}"
+        return f"preset:{self.preset}"
+
+    @property
+    def name(self) -> str:
+        return self.path.stem if self.path is not None else str(self.preset)
+
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path is not None else f"preset {self.preset!r}"
+
+    def read(self) -> str:
+        if self.path is None:
+            from importlib import resources
+
+            return (
+                resources.files(PRESETS_PACKAGE)
+                .joinpath(f"{self.preset}.yaml")
+                .read_text(encoding="utf-8")
+            )
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise StyleError(
+                f"style error in {self.path}: not a UTF-8 text file ({exc.reason})"
+            ) from None
+        except OSError as exc:
+            raise StyleError(
+                f"style error in {self.path}: cannot be read ({exc.strerror or exc})"
+            ) from None
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text
+
+
+def _resolve(ref: str, *, relative_to: Path | None, where: str | None) -> _Source:
+    """Find the preset or file ``ref`` names; ``where`` prefixes errors (the base: line)."""
+    presets = list_presets()
+    # Bare words are preset names first, so a stray file called "outreach" in the working
+    # directory cannot shadow a preset; anything that looks like a path is a path.
+    if not _looks_like_path(ref) and ref in presets:
+        return _Source(preset=ref)
+    path = Path(ref).expanduser()
+    if relative_to is not None and not path.is_absolute():
+        path = relative_to / path
+    if path.is_file():
+        return _Source(path=path)
+    # From a `base:` line the message names that key, like every other error in a file.
+    prefix = f"style error in {where}: base:" if where else "style error:"
+    hint = ""
+    if not _looks_like_path(ref):
+        close = difflib.get_close_matches(ref, presets, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+    what = (
+        "is a folder, not a style file" if path.is_dir() else "is neither a style file nor a preset"
+    )
+    raise StyleError(f"{prefix} {ref!r} {what}{hint}; presets: {', '.join(presets)}")
+
+
+# ---- reading one document ------------------------------------------------------------------
+
+
+def _read_document(source: _Source) -> tuple[dict[str, Any], dict[KeyPath, int]]:
+    """Parse one YAML document into plain data plus the line of every key path."""
+    import yaml
+
+    text = source.read()
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[KeyPath, int] = {}
+        if node is not None:
+            # Walk the composed nodes before constructing: they carry the line marks, and
+            # duplicate keys (which PyYAML would silently resolve to the last) are still visible.
+            _walk_node(node, (), lines, source.label)
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "cannot be parsed"
+        raise StyleError(f"style error in {source.label}{at}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise StyleError(f"style error in {source.label}: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if data is None:  # an empty file (or only comments) is a valid style: all defaults
+        return {}, lines
+    if not isinstance(data, dict):
+        line = node.start_mark.line + 1 if node is not None else 1
+        raise StyleError(
+            f"style error in {source.label} line {line}: the top level must be a mapping of "
+            f"keys such as 'canvas:' and 'collections:', got {kind(data)}"
+        )
+    return data, lines
+
+
+def _walk_node(node: Any, path: KeyPath, lines: dict[KeyPath, int], label: str) -> None:
+    import yaml
+
+    if len(path) > 32:  # a recursive alias (&a [*a]) would otherwise never end
+        return
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Key] = set()
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` keys
+                continue
+            if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")):
+                where = dotted(path) or "the top level"
+                raise StyleError(
+                    f"style error in {label} line {line}: {where}: key "
+                    f"{getattr(key_node, 'value', '?')!r} must be a plain name"
+                )
+            key = key_node.value
+            if key in seen:
+                raise StyleError(
+                    f"style error in {label} line {line}: {dotted((*path, key))}: "
+                    "duplicate key (a later one would silently replace the earlier)"
+                )
+            seen.add(key)
+            lines[(*path, key)] = line
+            _walk_node(value_node, (*path, key), lines, label)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[(*path, index)] = item.start_mark.line + 1
+            _walk_node(item, (*path, index), lines, label)
+
+
+# ---- inheritance ---------------------------------------------------------------------------
+
+
+def _load_chain(
+    source: _Source, chain: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[KeyPath, Origin]]:
+    """Load ``source`` on top of its base (recursively), with the origin of every key."""
+    data, lines = _read_document(source)
+    origins: dict[KeyPath, Origin] = {path: (source.label, line) for path, line in lines.items()}
+    chain = (*chain, source.key)
+    where = source.label
+    if "base" in data:
+        base_ref = data.pop("base")
+        base_line = lines.get(("base",))
+        where = f"{source.label} line {base_line}" if base_line else source.label
+        if base_ref is None:  # `base: null`: start from the model's own defaults
+            return data, origins
+        if not isinstance(base_ref, str) or not base_ref.strip():
+            raise StyleError(
+                f"style error in {where}: base: expected a preset name or a file path, "
+                f"got {show(base_ref)}; presets: {', '.join(list_presets())}"
+            )
+        relative_to = source.path.parent if source.path is not None else None
+        base = _resolve(base_ref.strip(), relative_to=relative_to, where=where)
+    elif source.preset is None:
+        base = _Source(preset=DEFAULT_BASE)  # user files start from publication
+    else:
+        return data, origins
+    if base.key in chain:
+        raise StyleError(f"style error in {where}: base: {base.name!r} inherits from itself")
+    base_data, base_origins = _load_chain(base, chain)
+    base_data.pop("name", None)  # the style is named after the file asked for, not its base
+    return _deep_merge(base_data, data), {**base_origins, **origins}
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+# ---- overrides -----------------------------------------------------------------------------
+
+
+def _apply_override(data: dict[str, Any], origins: dict[KeyPath, Origin], text: str) -> None:
+    """Apply one ``path.to.key=value`` override to ``data`` in place."""
+    import yaml
+
+    label = f"--set {text}"
+    key_text, sep, value_text = text.partition("=")
+    keys = [part.strip() for part in key_text.split(".")]
+    if not sep or not all(keys):
+        raise StyleError(
+            f"style error in {label}: expected path.to.key=value, e.g. canvas.width=800"
+        )
+    _check_override_path(keys, label)
+    value_text = value_text.strip()
+    # YAML would read '#000000' as a comment (so: null) and '' as null; both are meant as text.
+    if value_text == "" or value_text.startswith("#"):
+        value: Any = value_text
+    else:
+        try:
+            value = yaml.safe_load(value_text)
+        except yaml.YAMLError:
+            value = value_text
+        # Values are scalars; `CMS: preliminary` or `- x` would read as a mapping or a list,
+        # which nobody means on a command line. Only explicit {...} / [...] are structures.
+        if isinstance(value, dict | list) and not value_text.startswith(("{", "[")):
+            value = value_text
+    node = data
+    for key in keys[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    path = tuple(keys)
+    if isinstance(value, dict) and isinstance(node.get(keys[-1]), dict):
+        node[keys[-1]] = _deep_merge(node[keys[-1]], value)
+    else:
+        node[keys[-1]] = value
+        # Settings below the replaced one no longer come from the file.
+        for stale in [p for p in origins if p[: len(path)] == path and len(p) > len(path)]:
+            del origins[stale]
+    _mark_origin(origins, path, value, (label, None))
+
+
+def _mark_origin(origins: dict[KeyPath, Origin], path: KeyPath, value: Any, origin: Origin) -> None:
+    origins[path] = origin
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _mark_origin(origins, (*path, key), item, origin)
+
+
+def _check_override_path(keys: list[str], label: str) -> None:
+    """Refuse overrides into keys the model does not have, listing those it does."""
+    node: dict[str, Any] | None = schema()
+    for depth, key in enumerate(keys):
+        props = properties(node)
+        if props is None:
+            done = dotted(tuple(keys[:depth]))
+            raise StyleError(
+                f"style error in {label}: {done} is a setting, not a section: "
+                f"use --set {done}=VALUE"
+            )
+        if key not in props:
+            raise StyleError(
+                f"style error in {label}: {dotted(tuple(keys[: depth + 1]))}: "
+                f"{unknown_key(key, list(props))}"
+            )
+        node = props[key]
+
+
+# ---- validation and messages ---------------------------------------------------------------
+
+
+def _validate(data: dict[str, Any], origins: dict[KeyPath, Origin]) -> Style:
+    from pydantic import ValidationError
+
+    try:
+        return Style.model_validate(data)
+    except ValidationError as exc:
+        problems = [describe(error, origins) for error in exc.errors()]
+    # Report the earliest line first: that is where a reader of the file starts fixing.
+    problems.sort(key=lambda item: item[0])
+    first = problems[0][1]
+    more = len(problems) - 1
+    if more:
+        first += f" (and {more} more error{'s' if more > 1 else ''})"
+    raise StyleError(first)

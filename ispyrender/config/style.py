@@ -1,0 +1,317 @@
+"""Styles: validated settings for how events are drawn.
+
+A :class:`Style` is a pydantic model (this module, the schema) built by
+:mod:`ispyrender.config.loader` from a YAML preset (``configs/*.yaml``) or a user's file, plus
+``--set path.to.key=value`` overrides. It is passed explicitly to every stage that
+needs it; there is no global style. Every field is validated: unknown keys, wrong types and
+values out of range are errors that name the key, the file and line, and the allowed values.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from ispyrender.config.colors import RGB, check_color, parse_color
+
+Color = Annotated[str, AfterValidator(check_color)]
+Opacity = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class StrictModel(BaseModel):
+    """Base for all style sections: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CollectionStyle(StrictModel):
+    """How one collection of physics objects is drawn."""
+
+    show: bool = True
+    color: Color = "red"
+    opacity: Opacity = 1.0
+    line_width: Annotated[float, Field(gt=0.0, le=20.0)] = 2.0
+    min_pt: NonNegative = 0.0
+    max_count: Annotated[int, Field(ge=0)] | None = None
+    label: str | None = None  # legend text; the collection's default name when absent
+
+
+class TrackStyle(CollectionStyle):
+    """Charged particles drawn as helices in the magnetic field."""
+
+
+class JetStyle(CollectionStyle):
+    """Cones along (eta, phi) whose length follows the jet energy."""
+
+    length_mode: Literal["fixed", "linear", "log"] = "log"
+    length: Positive = 1.0  # metres at reference_energy (or always, when fixed)
+    reference_energy: Positive = 100.0  # GeV
+    cone_radius: Annotated[float, Field(gt=0.0, le=1.5)] | None = None  # None: the collection's
+
+
+class PhotonStyle(CollectionStyle):
+    """A line from the vertex to the ECAL front face and a deposit there."""
+
+    deposit_scale: Positive = 0.01  # metres of tower length per GeV
+    deposit_width: Positive = 0.08  # metres
+
+
+class MetStyle(CollectionStyle):
+    """Missing transverse momentum: an arrow in the transverse plane."""
+
+    source: str = "MET"  # branch prefix: MET, PuppiMET, ChsMET, ...
+    scale: Positive = 0.02  # metres per GeV
+    max_length: Positive = 3.0  # metres
+
+
+class VertexStyle(CollectionStyle):
+    radius: Positive = 0.02  # metres on screen; real vertices are points
+
+
+class HitStyle(CollectionStyle):
+    """Calorimeter rec hits and muon chambers, which only iSpy (.ig) files carry: boxes at the
+    detector cells, their depth growing with energy."""
+
+    min_energy: NonNegative = 0.0  # GeV; hits below are not drawn
+    scale: NonNegative = 0.1  # metres of depth per GeV (0: the cell's own depth)
+    max_depth: Positive = 1.0  # metres
+
+
+class Collections(StrictModel):
+    muons: TrackStyle = TrackStyle(color="#e41a1c", line_width=3.0, min_pt=3.0)
+    electrons: TrackStyle = TrackStyle(color="#33a02c", line_width=3.0, min_pt=3.0)
+    isotracks: TrackStyle = TrackStyle(color="#f0a30a", line_width=1.5, min_pt=1.0)
+    pfcands: TrackStyle = TrackStyle(color="#999999", line_width=1.0, min_pt=1.0, opacity=0.6)
+    genparts: TrackStyle = TrackStyle(show=False, color="#a6cee3", line_width=1.0, min_pt=1.0)
+    photons: PhotonStyle = PhotonStyle(color="#ff7f00", min_pt=5.0)
+    jets: JetStyle = JetStyle(color="#fdd835", opacity=0.35, min_pt=20.0)
+    fatjets: JetStyle = JetStyle(color="#ab47bc", opacity=0.2, min_pt=150.0)
+    taus: JetStyle = JetStyle(color="#1e88e5", opacity=0.6, min_pt=20.0, cone_radius=0.1)
+    met: MetStyle = MetStyle(color="#d81b60", line_width=4.0)
+    vertices: VertexStyle = VertexStyle(color="#ffffff", radius=0.02)
+    secondary_vertices: VertexStyle = VertexStyle(color="#00bcd4", radius=0.015)
+    # Only in iSpy (.ig) files: reconstructed tracks, rec hits and muon chambers with hits.
+    tracks: TrackStyle = TrackStyle(color="#f0a30a", line_width=1.5, min_pt=1.0)
+    ecal_hits: HitStyle = HitStyle(color="#00c853", min_energy=0.25, scale=0.08, opacity=0.8)
+    hcal_hits: HitStyle = HitStyle(color="#2962ff", min_energy=0.5, scale=0.04, opacity=0.6)
+    muon_chambers: HitStyle = HitStyle(color="#ff5252", opacity=0.35, scale=0.0)
+
+
+class PartStyle(StrictModel):
+    """How one detector part is drawn."""
+
+    show: bool = True
+    color: Color = "grey"
+    opacity: Opacity = 0.1
+    representation: Literal["surface", "wireframe"] = "surface"
+
+
+class Detector(StrictModel):
+    show: bool = True
+    # A wedge of the detector, from cutaway[0] to cutaway[1] degrees in phi, is left out so that
+    # the inside can be seen in 3D views, as in CMS's own cut-away pictures. null: no cut.
+    cutaway: (
+        tuple[
+            Annotated[float, Field(ge=-360.0, le=360.0)],
+            Annotated[float, Field(ge=-360.0, le=360.0)],
+        ]
+        | None
+    ) = None
+    beam_pipe: PartStyle = PartStyle(color="#9e9e9e", opacity=0.4)
+    tracker: PartStyle = PartStyle(color="#cfd8dc", opacity=0.06)
+    ecal_barrel: PartStyle = PartStyle(color="#4fc3f7", opacity=0.12)
+    ecal_endcap: PartStyle = PartStyle(color="#4fc3f7", opacity=0.12)
+    hcal_barrel: PartStyle = PartStyle(color="#1565c0", opacity=0.08)
+    hcal_endcap: PartStyle = PartStyle(color="#1565c0", opacity=0.08)
+    solenoid: PartStyle = PartStyle(color="#b0bec5", opacity=0.05)
+    muon_barrel: PartStyle = PartStyle(color="#ef9a9a", opacity=0.12)
+    muon_endcap: PartStyle = PartStyle(color="#ef9a9a", opacity=0.08)
+
+
+class Canvas(StrictModel):
+    width: Annotated[int, Field(ge=16, le=7680)] = 1920
+    height: Annotated[int, Field(ge=16, le=4320)] = 1080
+    background: Color = "white"
+    transparent: bool = False
+    # MSAA smooths lines cheaply; SSAA is slower. MSAA disables depth peeling, because on
+    # Mesa the two together make translucent meshes vanish without a message.
+    anti_aliasing: Literal["none", "msaa", "ssaa"] = "msaa"
+
+
+CameraPreset = Literal["iso", "transverse", "longitudinal", "top", "front_left"]
+
+
+class Camera(StrictModel):
+    preset: CameraPreset = "iso"
+    azimuth: Annotated[float, Field(ge=-360.0, le=360.0)] | None = None  # degrees about y
+    elevation: Annotated[float, Field(ge=-90.0, le=90.0)] | None = None  # degrees
+    zoom: Annotated[float, Field(gt=0.0, le=50.0)] = 1.0
+    projection: Literal["perspective", "parallel"] = "perspective"
+    focus: Literal["detector", "event"] = "detector"
+
+
+class Labels(StrictModel):
+    show: bool = True
+    experiment: str = "CMS"
+    data_text: str = "Open Data"
+    simulation_text: str = "Simulation"
+    event_info: bool = True
+    legend: bool = True
+    color: Color = "black"
+    font_scale: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+
+
+class Output(StrictModel):
+    name_template: str = "{run}_{lumi}_{event}.png"
+    png_compression: Annotated[int, Field(ge=0, le=9)] = 1
+
+
+ViewName = Literal["3d", "rho_phi", "rho_z", "lego"]
+
+
+class Panel(StrictModel):
+    """One panel of a figure: a view and, for 3D, its own camera."""
+
+    view: ViewName = "3d"
+    camera: Camera | None = None  # 3D only; None: the style's camera
+    title: str | None = None  # None: the view's name; '' hides it
+    # Half-width of a projected view in metres (rho-phi: x and y; rho-z: z); None: the
+    # whole detector. Zoom in on the tracker with e.g. 1.3.
+    extent: Annotated[float, Field(gt=0.0, le=12.0)] | None = None
+
+
+MassCollection = Literal["muons", "electrons", "leptons", "photons", "jets"]
+
+
+class MassRequest(StrictModel):
+    """The invariant mass of the ``count`` leading objects of a collection (all when null)."""
+
+    collection: MassCollection
+    count: Annotated[int, Field(ge=2, le=20)] | None = 2
+    label: str | None = None  # None: e.g. 'm(μμ)', written with mathtext
+
+
+def _default_panels() -> list[Panel]:
+    return [Panel(view="3d"), Panel(view="rho_phi"), Panel(view="rho_z")]
+
+
+class Figure(StrictModel):
+    """The ``figure`` command: a grid of panels with one label block, legend and annotations.
+
+    The figure's size is the canvas size (times --scale)."""
+
+    rows: Annotated[int, Field(ge=1, le=4)] = 1
+    columns: Annotated[int, Field(ge=1, le=4)] = 3
+    panels: Annotated[list[Panel], Field(min_length=1, max_length=16)] = Field(
+        default_factory=_default_panels
+    )
+    # How the experiment label reads, as mplhep's: 'auto' is Open Data or Simulation from the
+    # file (labels.data_text / labels.simulation_text).
+    label_mode: Literal["auto", "cms", "preliminary", "open_data", "simulation"] = "auto"
+    # Centre-of-mass energy shown as '(13 TeV)': 'auto' from the run number; null hides it.
+    energy: str | None = "auto"
+    # NanoAOD stores no time stamps: the 'Data recorded: ...' line is written only when set.
+    recorded: str | None = None
+    table: Literal["none", "right"] = "none"  # a table of the drawn objects
+    table_rows: Annotated[int, Field(ge=1, le=60)] = 14
+    masses: list[MassRequest] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _panels_fit(self) -> Figure:
+        cells = self.rows * self.columns
+        if len(self.panels) > cells:
+            raise ValueError(
+                f"{len(self.panels)} panels do not fit in rows x columns = "
+                f"{self.rows} x {self.columns}: add rows or columns, or remove panels"
+            )
+        return self
+
+
+Easing = Literal["linear", "ease_in", "ease_out", "ease_in_out"]
+
+
+ShowGroup = Literal[
+    "detector", "tracks", "muons", "electrons", "jets", "photons", "met", "vertices", "beams"
+]
+
+
+class Keyframe(StrictModel):
+    """The state of an animation at a moment, given either as a fraction of its length (`at`)
+    or in seconds from the first frame (`time`); values left out carry on from the keyframe
+    before. Between keyframes values follow the later one's easing."""
+
+    at: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # 0 = first frame, 1 = last
+    time: Annotated[float, Field(ge=0.0, le=3600.0)] | None = None  # seconds (frame / fps)
+    azimuth: Annotated[float, Field(ge=-3600.0, le=3600.0)] | None = None  # degrees of orbit
+    # Degrees the camera is tilted up (+) or down (-) from the style's camera, after the orbit.
+    elevation: Annotated[float, Field(ge=-89.0, le=89.0)] | None = None
+    zoom: Annotated[float, Field(gt=0.0, le=50.0)] | None = None  # relative to the camera's
+    growth: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # fraction of paths drawn
+    # Incoming proton bunches: 0 far out along the beam line, 1 met at the centre (then gone).
+    beams: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    # Groups drawn from this keyframe on (switched, not faded); None keeps the previous list.
+    show: list[ShowGroup] | None = None
+    easing: Easing = "ease_in_out"
+
+    @model_validator(mode="after")
+    def _one_moment(self) -> Keyframe:
+        if (self.at is None) == (self.time is None):
+            raise ValueError("give a keyframe either 'at' (0..1 of the movie) or 'time' (seconds)")
+        return self
+
+
+class Animation(StrictModel):
+    """Movies: a turntable around the event, or a collision where the tracks grow out of the
+    vertex before the camera turns."""
+
+    kind: Literal["turntable", "collision", "reel"] = "turntable"
+    frames: Annotated[int, Field(ge=1, le=10000)] = 72
+    fps: Annotated[int, Field(ge=1, le=120)] = 24
+    axis: Literal["vertical", "beam"] = "vertical"
+    format: Literal["mp4", "webm", "gif"] = "mp4"
+    scale: Annotated[float, Field(gt=0.0, le=4.0)] = 2.0 / 3.0  # of the canvas: 1280x720
+    # An explicit movie size in pixels; when set it wins over scale (both or neither).
+    width: Annotated[int, Field(ge=16, le=7680)] | None = None
+    height: Annotated[int, Field(ge=16, le=4320)] | None = None
+    keyframes: list[Keyframe] = []  # empty: a full turn (turntable) or grow-then-turn
+    # reel: one movie through all selected events, each a turntable of `frames` frames,
+    # preceded by a title card naming it when title_card is true.
+    title_card: bool = True
+    title_seconds: Annotated[float, Field(ge=0.0, le=30.0)] = 1.5
+
+    @model_validator(mode="after")
+    def _size_pair(self) -> Animation:
+        if (self.width is None) != (self.height is None):
+            raise ValueError("set animation.width and animation.height together (or neither)")
+        return self
+
+
+class Style(StrictModel):
+    """A complete, validated style."""
+
+    name: str = "custom"
+    canvas: Canvas = Canvas()
+    camera: Camera = Camera()
+    labels: Labels = Labels()
+    collections: Collections = Collections()
+    detector: Detector = Detector()
+    output: Output = Output()
+    animation: Animation = Animation()
+    figure: Figure = Figure()
+
+    def digest(self) -> str:
+        """A short, stable digest of every setting, written into each PNG."""
+        import hashlib
+
+        blob = self.model_dump_json(exclude={"name"}).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def style_schema() -> dict[str, Any]:
+    return Style.model_json_schema()
+
+
+__all__ = ["RGB", "Style", "parse_color", "style_schema"]

@@ -1,0 +1,176 @@
+"""3D model exports of an event with its detector: binary glTF (.glb) and Wavefront OBJ.
+
+Every detector part and every physics collection becomes one named node/object ("detector/
+ecal_barrel", "Muon", "Jet", ...) with its style colour and opacity, like iSpy's scene export,
+so the model can be opened in Blender, three.js or any glTF viewer. Tracks are turned into thin
+tubes: glTF viewers draw GL lines one pixel wide, if at all. The triangle meshes come from
+:mod:`ispyrender.render.meshes` (rendering code), the same ones the PNGs are rendered from.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from ispyrender.scene.primitives import Polylines, Primitive, Scene, Tube
+
+TUBE_RADIUS_PER_PIXEL = 0.004  # metres of tube radius per pixel of line width
+
+
+@dataclass(frozen=True)
+class NamedMesh:
+    name: str
+    points: np.ndarray  # (N, 3) float32, metres
+    triangles: np.ndarray  # (M, 3) uint32
+    color: tuple[float, float, float]
+    opacity: float
+
+
+def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray] | None:
+    from ispyrender.render.meshes import primitive_mesh
+
+    mesh = primitive_mesh(prim)
+    if mesh.n_points == 0:
+        return None
+    if isinstance(prim, Polylines) or (isinstance(prim, Tube) and prim.look.wireframe):
+        mesh = mesh.tube(radius=TUBE_RADIUS_PER_PIXEL * prim.look.line_width, n_sides=8)
+    mesh = mesh.triangulate()  # already PolyData: tubes and surfaces both
+    if mesh.n_cells == 0:
+        return None
+    faces = np.asarray(mesh.faces).reshape(-1, 4)[:, 1:]
+    return np.asarray(mesh.points, dtype=np.float32), faces.astype(np.uint32)
+
+
+def named_meshes(detector: list[Primitive], scene: Scene) -> list[NamedMesh]:
+    """One mesh per group: detector parts first (prefixed "detector/"), then the event."""
+    groups: dict[str, list[Primitive]] = {}
+    for prim in detector:
+        groups.setdefault(f"detector/{prim.group}", []).append(prim)
+    for prim in scene.primitives:
+        groups.setdefault(prim.group, []).append(prim)
+    out = []
+    for name, prims in groups.items():
+        points, tris, offset = [], [], 0
+        for prim in prims:
+            got = _triangles(prim)
+            if got is None:
+                continue
+            pts, faces = got
+            points.append(pts)
+            tris.append(faces + offset)
+            offset += len(pts)
+        if points:
+            look = prims[0].look
+            out.append(
+                NamedMesh(name, np.vstack(points), np.vstack(tris), look.color, look.opacity)
+            )
+    return out
+
+
+def srgb_to_linear(rgb: tuple[float, float, float]) -> list[float]:
+    """Style colours are sRGB (as in CSS and the PNGs); glTF's baseColorFactor is linear, and
+    viewers (three.js, Blender) convert it back to sRGB for the screen. Written unconverted,
+    every colour comes out paler: the muons' red turned pink in three.js."""
+    return [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+
+
+def glb_bytes(meshes: list[NamedMesh]) -> bytes:
+    """A binary glTF 2.0 file: one node, mesh and PBR material per named mesh."""
+    blob = bytearray()
+    views, accessors, gl_meshes, materials, nodes = [], [], [], [], []
+
+    def add_view(data: bytes, target: int) -> int:
+        while len(blob) % 4:
+            blob.append(0)
+        views.append(
+            {"buffer": 0, "byteOffset": len(blob), "byteLength": len(data), "target": target}
+        )
+        blob.extend(data)
+        return len(views) - 1
+
+    for i, m in enumerate(meshes):
+        pos_view = add_view(m.points.astype("<f4").tobytes(), 34962)  # ARRAY_BUFFER
+        idx_view = add_view(m.triangles.astype("<u4").tobytes(), 34963)  # ELEMENT_ARRAY_BUFFER
+        accessors.append(
+            {
+                "bufferView": pos_view,
+                "componentType": 5126,
+                "count": len(m.points),
+                "type": "VEC3",
+                "min": m.points.min(axis=0).tolist(),
+                "max": m.points.max(axis=0).tolist(),
+            }
+        )
+        accessors.append(
+            {
+                "bufferView": idx_view,
+                "componentType": 5125,
+                "count": int(m.triangles.size),
+                "type": "SCALAR",
+            }
+        )
+        materials.append(
+            {
+                "name": m.name,
+                "pbrMetallicRoughness": {
+                    "baseColorFactor": [*srgb_to_linear(m.color), m.opacity],
+                    "metallicFactor": 0.0,
+                    "roughnessFactor": 0.8,
+                },
+                "alphaMode": "BLEND" if m.opacity < 1.0 else "OPAQUE",
+                "doubleSided": True,
+            }
+        )
+        gl_meshes.append(
+            {
+                "name": m.name,
+                "primitives": [
+                    {"attributes": {"POSITION": 2 * i}, "indices": 2 * i + 1, "material": i}
+                ],
+            }
+        )
+        nodes.append({"name": m.name, "mesh": i})
+    while len(blob) % 4:
+        blob.append(0)
+    doc = {
+        "asset": {"version": "2.0", "generator": "ispyrender"},
+        "scene": 0,
+        "scenes": [{"name": "event", "nodes": list(range(len(nodes)))}],
+        "nodes": nodes,
+        "meshes": gl_meshes,
+        "materials": materials,
+        "accessors": accessors,
+        "bufferViews": views,
+        "buffers": [{"byteLength": len(blob)}],
+    }
+    text = json.dumps(doc, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 4)
+    total = 12 + 8 + len(text) + 8 + len(blob)
+    return (
+        struct.pack("<4sII", b"glTF", 2, total)
+        + struct.pack("<I4s", len(text), b"JSON")
+        + text
+        + struct.pack("<I4s", len(blob), b"BIN\x00")
+        + bytes(blob)
+    )
+
+
+def obj_bytes(meshes: list[NamedMesh], mtl_name: str) -> tuple[bytes, bytes]:
+    """Wavefront OBJ and its MTL: one object and material per named mesh."""
+    obj = [f"# ispyrender event model, metres\nmtllib {mtl_name}\n"]
+    mtl = []
+    base = 1
+    for m in meshes:
+        safe = m.name.replace("/", "_").replace(" ", "_")
+        mtl.append(
+            f"newmtl {safe}\nKd {m.color[0]:.4f} {m.color[1]:.4f} {m.color[2]:.4f}\n"
+            f"d {m.opacity:.3f}\n"
+        )
+        obj.append(f"o {safe}\nusemtl {safe}\n")
+        obj.append("".join(f"v {x:.5f} {y:.5f} {z:.5f}\n" for x, y, z in m.points))
+        obj.append("".join(f"f {a + base} {b + base} {c + base}\n" for a, b, c in m.triangles))
+        base += len(m.points)
+    return "".join(obj).encode(), "".join(mtl).encode()

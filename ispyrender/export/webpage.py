@@ -1,0 +1,93 @@
+"""A standalone interactive HTML page per event: the event's GLB and a three.js viewer inlined.
+
+The page must open offline from file:// (outreach laptops, e-mail attachments), so nothing is
+fetched: the viewer (three.js + GLTFLoader + OrbitControls, bundled once into
+``web/viewer.min.js`` by ``web/build.sh``) is inlined as a classic script and the model as base64
+text that the viewer decodes itself. Browsers refuse fetch() of local files and ES-module
+imports from file://, which rules out both a side-car .glb and an import map of files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from functools import cache
+from importlib import resources
+
+from ispyrender import __version__
+from ispyrender.config.style import Style, parse_color
+from ispyrender.scene.labels import LabelBlock
+
+
+@cache
+def viewer_script() -> str:
+    """The bundled viewer, read once per process (640 KB). It holds no "</" (tests check), so
+    it can be inlined as it is: escaping inside code rather than strings would break it."""
+    return resources.files("ispyrender").joinpath("web/viewer.min.js").read_text("utf-8")
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
+
+
+def _script_safe(text: str) -> str:
+    # Inside <script> only "</" can end the element early; "<\/" means the same in JS and JSON.
+    return text.replace("</", "<\\/")
+
+
+def event_page(glb: bytes, block: LabelBlock, style: Style) -> bytes:
+    """The HTML page showing the model ``glb`` with the label block as HTML text."""
+    background = _hex(parse_color(style.canvas.background))
+    text_color = _hex(parse_color(style.labels.color))
+    title = " ".join([f"{block.experiment} event display", *block.info])
+    model = base64.b64encode(glb).decode("ascii")
+    config = {"background": background, "generator": f"ispyrender {__version__}"}
+    info = "".join(f"<div class=info>{html.escape(line)}</div>" for line in block.info)
+    legend = "".join(
+        f'<div class=entry><span class=swatch style="background:{_hex(e.color)}"></span>'
+        f"{html.escape(e.label)} ({e.count})</div>"
+        for e in block.legend
+    )
+    labels = ""
+    if style.labels.show:
+        labels = (
+            f"<div id=labels><div class=experiment><b>{html.escape(block.experiment)}</b> "
+            f"<i>{html.escape(block.qualifier)}</i></div>{info}"
+            f"<div id=legend>{legend}</div></div>"
+        )
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="ispyrender {html.escape(__version__)}">
+<title>{html.escape(title)}</title>
+<style>
+html, body {{ margin: 0; height: 100%; overflow: hidden; background: {background};
+  color: {text_color}; font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; }}
+#viewer {{ position: absolute; inset: 0; }}
+#labels {{ position: absolute; left: 16px; top: 12px; pointer-events: none; }}
+.experiment {{ font-size: 28px; }}
+.info {{ font-size: 15px; margin-top: 2px; }}
+#legend {{ margin-top: 10px; font-size: 14px; }}
+.swatch {{ display: inline-block; width: 12px; height: 12px; margin-right: 6px; }}
+#parts {{ position: absolute; right: 12px; top: 12px; font-size: 12px; display: flex;
+  flex-direction: column; opacity: 0.85; }}
+#status {{ position: absolute; left: 16px; bottom: 12px; font-size: 14px; }}
+#help {{ position: absolute; right: 12px; bottom: 12px; font-size: 12px; opacity: 0.7; }}
+</style>
+</head>
+<body>
+<div id="viewer"></div>
+{labels}
+<details id="parts"><summary>Parts</summary></details>
+<div id="status"></div>
+<div id="help">drag: rotate &middot; right-drag: pan &middot; wheel: zoom</div>
+<script type="application/json" id="event-config">{_script_safe(json.dumps(config))}</script>
+<script type="application/octet-stream" id="event-glb">{model}</script>
+<script>{viewer_script()}</script>
+</body>
+</html>
+"""
+    return page.encode("utf-8")

@@ -1,0 +1,443 @@
+"""Compose one publication figure with matplotlib: a grid of panels, one label block, one
+legend, mass annotations and (optionally) a table of the drawn objects.
+
+The figure is laid out in inches at 100 pixels per inch of the style's canvas, so a 1920x1080
+canvas is a 19.2 x 10.8 inch page; ``--scale`` raises the dots per inch, which keeps every
+proportion and font the same at any resolution. Text sizes follow the canvas height (as in
+:mod:`ispyrender.render.overlay`) and ``labels.font_scale``. Fonts are TeX Gyre Heros (the Helvetica
+clone CMS figures and mplhep use) from mplhep-data.
+
+Panels are placed with fixed rectangles rather than matplotlib's layout engines: the result is
+the same for every event and format, and :func:`layout` tells the 3D renderer the exact pixel
+size of each 3D panel before the figure exists.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ispyrender.config.style import Style
+from ispyrender.figures.views import DEFAULT_TITLES, Paint, draw_lego, draw_rho_phi, draw_rho_z
+from ispyrender.physics.objects import PhysicsEvent
+from ispyrender.physics.quantities import MassResult
+from ispyrender.scene.labels import event_info
+from ispyrender.scene.primitives import Scene
+
+__all__ = [
+    "FONT_FAMILY",
+    "FigureContent",
+    "Layout",
+    "collision_energy",
+    "compose",
+    "layout",
+    "qualifier",
+    "rc_params",
+]
+
+FONT_FAMILY = "TeX Gyre Heros"
+PX_PER_INCH = 100.0
+PT = 1.0 / 72.0  # inch
+
+Rect = tuple[float, float, float, float]  # left, bottom, width, height in figure fractions
+
+
+@functools.lru_cache(maxsize=1)
+def _register_fonts() -> str:
+    """Make TeX Gyre Heros known to matplotlib; DejaVu Sans when mplhep-data is missing."""
+    from matplotlib import font_manager
+
+    try:
+        import mplhep_data
+    except ImportError:
+        return "DejaVu Sans"
+    base = Path(mplhep_data.__file__).parent / "fonts" / "texgyreheros"
+    files = [base / f"texgyreheros-{k}.otf" for k in ("regular", "bold", "italic", "bolditalic")]
+    if not all(f.exists() for f in files):
+        return "DejaVu Sans"
+    for f in files:
+        font_manager.fontManager.addfont(str(f))
+    return FONT_FAMILY
+
+
+def rc_params() -> dict[str, object]:
+    """matplotlib settings for every figure: text stays text in SVG (``svg.fonttype: none``)
+    and is embedded as TrueType/OpenType outlines with its character codes in PDF and EPS
+    (``fonttype 42``), so it can be searched and selected; fixed ids and dates make repeated
+    runs write identical files."""
+    family = _register_fonts()
+    return {
+        "font.family": family,
+        "mathtext.fontset": "custom",
+        "mathtext.rm": family,
+        "mathtext.it": f"{family}:italic",
+        "mathtext.bf": f"{family}:bold",
+        # The custom set also needs these, or matplotlib looks for a "cursive" font.
+        "mathtext.cal": family,
+        "mathtext.sf": family,
+        "mathtext.tt": family,
+        "mathtext.bfit": f"{family}:italic:bold",
+        "svg.fonttype": "none",
+        "svg.hashsalt": "ispyrender",
+        "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+        "axes.unicode_minus": True,
+    }
+
+
+# ---- what the labels say ----------------------------------------------------------------------
+
+#: (first run, last run, energy): LHC proton-proton collision energies by run number.
+_ENERGIES = (
+    (132440, 180252, "7 TeV"),  # 2010-2011
+    (190456, 209634, "8 TeV"),  # 2012
+    (246908, 325175, "13 TeV"),  # 2015-2018
+    (355100, 10**7, "13.6 TeV"),  # 2022-
+)
+
+
+def collision_energy(style: Style, run: int, is_simulation: bool) -> str | None:
+    """The style's energy text; for 'auto', the LHC's energy in the year of a data run, and
+    nothing for simulation (its run number says nothing about the energy)."""
+    energy = style.figure.energy
+    if energy != "auto":
+        return energy or None
+    if is_simulation:
+        return None
+    for first, last, text in _ENERGIES:
+        if first <= run <= last:
+            return text
+    return None
+
+
+def qualifier(style: Style, is_simulation: bool) -> str:
+    """The italic word(s) after 'CMS', as mplhep's label modes."""
+    mode = style.figure.label_mode
+    if mode == "auto":
+        return style.labels.simulation_text if is_simulation else style.labels.data_text
+    return {
+        "cms": "",
+        "preliminary": "Preliminary",
+        "open_data": "Open Data",
+        "simulation": "Simulation",
+    }[mode]
+
+
+# ---- layout -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    width_in: float
+    height_in: float
+    k: float  # font factor: canvas height / 1080 x labels.font_scale
+    header: Rect
+    panels: tuple[Rect, ...]  # the drawing area of each panel (title strip excluded)
+    titles: tuple[tuple[float, float], ...]  # where each panel's title starts
+    table: Rect | None
+    legend_y: float | None  # figure fraction of the legend's centre line
+
+    def pixel_size(self, index: int, scale: float) -> tuple[int, int]:
+        """Pixels of panel ``index`` in the written PNG (and of its embedded 3D raster)."""
+        _, _, w, h = self.panels[index]
+        dpi = PX_PER_INCH * scale
+        return max(16, round(w * self.width_in * dpi)), max(16, round(h * self.height_in * dpi))
+
+
+def layout(style: Style) -> Layout:
+    canvas, fig = style.canvas, style.figure
+    W, H = canvas.width / PX_PER_INCH, canvas.height / PX_PER_INCH
+    k = style.labels.font_scale * canvas.height / 1080.0
+    margin = 0.18 * k
+    show = style.labels.show
+    info_lines = (1 if style.labels.event_info else 0) + (1 if fig.recorded else 0)
+    header_h = (26 + 10 + 16 * info_lines + 6) * PT * k if show else margin
+    legend_h = 30 * PT * k if show and style.labels.legend else 0.0
+    table_w = 3.9 * k if fig.table == "right" else 0.0
+    title_h = 18 * PT * k
+    gap = 0.08 * k
+
+    top = H - header_h
+    bottom = margin + legend_h
+    left, right = margin, W - margin - table_w
+    cell_w = (right - left) / fig.columns
+    cell_h = (top - bottom) / fig.rows
+    panels: list[Rect] = []
+    titles: list[tuple[float, float]] = []
+    for i, panel in enumerate(fig.panels):
+        row, col = divmod(i, fig.columns)
+        x0 = left + col * cell_w + gap / 2
+        y1 = top - row * cell_h
+        strip = title_h if panel.title != "" else 0.0
+        h = cell_h - strip - gap
+        panels.append((x0 / W, (y1 - strip - h) / H, (cell_w - gap) / W, h / H))
+        titles.append((x0 / W, (y1 - 2 * PT * k) / H))
+    table = None
+    if table_w:
+        table = (
+            (W - margin - table_w + gap) / W,
+            bottom / H,
+            (table_w - gap) / W,
+            (top - bottom) / H,
+        )
+    legend_y = (margin + legend_h / 2) / H if legend_h else None
+    return Layout(
+        W, H, k, (0.0, top / H, 1.0, header_h / H), tuple(panels), tuple(titles), table, legend_y
+    )
+
+
+# ---- composing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FigureContent:
+    """Everything one figure shows."""
+
+    event: PhysicsEvent
+    scene: Scene
+    images: dict[int, np.ndarray]  # panel index -> the 3D raster (H, W, 3|4 uint8)
+    masses: Sequence[MassResult] = ()
+
+
+def panel_sizes(style: Style, scale: float) -> dict[int, tuple[int, int]]:
+    """Pixel size of each 3D panel, by its index in ``style.figure.panels``."""
+    lay = layout(style)
+    return {
+        i: lay.pixel_size(i, scale) for i, p in enumerate(style.figure.panels) if p.view == "3d"
+    }
+
+
+def compose(
+    content: FigureContent, style: Style, scale: float = 1.0, paint: Paint | None = None
+) -> Figure:
+    """The matplotlib Figure (not attached to pyplot: no global state, no GUI)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    paint = paint or Paint()
+    lay = layout(style)
+    transparent = style.canvas.transparent
+    fig = Figure(figsize=(lay.width_in, lay.height_in), dpi=PX_PER_INCH * scale)
+    FigureCanvasAgg(fig)
+    fig.patch.set_facecolor("none" if transparent else paint(style.canvas.background))
+    text = style.labels.color
+    k = lay.k
+    small = 12 * k
+
+    for i, (panel, rect) in enumerate(zip(style.figure.panels, lay.panels, strict=False)):
+        ax = fig.add_axes(rect)
+        ax.patch.set_visible(False)
+        if panel.view == "3d":
+            image = content.images.get(i)
+            if image is not None:
+                # Native pixels in every format: no resampling when written to PDF/SVG/EPS.
+                ax.imshow(image, extent=(0, 1, 0, 1), aspect="auto", interpolation="none")
+            ax.set_axis_off()
+        elif panel.view == "rho_phi":
+            draw_rho_phi(ax, content.scene, style, panel, paint, small * 0.85)
+        elif panel.view == "rho_z":
+            draw_rho_z(ax, content.scene, style, panel, paint, small * 0.85)
+        else:
+            draw_lego(ax, content.event, style, paint, small * 0.85)
+        title = DEFAULT_TITLES[panel.view] if panel.title is None else panel.title
+        if title and style.labels.show:
+            fig.text(*lay.titles[i], title, ha="left", va="top", fontsize=small, color=text)
+
+    if style.labels.show:
+        _header(fig, lay, content, style)
+        if style.labels.legend:
+            _legend(fig, lay, content.scene, style, paint)
+    if lay.table is not None:
+        _table(fig, lay.table, content.event, style)
+    return fig
+
+
+def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> None:
+    event = content.event
+    k = lay.k
+    color = style.labels.color
+    x = 0.18 * k / lay.width_in
+    top = 1.0 - 0.14 * k / lay.height_in
+    baseline = top - 26 * PT * k / lay.height_in
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    if style.labels.experiment:
+        cms = fig.text(
+            x,
+            baseline,
+            style.labels.experiment,
+            fontsize=26 * k,
+            weight="bold",
+            ha="left",
+            va="baseline",
+            color=color,
+        )
+        words = qualifier(style, event.is_simulation)
+        if words:
+            right = cms.get_window_extent(renderer).x1 / (fig.dpi * lay.width_in)
+            fig.text(
+                right + 0.1 * k / lay.width_in,
+                baseline,
+                words,
+                fontsize=21 * k,
+                style="italic",
+                ha="left",
+                va="baseline",
+                color=color,
+            )
+    y = baseline - 10 * PT * k / lay.height_in
+    lines = []
+    if style.labels.event_info:
+        lines.append(event_info(event.run, event.lumi, event.event))
+    if style.figure.recorded:
+        lines.append(f"Data recorded: {style.figure.recorded}")
+    for line in lines:
+        fig.text(x, y, line, fontsize=13 * k, ha="left", va="top", color=color)
+        y -= 16 * PT * k / lay.height_in
+
+    right_x = 1.0 - 0.18 * k / lay.width_in
+    energy = collision_energy(style, event.run, event.is_simulation)
+    if energy:
+        fig.text(
+            right_x,
+            baseline,
+            f"({energy})",
+            fontsize=18 * k,
+            ha="right",
+            va="baseline",
+            color=color,
+        )
+    # Masses sit in the middle of the header, one a line; a request the event cannot serve
+    # (fewer objects than asked) is left out rather than cluttering every such figure.
+    found = [m for m in content.masses if m.value is not None]
+    if found:
+        n = len(found)
+        line_h = 17 * PT * k / lay.height_in
+        y0 = lay.header[1] + lay.header[3] / 2 + (n - 1) * line_h / 2
+        for i, result in enumerate(found):
+            fig.text(
+                0.5,
+                y0 - i * line_h,
+                result.text,
+                fontsize=15 * k,
+                ha="center",
+                va="center",
+                color=color,
+            )
+
+
+def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) -> None:
+    from matplotlib.patches import Patch
+
+    if not scene.legend or lay.legend_y is None:
+        return
+    handles = [Patch(facecolor=paint(e.color), edgecolor="none") for e in scene.legend]
+    labels = [f"{e.label} ({e.count})" for e in scene.legend]
+    fig.legend(
+        handles,
+        labels,
+        loc="center",
+        bbox_to_anchor=(0.5, lay.legend_y),
+        ncol=min(len(labels), 8),
+        frameon=False,
+        fontsize=12 * lay.k,
+        labelcolor=style.labels.color,
+        handlelength=1.6,
+        columnspacing=1.6,
+    )
+
+
+_TABLE_SYMBOLS = {
+    "muons": r"\mu",
+    "electrons": r"e",
+    "photons": r"\gamma",
+    "jets": "jet",
+    "taus": r"\tau_\mathrm{h}",
+}
+
+
+def table_rows(event: PhysicsEvent) -> list[tuple[str, float, float | None, float, float | None]]:
+    """(type, pT, eta, phi, charge) of the drawn objects: leptons, photons, taus, jets, MET,
+    each collection by decreasing pT. MET has no eta; photons and jets no charge."""
+    rows: list[tuple[str, float, float | None, float, float | None]] = []
+    for tracks in event.tracks:
+        if tracks.collection in ("muons", "electrons"):
+            for i in range(len(tracks)):
+                rows.append(
+                    (
+                        tracks.collection,
+                        float(tracks.pt[i]),
+                        float(tracks.eta[i]),
+                        float(tracks.phi[i]),
+                        float(tracks.charge[i]),
+                    )
+                )
+    if event.photons is not None:
+        p = event.photons
+        rows += [
+            ("photons", float(a), float(b), float(c), None)
+            for a, b, c in zip(p.pt, p.eta, p.phi, strict=True)
+        ]
+    for jets in sorted(event.jets, key=lambda j: j.collection != "taus"):
+        if jets.collection in ("taus", "jets"):
+            rows += [
+                (jets.collection, float(a), float(b), float(c), None)
+                for a, b, c in zip(jets.pt, jets.eta, jets.phi, strict=True)
+            ]
+    if event.met is not None:
+        rows.append(("met", event.met.pt, None, event.met.phi, None))
+    return rows
+
+
+def _table(
+    fig: Figure, rect: tuple[float, float, float, float], event: PhysicsEvent, style: Style
+) -> None:
+    rows = table_rows(event)
+    limit = style.figure.table_rows
+    shown = rows[:limit]
+    color = style.labels.color
+    x0, y0, w, h = rect
+    k = style.labels.font_scale * style.canvas.height / 1080.0
+    line = 17 * PT * k / (style.canvas.height / PX_PER_INCH)
+    cols = [0.0, 0.36, 0.58, 0.78, 0.97]  # right edges, except the first (left)
+    heads = ["", r"$p_\mathrm{T}$ [GeV]", r"$\eta$", r"$\phi$", "$q$"]
+    y = y0 + h - line / 2
+    kw = {"fontsize": 12 * k, "color": color, "va": "center"}
+    for c, head in zip(cols, heads, strict=True):
+        fig.text(x0 + c * w, y, head, ha="left" if c == 0 else "right", **kw)
+    fig.add_artist(_hline(x0, x0 + w, y - line / 2, color))
+    y -= line
+    for kind, pt, eta, phi, q in shown:
+        if kind == "met":
+            name = r"$p_\mathrm{T}^\mathrm{miss}$"
+        else:
+            sym = _TABLE_SYMBOLS[kind]
+            sign = "" if q is None or q == 0 else ("+" if q > 0 else "-")
+            name = f"${sym}^{{{sign}}}$" if sign else f"${sym}$" if "\\" in sym else sym
+        cells = [
+            name,
+            f"{pt:.1f}",
+            "" if eta is None else f"{eta:.2f}",
+            f"{phi:.2f}",
+            "" if q is None else f"{q:+.0f}",
+        ]
+        for c, cell in zip(cols, cells, strict=True):
+            fig.text(
+                x0 + c * w,
+                y,
+                cell.replace("-", "\u2212") if c else cell,
+                ha="left" if c == 0 else "right",
+                **kw,
+            )
+        y -= line
+    if len(rows) > limit:
+        fig.text(x0, y, f"... and {len(rows) - limit} more", ha="left", **kw)
+
+
+def _hline(x0: float, x1: float, y: float, color: str):  # type: ignore[no-untyped-def]
+    from matplotlib.lines import Line2D
+
+    return Line2D([x0, x1], [y, y], color=color, linewidth=0.8)

@@ -1,0 +1,655 @@
+"""Projected views of one event drawn with matplotlib: transverse (rho-phi), longitudinal (rho-z)
+and the eta-phi lego, each with its own cross-section of the detector.
+
+Everything is drawn as matplotlib paths and polygons in metres (the lego in its own unit
+square), so the SVG, PDF and EPS backends write true vector graphics. The event content comes
+from the same scene primitives the 3D renderer draws (:mod:`ispyrender.scene.event`): tracks
+are the same helix points projected, jets the same cones, photons the same towers, so the views
+agree with each other and with the 3D panel.
+
+Conventions, as CMS draws them:
+
+* rho-phi is seen from the +z axis looking back at the interaction point, so x (towards the
+  centre of the LHC) is to the right, y is up, z comes out of the page and phi grows
+  counter-clockwise from +x: the CMS frame as CMS draws it.
+* rho-z has z to the right and rho up; every point is drawn at (z, +rho) when its y >= 0 and at
+  (z, -rho) when y < 0, so the upper half is the y > 0 half of the detector. A curve that
+  crosses y = 0 is broken there rather than joined across the beam line.
+* the lego is an oblique projection of the (eta, phi) plane with bars of height proportional to
+  pT, drawn back to front (painter's order) from 2D polygons.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.patches import Annulus
+
+from ispyrender.config.style import Detector, Panel, Style, parse_color
+from ispyrender.physics.cms_dimensions import (
+    BEAM_PIPE,
+    ECAL_BARREL,
+    ECAL_ENDCAP,
+    HCAL_BARREL,
+    HCAL_ENDCAP,
+    MUON_BARREL,
+    MUON_ENDCAP_DISKS,
+    SOLENOID,
+    TRACKER,
+    WHOLE_DETECTOR,
+)
+from ispyrender.physics.objects import PhysicsEvent
+from ispyrender.scene.primitives import RGB, Arrows, Cones, Polylines, Scene, Spheres, Towers
+
+__all__ = [
+    "DEFAULT_TITLES",
+    "Paint",
+    "draw_lego",
+    "draw_rho_phi",
+    "draw_rho_z",
+    "lego_bars",
+    "rho_z_points",
+]
+
+DEFAULT_TITLES = {
+    "3d": "3D",
+    "rho_phi": r"Transverse ($\rho$-$\phi$)",
+    "rho_z": r"Longitudinal ($\rho$-$z$)",
+    "lego": r"$\eta$-$\phi$ lego",
+}
+
+#: Points of line width per pixel of the 3D style's line widths: the figure is laid out at
+#: 100 pixels per inch before --scale, and a point is 1/72 inch.
+PT_PER_PX = 0.72
+#: The 3D opacities (a few percent) are chosen for many overlapping surfaces; a cross-section
+#: shows each part once, so it is filled more strongly, and outlined.
+DETECTOR_FILL = 0.35
+DETECTOR_EDGE = 0.8
+#: Half-widths of the whole-detector views, metres: the muon system's reach plus a margin.
+RHO_PHI_EXTENT = WHOLE_DETECTOR.radius + 0.3
+RHO_Z_EXTENT = WHOLE_DETECTOR.half_length + 0.4
+
+
+@dataclass(frozen=True)
+class Paint:
+    """Colours with transparency, or (for EPS, which has no transparency) the same colours
+    already blended onto the background so that they can be drawn opaque."""
+
+    flatten_onto: RGB | None = None
+
+    def __call__(self, color: RGB | str, alpha: float = 1.0) -> tuple[float, float, float, float]:
+        rgb = parse_color(color) if isinstance(color, str) else color
+        if self.flatten_onto is None:
+            return (rgb[0], rgb[1], rgb[2], float(alpha))
+        bg = self.flatten_onto
+        mixed = [alpha * c + (1.0 - alpha) * b for c, b in zip(rgb, bg, strict=True)]
+        return (mixed[0], mixed[1], mixed[2], 1.0)
+
+
+# ---- geometry helpers -----------------------------------------------------------------------
+
+
+def _rect(x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+
+
+def _wedge(apex: np.ndarray, angle: float, half: float, radius: float, n: int = 24) -> np.ndarray:
+    """A circular sector with its tip at ``apex``, opening along ``angle`` by +-``half``."""
+    t = np.linspace(angle - half, angle + half, n)
+    arc = apex + radius * np.stack([np.cos(t), np.sin(t)], axis=1)
+    return np.vstack([apex[None, :], arc])
+
+
+def _bar(base: np.ndarray, direction: np.ndarray, length: float, width: float) -> np.ndarray:
+    """A rectangle standing on ``base`` along the unit 2D ``direction``."""
+    perp = np.array([-direction[1], direction[0]]) * width / 2.0
+    tip = base + direction * length
+    return np.array([base - perp, base + perp, tip + perp, tip - perp])
+
+
+def _fill(ax: Axes, polygons: Sequence[np.ndarray], color: str, paint: Paint, z: float) -> None:
+    if not polygons:
+        return
+    ax.add_collection(
+        PolyCollection(
+            list(polygons),
+            facecolors=[paint(color, DETECTOR_FILL)],
+            edgecolors=[paint(color, DETECTOR_EDGE)],
+            linewidths=0.4,
+            zorder=z,
+        )
+    )
+
+
+def _parts(detector: Detector) -> dict[str, str]:
+    """Style key -> colour of the parts shown (none when the detector is hidden)."""
+    if not detector.show:
+        return {}
+    keys = (
+        "beam_pipe",
+        "tracker",
+        "ecal_barrel",
+        "ecal_endcap",
+        "hcal_barrel",
+        "hcal_endcap",
+        "solenoid",
+        "muon_barrel",
+        "muon_endcap",
+    )
+    return {k: getattr(detector, k).color for k in keys if getattr(detector, k).show}
+
+
+# ---- the detector in each projection --------------------------------------------------------
+
+
+def muon_chambers_rho_phi() -> list[np.ndarray]:
+    """The barrel muon chambers as seen along the beam: 12 sectors x 4 stations of rotated
+    rectangles, sector 1 centred on phi = 0 (as
+    :func:`ispyrender.scene.detector.muon_barrel_boxes`)."""
+    dims = MUON_BARREL
+    polys = []
+    for r in dims.station_radii:
+        width = dims.chamber_width(r)
+        for k in range(dims.sectors):
+            phi = 2.0 * np.pi * k / dims.sectors
+            radial = np.array([np.cos(phi), np.sin(phi)])
+            polys.append(
+                _bar(
+                    radial * (r - dims.chamber_thickness / 2), radial, dims.chamber_thickness, width
+                )
+            )
+    return polys
+
+
+def detector_rho_phi(ax: Axes, detector: Detector, paint: Paint) -> None:
+    parts = _parts(detector)
+    rings = [
+        ("tracker", TRACKER.rmin, TRACKER.rmax),
+        ("ecal_barrel", ECAL_BARREL.rmin, ECAL_BARREL.rmax),
+        ("hcal_barrel", HCAL_BARREL.rmin, HCAL_BARREL.rmax),
+        ("solenoid", SOLENOID.rmin, SOLENOID.rmax),
+        ("beam_pipe", BEAM_PIPE.rmin, BEAM_PIPE.rmax),
+    ]
+    for key, rmin, rmax in rings:
+        if key in parts:
+            # An Annulus is two circles in one path, so its outline has no seam.
+            ax.add_patch(
+                Annulus(
+                    (0.0, 0.0),
+                    rmax,
+                    rmax - rmin,
+                    facecolor=paint(parts[key], DETECTOR_FILL),
+                    edgecolor=paint(parts[key], DETECTOR_EDGE),
+                    linewidth=0.4,
+                    zorder=1,
+                )
+            )
+    if "muon_barrel" in parts:
+        _fill(ax, muon_chambers_rho_phi(), parts["muon_barrel"], paint, 1)
+
+
+def muon_chambers_rho_z() -> list[np.ndarray]:
+    """The barrel muon chambers in rho-z: 5 wheels x 4 stations, above and below the beam."""
+    dims = MUON_BARREL
+    half = (dims.wheel_pitch - dims.wheel_gap) / 2
+    polys = []
+    for w in range(dims.wheels):
+        zc = -dims.half_length + dims.wheel_pitch * (w + 0.5)
+        for r in dims.station_radii:
+            for sign in (1.0, -1.0):
+                r0, r1 = sorted(
+                    (
+                        sign * (r - dims.chamber_thickness / 2),
+                        sign * (r + dims.chamber_thickness / 2),
+                    )
+                )
+                polys.append(_rect(zc - half, zc + half, r0, r1))
+    return polys
+
+
+def _mirrored(zmin: float, zmax: float, rmin: float, rmax: float) -> list[np.ndarray]:
+    """A block at +z and -z, above and below the beam line."""
+    return [_rect(zs * zmin, zs * zmax, rs * rmin, rs * rmax) for zs in (1, -1) for rs in (1, -1)]
+
+
+def detector_rho_z(ax: Axes, detector: Detector, paint: Paint) -> None:
+    parts = _parts(detector)
+    barrels = [
+        ("tracker", TRACKER),
+        ("ecal_barrel", ECAL_BARREL),
+        ("hcal_barrel", HCAL_BARREL),
+        ("solenoid", SOLENOID),
+        ("beam_pipe", BEAM_PIPE),
+    ]
+    for key, b in barrels:
+        if key in parts:
+            polys = [_rect(-b.half_length, b.half_length, s * b.rmin, s * b.rmax) for s in (1, -1)]
+            _fill(ax, polys, parts[key], paint, 1)
+    endcaps = [
+        ("ecal_endcap", [ECAL_ENDCAP]),
+        ("hcal_endcap", [HCAL_ENDCAP]),
+        ("muon_endcap", list(MUON_ENDCAP_DISKS)),
+    ]
+    for key, disks in endcaps:
+        if key in parts:
+            polys = [p for d in disks for p in _mirrored(d.zmin, d.zmax, d.rmin, d.rmax)]
+            _fill(ax, polys, parts[key], paint, 1)
+    if "muon_barrel" in parts:
+        _fill(ax, muon_chambers_rho_z(), parts["muon_barrel"], paint, 1)
+
+
+# ---- the event in each projection -----------------------------------------------------------
+
+
+def rho_z_points(points: np.ndarray) -> np.ndarray:
+    """(N, 3) points -> (M, 2) points (z, +-rho) with the sign of y.
+
+    Where a curve crosses y = 0 it is cut at the crossing (found by linear interpolation): it
+    ends there on one side of the beam line, a NaN row breaks the line, and it goes on from the
+    same (z, rho) on the other side, instead of a segment jumping across the beam. A track
+    starting at a vertex just above y = 0 and heading down thus loses nothing visible."""
+    points = np.asarray(points, dtype=float).reshape(-1, 3)
+    sign = np.where(points[:, 1] >= 0.0, 1.0, -1.0)
+    rho = np.hypot(points[:, 0], points[:, 1])
+    out = np.stack([points[:, 2], sign * rho], axis=1)
+    flips = np.flatnonzero(sign[1:] != sign[:-1]) + 1
+    if not flips.size:
+        return out
+    a, b = points[flips - 1], points[flips]
+    t = (a[:, 1] / (a[:, 1] - b[:, 1]))[:, None]
+    cross = a + t * (b - a)
+    z, r = cross[:, 2], np.abs(cross[:, 0])
+    pieces = []
+    start = 0
+    for k, i in enumerate(flips):
+        pieces.append(out[start:i])
+        pieces.append(
+            np.array([[z[k], sign[i - 1] * r[k]], [np.nan, np.nan], [z[k], sign[i] * r[k]]])
+        )
+        start = i
+    pieces.append(out[start:])
+    return np.vstack(pieces)
+
+
+def _lines(ax: Axes, paths: list[np.ndarray], prim: Polylines, paint: Paint, z: float) -> None:
+    ax.add_collection(
+        LineCollection(
+            paths,
+            colors=[paint(prim.look.color, prim.look.opacity)],
+            linewidths=prim.look.line_width * PT_PER_PX,
+            capstyle="round",
+            joinstyle="round",
+            zorder=z,
+        )
+    )
+
+
+def _solid(
+    ax: Axes, polys: list[np.ndarray], color: RGB, alpha: float, paint: Paint, z: float
+) -> None:
+    if polys:
+        edge = paint(color, min(1.0, alpha + 0.4))
+        ax.add_collection(
+            PolyCollection(
+                polys, facecolors=[paint(color, alpha)], edgecolors=[edge], linewidths=0.6, zorder=z
+            )
+        )
+
+
+def _cone_theta(axis: np.ndarray) -> np.ndarray:
+    return np.arctan2(np.hypot(axis[:, 0], axis[:, 1]), axis[:, 2])
+
+
+def draw_event_rho_phi(ax: Axes, scene: Scene, paint: Paint) -> None:
+    for prim in scene.primitives:
+        look = prim.look
+        if isinstance(prim, Cones):
+            polys = []
+            sin_t = np.sin(_cone_theta(prim.axis))
+            for apex, axis, length, half, st in zip(
+                prim.apex, prim.axis, prim.length, prim.half_angle, sin_t, strict=True
+            ):
+                # The cone's azimuthal half-width is R (its 3D half-angle is R sin theta),
+                # and its axis projects to length * sin theta.
+                dphi = min(half / max(st, 1e-6), np.pi / 3)
+                polys.append(_wedge(apex[:2], math.atan2(axis[1], axis[0]), dphi, length * st))
+            _solid(ax, polys, look.color, look.opacity, paint, 3)
+        elif isinstance(prim, Towers):
+            polys = []
+            for base, axis, length, width in zip(
+                prim.base, prim.axis, prim.length, prim.width, strict=True
+            ):
+                r = float(np.hypot(axis[0], axis[1]))
+                if r > 1e-9:
+                    polys.append(_bar(base[:2], axis[:2] / r, length * r, width))
+            _solid(ax, polys, look.color, 0.85, paint, 4)
+        elif isinstance(prim, Polylines):
+            _lines(ax, [p[:, :2] for p in prim.paths], prim, paint, 5)
+        elif isinstance(prim, Arrows):
+            for start, vec in zip(prim.start, prim.vector, strict=True):
+                _arrow(ax, start[:2], vec[:2], look.color, look.line_width, paint)
+        elif isinstance(prim, Spheres):
+            ax.scatter(
+                prim.centers[:, 0],
+                prim.centers[:, 1],
+                s=9,
+                color=[paint(look.color)],
+                linewidths=0,
+                zorder=7,
+            )
+
+
+def draw_event_rho_z(ax: Axes, scene: Scene, paint: Paint) -> None:
+    for prim in scene.primitives:
+        look = prim.look
+        if isinstance(prim, Cones):
+            polys = []
+            theta = _cone_theta(prim.axis)
+            for apex, axis, length, half, th in zip(
+                prim.apex, prim.axis, prim.length, prim.half_angle, theta, strict=True
+            ):
+                side = 1.0 if axis[1] >= 0.0 else -1.0
+                tip = rho_z_points(apex[None, :])[0]
+                # In the (z, rho) plane the axis is at polar angle theta, mirrored below the
+                # beam for y < 0; the cone opens by its 3D half-angle there.
+                angle = th if side > 0 else -th
+                polys.append(_wedge(tip, angle, float(half), float(length)))
+            _solid(ax, polys, look.color, look.opacity, paint, 3)
+        elif isinstance(prim, Towers):
+            polys = []
+            for base, axis, length, width in zip(
+                prim.base, prim.axis, prim.length, prim.width, strict=True
+            ):
+                side = 1.0 if axis[1] >= 0.0 else -1.0
+                b = rho_z_points(base[None, :])[0]
+                d = np.array([axis[2], side * math.hypot(axis[0], axis[1])])
+                polys.append(_bar(b, d / np.linalg.norm(d), float(length), float(width)))
+            _solid(ax, polys, look.color, 0.85, paint, 4)
+        elif isinstance(prim, Polylines):
+            _lines(ax, [rho_z_points(p) for p in prim.paths], prim, paint, 5)
+        elif isinstance(prim, Spheres):
+            pts = rho_z_points(prim.centers)
+            pts = pts[np.isfinite(pts[:, 0])]
+            ax.scatter(pts[:, 0], pts[:, 1], s=9, color=[paint(look.color)], linewidths=0, zorder=7)
+        # MET lies in the transverse plane: it has no rho-z picture.
+
+
+def _arrow(
+    ax: Axes,
+    start: np.ndarray,
+    vec: np.ndarray,
+    color: RGB,
+    line_width: float,
+    paint: Paint,
+    head: float = 0.35,
+) -> None:
+    length = float(np.hypot(*vec))
+    if length <= 0:
+        return
+    head = min(head, 0.5 * length)
+    ax.arrow(
+        float(start[0]),
+        float(start[1]),
+        float(vec[0]),
+        float(vec[1]),
+        width=0.012 * line_width,
+        head_width=0.6 * head,
+        head_length=head,
+        length_includes_head=True,
+        color=paint(color),
+        linewidth=0,
+        zorder=6,
+    )
+
+
+# ---- axes decoration ------------------------------------------------------------------------
+
+
+def _frame(
+    ax: Axes, xlim: float, ylim: float, names: tuple[str, str], text_color: str, font_size: float
+) -> None:
+    """Equal aspect, no box, and a 1 m axis cross in the lower left naming the axes: it is
+    both the scale and the orientation (x right / y up, or z right / rho up)."""
+    ax.set_xlim(-xlim, xlim)
+    ax.set_ylim(-ylim, ylim)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_axis_off()
+    x0, y0 = -xlim * 0.94, -ylim * 0.94
+    kw = {"color": text_color, "fontsize": font_size, "zorder": 9}
+    for dx, dy, name in ((1.0, 0.0, names[0]), (0.0, 1.0, names[1])):
+        ax.annotate(
+            "",
+            xy=(x0 + dx, y0 + dy),
+            xytext=(x0, y0),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": text_color,
+                "lw": 0.8,
+                "shrinkA": 0,
+                "shrinkB": 0,
+            },
+            zorder=9,
+        )
+        ax.text(
+            x0 + dx * 1.1,
+            y0 + dy * 1.1,
+            name,
+            ha="left" if dx else "center",
+            va="center" if dx else "bottom",
+            **kw,
+        )
+    ax.text(
+        x0 + 0.5, y0 - 0.12, "1 m", ha="center", va="top", **{**kw, "fontsize": font_size * 0.8}
+    )
+
+
+def draw_rho_phi(
+    ax: Axes, scene: Scene, style: Style, panel: Panel, paint: Paint, font_size: float
+) -> None:
+    """The transverse view: looking along the beam, x to the right and y up."""
+    detector_rho_phi(ax, style.detector, paint)
+    draw_event_rho_phi(ax, scene, paint)
+    extent = panel.extent or RHO_PHI_EXTENT
+    _frame(ax, extent, extent, ("x", "y"), style.labels.color, font_size)
+
+
+def draw_rho_z(
+    ax: Axes, scene: Scene, style: Style, panel: Panel, paint: Paint, font_size: float
+) -> None:
+    """The longitudinal view: z to the right, rho up for y >= 0 and down for y < 0."""
+    detector_rho_z(ax, style.detector, paint)
+    draw_event_rho_z(ax, scene, paint)
+    extent = panel.extent or RHO_Z_EXTENT
+    _frame(
+        ax,
+        extent,
+        extent * RHO_PHI_EXTENT / RHO_Z_EXTENT,
+        ("z", r"$\rho$"),
+        style.labels.color,
+        font_size,
+    )
+
+
+# ---- the lego ---------------------------------------------------------------------------------
+
+#: Oblique projection of the lego: the phi axis goes back and to the right by this much of the
+#: unit square, and the tallest bar is BAR_HEIGHT high.
+DEPTH = (0.38, 0.42)
+BAR_HEIGHT = 0.55
+BAR_SIZE = 0.3  # in eta and in phi (radians)
+
+
+@dataclass(frozen=True)
+class LegoBar:
+    kind: str  # style key: "jets", "muons", ...
+    eta: float
+    phi: float
+    pt: float
+    color: RGB
+
+
+def lego_bars(event: PhysicsEvent, style: Style) -> list[LegoBar]:
+    """A bar per drawn jet, muon, electron, tau and photon, coloured as in the other views."""
+    cols = style.collections
+    bars: list[LegoBar] = []
+    sources: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+    for tracks in event.tracks:
+        if tracks.collection in ("muons", "electrons"):
+            sources.append((tracks.collection, tracks.pt, tracks.eta, tracks.phi))
+    for jets in event.jets:
+        if jets.collection in ("jets", "taus"):
+            sources.append((jets.collection, jets.pt, jets.eta, jets.phi))
+    if event.photons is not None:
+        p = event.photons
+        sources.append(("photons", p.pt, p.eta, p.phi))
+    for kind, pt, eta, phi in sources:
+        color = parse_color(getattr(cols, kind).color)
+        for a, b, c in zip(pt, eta, phi, strict=True):
+            bars.append(LegoBar(kind, float(b), float(_wrap(c)), float(a), color))
+    return bars
+
+
+def _wrap(phi: float) -> float:
+    return (phi + math.pi) % (2.0 * math.pi) - math.pi
+
+
+def _shade(color: RGB, factor: float) -> RGB:
+    if factor >= 1.0:
+        return tuple(c + (1.0 - c) * (factor - 1.0) for c in color)  # type: ignore[return-value]
+    return tuple(c * factor for c in color)  # type: ignore[return-value]
+
+
+def _nice_step(top: float) -> float:
+    raw = top / 4.0
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+
+
+def draw_lego(ax: Axes, event: PhysicsEvent, style: Style, paint: Paint, font_size: float) -> None:
+    """The eta-phi lego: an oblique floor with a grid, pT bars, MET marked at its phi."""
+    bars = lego_bars(event, style)
+    eta_max = 3.0 if all(abs(b.eta) <= 2.9 for b in bars) else 5.0
+    top = max([b.pt for b in bars] + [1.0])
+    step = _nice_step(top)
+    pt_scale = max(top, step) / BAR_HEIGHT * 1.0
+    text = style.labels.color
+    line = paint(text, 0.35)
+
+    def project(eta: float | np.ndarray, phi: float | np.ndarray, h: float | np.ndarray = 0.0):  # type: ignore[no-untyped-def]
+        d = (np.asarray(phi) + math.pi) / (2.0 * math.pi)
+        x = (np.asarray(eta) + eta_max) / (2.0 * eta_max) + DEPTH[0] * d
+        y = DEPTH[1] * d + np.asarray(h) / pt_scale
+        return np.stack([x, y], axis=-1)
+
+    corners = project(
+        np.array([-eta_max, eta_max, eta_max, -eta_max]),
+        np.array([-math.pi, -math.pi, math.pi, math.pi]),
+    )
+    ax.add_collection(
+        PolyCollection(
+            [corners],
+            facecolors=[paint(text, 0.04)],
+            edgecolors=[paint(text, 0.7)],
+            linewidths=0.8,
+            zorder=1,
+        )
+    )
+    grid = []
+    for eta in np.arange(-eta_max, eta_max + 1e-9, 1.0):
+        grid.append(project(np.array([eta, eta]), np.array([-math.pi, math.pi])))
+    for phi in np.arange(-math.pi, math.pi + 1e-9, math.pi / 2):
+        grid.append(project(np.array([-eta_max, eta_max]), np.array([phi, phi])))
+    ax.add_collection(LineCollection(grid, colors=[line], linewidths=0.5, zorder=1))
+    # Axis labels: eta along the front edge, phi along the right edge, pT up the back corner.
+    for eta in np.arange(-eta_max, eta_max + 1e-9, 1.0):
+        x, y = project(eta, -math.pi)
+        ax.text(
+            x,
+            y - 0.025,
+            f"{eta:g}".replace("-", "\u2212"),
+            ha="center",
+            va="top",
+            color=text,
+            fontsize=font_size * 0.8,
+        )
+    x, y = project(0.0, -math.pi)
+    ax.text(x, y - 0.09, r"$\eta$", ha="center", va="top", color=text, fontsize=font_size)
+    phi_names = [r"$-\pi$", r"$-\pi/2$", "0", r"$\pi/2$", r"$\pi$"]
+    for phi, name in zip(np.arange(-math.pi, math.pi + 1e-9, math.pi / 2), phi_names, strict=True):
+        x, y = project(eta_max, phi)
+        ax.text(x + 0.02, y, name, ha="left", va="center", color=text, fontsize=font_size * 0.8)
+    x, y = project(eta_max, 0.0)
+    ax.text(x + 0.12, y - 0.04, r"$\phi$", ha="left", va="center", color=text, fontsize=font_size)
+    base = project(-eta_max, math.pi)
+    ticks = np.arange(0.0, top + 1e-9, step)
+    axis_top = project(-eta_max, math.pi, ticks[-1])
+    ax.plot(
+        [base[0], axis_top[0]], [base[1], axis_top[1]], color=paint(text, 0.7), lw=0.8, zorder=1
+    )
+    for t in ticks:
+        x, y = project(-eta_max, math.pi, t)
+        ax.plot([x - 0.012, x], [y, y], color=paint(text, 0.7), lw=0.8, zorder=1)
+        ax.text(
+            x - 0.018, y, f"{t:g}", ha="right", va="center", color=text, fontsize=font_size * 0.8
+        )
+    ax.text(
+        axis_top[0] - 0.018,
+        axis_top[1] + 0.045,
+        r"$p_\mathrm{T}$ [GeV]",
+        ha="right",
+        va="bottom",
+        color=text,
+        fontsize=font_size * 0.9,
+    )
+
+    if event.met is not None:
+        phi = _wrap(event.met.phi)
+        ends = project(np.array([-eta_max, eta_max]), np.array([phi, phi]))
+        met_color = style.collections.met.color
+        ax.plot(ends[:, 0], ends[:, 1], color=paint(met_color), lw=1.6, ls=(0, (4, 2)), zorder=2)
+        # Labelled at the left end: the right end meets the phi axis labels.
+        ax.text(
+            ends[0, 0] - 0.02,
+            ends[0, 1],
+            rf"$p_\mathrm{{T}}^\mathrm{{miss}}$ {event.met.pt:.0f} GeV",
+            color=paint(met_color),
+            fontsize=font_size * 0.8,
+            ha="right",
+            va="center",
+        )
+
+    # Painter's order: farthest (largest phi) first, then left to right, so each bar's front
+    # and right faces cover what lies behind them.
+    half = BAR_SIZE / 2
+    for bar in sorted(bars, key=lambda b: (-b.phi, b.eta)):
+        e0, e1 = bar.eta - half, bar.eta + half
+        p0, p1 = bar.phi - half, bar.phi + half
+        front = np.vstack(
+            [project(e0, p0), project(e1, p0), project(e1, p0, bar.pt), project(e0, p0, bar.pt)]
+        )
+        side = np.vstack(
+            [project(e1, p0), project(e1, p1), project(e1, p1, bar.pt), project(e1, p0, bar.pt)]
+        )
+        lid = np.vstack(
+            [
+                project(e0, p0, bar.pt),
+                project(e1, p0, bar.pt),
+                project(e1, p1, bar.pt),
+                project(e0, p1, bar.pt),
+            ]
+        )
+        faces = [side, lid, front]
+        colors = [paint(_shade(bar.color, 0.7)), paint(_shade(bar.color, 1.25)), paint(bar.color)]
+        ax.add_collection(
+            PolyCollection(
+                faces, facecolors=colors, edgecolors=[paint(text, 0.8)], linewidths=0.4, zorder=3
+            )
+        )
+    ax.set_xlim(-0.12, 1.0 + DEPTH[0] + 0.14)
+    ax.set_ylim(-0.16, DEPTH[1] + BAR_HEIGHT + 0.1)
+    ax.set_axis_off()

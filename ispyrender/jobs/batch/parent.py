@@ -1,0 +1,313 @@
+"""The parent side of a batch: plan the files, hand chunks to workers, write what comes back."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import math
+import multiprocessing
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ispyrender.config.style import Style
+from ispyrender.errors import InputError, IspyError, OutputError
+from ispyrender.jobs.batch.manifest import MANIFEST_NAME, read_manifest, write_manifest
+from ispyrender.jobs.batch.worker import (
+    adopt,
+    describe,
+    forget,
+    init_worker,
+    iter_chunk,
+    release,
+    render_chunk,
+)
+from ispyrender.jobs.render import RenderOptions
+from ispyrender.sources.base import EventSource
+
+#: How long to wait for a Dask scheduler before saying it cannot be reached.
+SCHEDULER_TIMEOUT_S = 5.0
+
+Record = dict[str, Any]
+
+
+class BatchError(IspyError):
+    """Some events or inputs of a batch failed; the others were written."""
+
+    exit_code = 1
+
+
+@dataclass
+class BatchOptions:
+    jobs: int = 1
+    scheduler: str | None = None
+    # llvmpipe threads per worker; None leaves Mesa's default (one per core). With several
+    # worker processes on few cores, one thread each avoids oversubscription.
+    lp_threads: int | None = None
+
+
+@dataclass
+class BatchSummary:
+    records: list[Record] = field(default_factory=list)  # one per selected event, in order
+    failed_inputs: list[Record] = field(default_factory=list)  # {"input", "error"}
+    warnings: list[str] = field(default_factory=list)
+    manifest: Path | None = None
+    worker_memory: dict[int, int] = field(default_factory=dict)  # pid -> peak RSS in bytes
+
+    @property
+    def written(self) -> list[Record]:
+        return [r for r in self.records if r.get("written")]
+
+    @property
+    def failed(self) -> list[Record]:
+        return [r for r in self.records if r.get("error")]
+
+    def check(self) -> None:
+        """Raise a one-line BatchError (exit code 1) when anything failed."""
+        if not self.failed and not self.failed_inputs:
+            return
+        parts = []
+        if self.failed:
+            first = self.failed[0]
+            parts.append(
+                f"{len(self.failed)} of {len(self.records)} events failed: entry "
+                f"{first['index']} ({first['run']}:{first['lumi']}:{first['event']}): "
+                f"{first['error']}"
+            )
+        if self.failed_inputs:
+            first = self.failed_inputs[0]
+            parts.append(f"{len(self.failed_inputs)} input(s) could not be read: {first['error']}")
+        where = f" (all listed in {self.manifest})" if self.manifest else ""
+        raise BatchError("; ".join(parts) + where)
+
+
+def open_inputs(
+    inputs: Sequence[str], warn: Callable[[str], None] = lambda m: None
+) -> tuple[EventSource, list[Record]]:
+    """Open the readable inputs, dropping broken ones with a warning instead of failing; each
+    input is opened once. When none can be read the first error is raised as it is."""
+    from ispyrender.sources import open_source
+
+    broken: list[Record] = []
+
+    def skip(path: str, exc: InputError) -> None:
+        broken.append({"input": path, "error": str(exc)})
+        warn(f"skipping unreadable input: {exc}")
+
+    return open_source(inputs, on_error=skip), broken
+
+
+def _chunks(entries: Sequence[int], workers: int) -> list[list[int]]:
+    """Contiguous chunks: a few per worker for progress and load balance, at most 16 events
+    each so that results flow back steadily."""
+    if not entries:
+        return []
+    size = max(1, min(16, math.ceil(len(entries) / (workers * 3))))
+    return [list(entries[i : i + size]) for i in range(0, len(entries), size)]
+
+
+def render_batch(
+    source: EventSource,
+    entries: Sequence[int],
+    style: Style,
+    options: RenderOptions,
+    batch: BatchOptions,
+    *,
+    failed_inputs: Sequence[Record] = (),
+    warn: Callable[[str], None] = lambda message: None,
+    progress: Callable[[Record], None] = lambda record: None,
+) -> BatchSummary:
+    """Render the selected entries as PNGs into ``options.out`` and write ``manifest.json``."""
+    from ispyrender.export.files import write_bytes_atomic
+    from ispyrender.export.targets import plan_outputs
+    from ispyrender.physics import EventBuilder
+    from ispyrender.render.renderer import check_headless, configure_headless
+
+    if options.format != "png":
+        raise OutputError("batch rendering (--jobs, --scheduler, --keep-going) makes PNGs only")
+    if not batch.scheduler:
+        # Dask workers render; this process only writes files and needs no OpenGL.
+        configure_headless()
+        check_headless()
+    client = _connect(batch.scheduler) if batch.scheduler else None
+    try:
+        plan = plan_outputs(
+            source,
+            entries,
+            style,
+            options.out,
+            [".png"],
+            overwrite=options.overwrite,
+            skip_existing=options.skip_existing,
+        )
+        plan.prepare()
+        summary = BatchSummary(failed_inputs=list(failed_inputs))
+        for message in EventBuilder(source, style).warnings:
+            summary.warnings.append(message)
+            warn(message)
+        manifest_path = options.out / MANIFEST_NAME
+        old = read_manifest(manifest_path) if options.skip_existing else {}
+        old_by_file = {r.get("output"): r for r in old.get("events", []) if isinstance(r, dict)}
+        todo = plan.todo(entries)
+        by_index: dict[int, Record] = {}
+        for idx in entries:
+            if idx not in todo:
+                name = plan.path(idx).name
+                kept = dict(old_by_file.get(name) or {"index": idx, "output": name})
+                kept["skipped"] = True
+                by_index[idx] = kept
+                progress(kept)
+        nan_skipped: Counter[str] = Counter()
+
+        def finish(rec: Record) -> None:
+            png = rec.pop("png", None)
+            target = plan.path(rec["index"])
+            rec["output"] = target.name
+            if png is not None and not rec.get("error"):
+                write_bytes_atomic(target, png)
+                rec["written"] = True
+            nan_skipped.update(rec.pop("skipped_nan", {}))
+            by_index[rec["index"]] = rec
+            progress(rec)
+
+        paths = source.paths
+        if client is not None:
+            _run_dask(client, paths, style, options.scale, todo, batch, finish, summary)
+        elif batch.jobs > 1 and len(todo) > 1:
+            _run_processes(paths, style, options.scale, todo, batch, finish, summary)
+        else:
+            # In this process, with the source already open: no start-up cost.
+            adopt(source)
+            try:
+                for rec in iter_chunk(source, style, options.scale, todo):
+                    finish(rec)
+            finally:
+                forget(source)
+                release()
+    finally:
+        if client is not None:
+            client.close()
+    summary.records = [_fill(by_index[idx], source, idx, plan.path(idx)) for idx in entries]
+    for collection, count in sorted(nan_skipped.items()):
+        if count:
+            message = f"skipped {count} {collection} object(s) with NaN values"
+            summary.warnings.append(message)
+            warn(message)
+    write_manifest(manifest_path, source.paths, style, summary.records, summary.failed_inputs, old)
+    summary.manifest = manifest_path
+    return summary
+
+
+def _fill(rec: Record, source: EventSource, idx: int, target: Path) -> Record:
+    """run, lumi, event, entry and input for records a failure left bare (from the ids the
+    source read once)."""
+    ids = source.ids()
+    span, entry = source.locate(idx)
+    known = {
+        "run": int(ids.run[idx]),
+        "lumi": None if ids.lumi is None else int(ids.lumi[idx]),
+        "event": int(ids.event[idx]),
+        "index": idx,
+        "entry": entry,
+        "input": span.path,
+    }
+    for key, value in known.items():
+        rec.setdefault(key, value)
+    rec.setdefault("output", target.name)
+    return rec
+
+
+def _run_processes(
+    paths: tuple[str, ...],
+    style: Style,
+    scale: float,
+    todo: Sequence[int],
+    batch: BatchOptions,
+    finish: Callable[[Record], None],
+    summary: BatchSummary,
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    executor = concurrent.futures.ProcessPoolExecutor(
+        max_workers=batch.jobs,
+        mp_context=context,
+        initializer=init_worker,
+        initargs=(batch.lp_threads,),
+    )
+    chunks = _chunks(todo, batch.jobs)
+    futures = {
+        executor.submit(render_chunk, paths, style, scale, chunk, batch.lp_threads): chunk
+        for chunk in chunks
+    }
+    try:
+        for fut in concurrent.futures.as_completed(futures):
+            _take(fut, futures[fut], finish, summary)
+    except BaseException:
+        # Ctrl-C or SIGTERM: stop the workers now rather than after their current chunk.
+        for process in list(getattr(executor, "_processes", {}).values()):
+            with contextlib.suppress(Exception):
+                process.terminate()
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+
+
+def _take(
+    fut: Any, chunk: list[int], finish: Callable[[Record], None], summary: BatchSummary
+) -> None:
+    try:
+        result = fut.result()
+    except Exception as exc:  # the worker died (e.g. killed by the kernel for memory)
+        for idx in chunk:
+            finish({"index": idx, "error": describe(exc)})
+        return
+    pid = int(result["pid"])
+    summary.worker_memory[pid] = max(summary.worker_memory.get(pid, 0), int(result["maxrss"]))
+    for rec in result["records"]:
+        finish(rec)
+
+
+def _connect(address: str) -> Any:
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise OutputError(
+            "--scheduler needs the distributed package: pip install distributed"
+        ) from None
+    start = time.monotonic()
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT_S)
+    except Exception as exc:
+        waited = time.monotonic() - start
+        raise InputError(
+            f"cannot reach the Dask scheduler at {address!r} after {waited:.0f} s "
+            f"({type(exc).__name__}); check the address and that the scheduler is running"
+        ) from None
+
+
+def _run_dask(
+    client: Any,
+    paths: tuple[str, ...],
+    style: Style,
+    scale: float,
+    todo: Sequence[int],
+    batch: BatchOptions,
+    finish: Callable[[Record], None],
+    summary: BatchSummary,
+) -> None:
+    from distributed import as_completed
+
+    workers = max(1, sum(client.nthreads().values()))
+    chunks = _chunks(todo, workers)
+    futures = {}
+    for chunk in chunks:
+        fut = client.submit(render_chunk, paths, style, scale, chunk, batch.lp_threads, pure=False)
+        futures[fut] = chunk
+    try:
+        for fut in as_completed(list(futures)):
+            _take(fut, futures[fut], finish, summary)
+    except BaseException:
+        client.cancel(list(futures))
+        raise

@@ -1,0 +1,169 @@
+"""The worker side of a batch: render a chunk of entries, return PNG bytes and records.
+
+Worker processes are started with the "spawn" context: a forked child would inherit the
+parent's OpenGL/EGL state (and threads), which VTK and Mesa do not survive. Each process keeps
+one open source and one renderer for all the chunks it is given (a renderer costs about a
+second to build: pyvista import, plotter, detector meshes).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import resource
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ispyrender.config.style import Style
+from ispyrender.sources.base import EventSource
+
+Record = dict[str, Any]
+
+_SOURCES: dict[tuple[str, ...], EventSource] = {}
+_PRODUCTS: dict[tuple[str, float], Any] = {}
+
+
+def init_worker(lp_threads: int | None) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group; the parent alone handles it (and terminates the
+    # workers), so that the user sees one line instead of a traceback from every worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Must run before the first OpenGL context: Mesa reads LP_NUM_THREADS when it loads.
+    if lp_threads is not None:
+        os.environ["LP_NUM_THREADS"] = str(lp_threads)
+
+
+def _source(paths: tuple[str, ...]) -> EventSource:
+    if paths not in _SOURCES:
+        from ispyrender.sources import open_source
+
+        _SOURCES[paths] = open_source(list(paths))
+    return _SOURCES[paths]
+
+
+def _products(style: Style, scale: float) -> Any:
+    key = (style.digest(), scale)
+    if key not in _PRODUCTS:
+        from ispyrender.export.products import EventProducts
+
+        # One renderer per process: a new style means the old one is no longer needed.
+        release()
+        _PRODUCTS[key] = EventProducts("png", style, scale)
+    return _PRODUCTS[key]
+
+
+def adopt(source: EventSource) -> None:
+    """Let this process's own chunks use an already open source (no second opening)."""
+    _SOURCES.setdefault(source.paths, source)
+
+
+def release() -> None:
+    """Close this process's renderer and forget the sources it was given."""
+    for products in _PRODUCTS.values():
+        products.close()
+    _PRODUCTS.clear()
+
+
+def forget(source: EventSource) -> None:
+    _SOURCES.pop(source.paths, None)
+
+
+def describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def iter_chunk(
+    source: EventSource, style: Style, scale: float, entries: Sequence[int]
+) -> Iterator[Record]:
+    """Render sorted ``entries`` with this process's renderer; yield one record per event with
+    ``png`` bytes, or ``error`` when the event failed (the others go on)."""
+    from ispyrender.export.files import encode_png
+    from ispyrender.export.targets import event_metadata
+    from ispyrender.physics import EventBuilder
+    from ispyrender.physics.quantities import leading_masses
+    from ispyrender.scene.event import build_scene
+
+    products = _products(style, scale)
+    builder = EventBuilder(source, style)
+    # PNG compression releases the GIL: encode event i in a thread while i + 1 renders.
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    pending: list[tuple[Record, concurrent.futures.Future[bytes]]] = []
+    seen: set[int] = set()
+    try:
+        raws = source.read(list(entries), builder.branches)
+        while True:
+            try:
+                raw = next(raws)
+            except StopIteration:
+                break
+            except Exception as exc:  # a damaged basket: the rest of the chunk is unreadable
+                for idx in entries:
+                    if idx not in seen:
+                        yield {"index": idx, "error": describe(exc)}
+                return
+            seen.add(raw.index)
+            out: Record = {
+                "run": raw.run,
+                "lumi": raw.lumi,
+                "event": raw.event,
+                "index": raw.index,
+                "entry": raw.entry,
+                "input": raw.source,
+            }
+            try:
+                physics = builder.build(raw)
+                out["counts"] = dict(physics.counts)
+                out["masses"] = {m.name: round(m.value, 4) for m in leading_masses(physics)}
+                out["skipped_nan"] = dict(physics.skipped_nan)
+                image = products.image(physics, build_scene(physics, style))
+                text = event_metadata(physics, style)
+                fut = pool.submit(encode_png, image, text, style.output.png_compression)
+            except Exception as exc:
+                out["error"] = describe(exc)
+                yield out
+                continue
+            pending.append((out, fut))
+            while len(pending) > 1:
+                yield _collect(*pending.pop(0))
+        while pending:
+            yield _collect(*pending.pop(0))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(out: Record, fut: concurrent.futures.Future[bytes]) -> Record:
+    try:
+        out["png"] = fut.result()
+    except Exception as exc:
+        out["error"] = describe(exc)
+    return out
+
+
+def render_chunk(
+    paths: tuple[str, ...],
+    style: Style,
+    scale: float,
+    entries: list[int],
+    lp_threads: int | None = None,
+) -> dict[str, Any]:
+    """The task a worker process (local or Dask) runs: render a contiguous chunk of entries.
+
+    Returns the event records and the worker's pid and peak memory (ru_maxrss, in bytes).
+    """
+    if lp_threads is not None and "vtkmodules" not in sys.modules:
+        # Dask workers have no initializer of ours: set it before the first GL context.
+        os.environ.setdefault("LP_NUM_THREADS", str(lp_threads))
+    try:
+        records = list(iter_chunk(_source(paths), style, scale, entries))
+    except Exception as exc:  # the inputs cannot be opened here, or no GL context
+        records = [{"index": idx, "error": describe(exc)} for idx in entries]
+    # Linux reports ru_maxrss in KiB, macOS in bytes.
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "pid": os.getpid(),
+        "maxrss": rss if sys.platform == "darwin" else rss * 1024,
+        "records": records,
+    }

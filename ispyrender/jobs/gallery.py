@@ -1,0 +1,408 @@
+"""A static web gallery of many events: thumbnails, filters, one page per event with a 3D view.
+
+reading -> objects -> scene -> render (one PNG per event, thumbnail downscaled from it with
+Pillow) -> site. The site must work from file:// (a folder on a laptop, an e-mail attachment,
+a web server without any backend), so nothing is fetched: each page carries its data as a JSON
+``<script>`` block, the scripts and the style sheet are plain files copied from
+``ispyrender/gallery_assets``, and the 3D view is a small self-written 2D-canvas projection
+(no WebGL, no CDN).
+
+The whole site is built in a temporary folder beside ``--out`` and renamed into place at the
+end, so an error or Ctrl-C leaves the previous gallery (or nothing) behind, never half a site.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ispyrender import __version__
+from ispyrender.config.style import Style, parse_color
+from ispyrender.errors import OutputError, SelectionError
+from ispyrender.export.files import umask
+from ispyrender.physics.objects import PhysicsEvent
+from ispyrender.sources.base import EventSource
+
+#: Files of ispyrender/gallery_assets copied into every site (the templates stay behind).
+ASSETS = ("gallery.css", "gallery.js", "viewer3d.js")
+
+#: Object kinds in the table, the order they are listed in, and their names on the page.
+KIND_NAMES = {"muons": "muon", "electrons": "electron", "photons": "photon", "jets": "jet"}
+
+#: Tracks and points kept per event for the 3D view: PF candidates can be thousands of curves,
+#: and a page that a laptop browser redraws on every mouse move must stay light.
+MAX_TRACKS_3D = 1500
+MAX_POINTS_PER_TRACK = 24
+
+
+@dataclass
+class GalleryOptions:
+    out: Path
+    thumb_size: tuple[int, int] = (320, 180)
+    overwrite: bool = False
+    animate: bool = False  # embed a turntable movie per event (ispyrender.jobs.animate)
+    models: bool = False  # link the three.js page per event (render --format html)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'320x180' -> (320, 180), or a one-line error."""
+    parts = text.lower().split("x")
+    try:
+        width, height = (int(p) for p in parts)
+    except ValueError:
+        raise SelectionError(f"--thumb-size {text!r} is not WIDTHxHEIGHT, e.g. 320x180") from None
+    if not (16 <= width <= 1920 and 16 <= height <= 1080):
+        raise SelectionError(f"--thumb-size {text!r}: each side must be 16 to 1920x1080")
+    return width, height
+
+
+# ---- what the pages show about one event ---------------------------------------------------
+
+
+def event_summary(physics: Any) -> dict[str, Any]:
+    """Counts, object table, MET and masses of one event (the drawn objects only, so that the
+    numbers on the page are those of the picture)."""
+    from ispyrender.physics.quantities import event_objects, leading_masses
+
+    objects = event_objects(physics)
+    rows = []
+    for kind, name in KIND_NAMES.items():
+        found = objects.get(kind)
+        if found is None:
+            continue
+        for i in range(len(found)):
+            charge = float(found.charge[i])
+            rows.append(
+                {
+                    "type": name,
+                    "pt": round(float(found.pt[i]), 2),
+                    "eta": round(float(found.eta[i]), 3),
+                    "phi": round(float(found.phi[i]), 3),
+                    "charge": None if math.isnan(charge) else round(charge),
+                }
+            )
+    counts = {kind: len(objects[kind]) if kind in objects else 0 for kind in KIND_NAMES}
+    met = None if physics.met is None else round(float(physics.met.pt), 2)
+    if physics.met is not None:
+        rows.append(
+            {
+                "type": "MET",
+                "pt": met,
+                "eta": None,
+                "phi": round(float(physics.met.phi), 3),
+                "charge": None,
+            }
+        )
+    # The leading pair the filter works on: leptons first, else photons, else jets.
+    masses: list[dict[str, Any]] = [
+        {"label": m.label, "value": round(m.value, 2), "kind": m.kind}
+        for m in leading_masses(physics)
+    ]
+    pair = None
+    for kinds in (("muons", "electrons", "leptons"), ("photons",), ("jets",)):
+        pair = next((m for m in masses if m["kind"] in kinds and "4" not in m["label"]), None)
+        if pair is not None:
+            break
+    return {
+        "counts": counts,
+        "n_objects": sum(counts.values()),
+        "met": met,
+        "objects": rows,
+        "masses": masses,
+        "mass": None if pair is None else pair["value"],
+        "mass_label": None if pair is None else pair["label"],
+    }
+
+
+def _hex(color: Any) -> str:
+    rgb = parse_color(color) if isinstance(color, str) else color
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgb[:3])
+
+
+def view3d_data(physics: Any, scene: Any, style: Style) -> dict[str, Any]:
+    """What the canvas viewer draws, in metres and GeV: the Phoenix export's tracks (the same
+    curves as the PNG), jets, photons and MET, thinned so the page stays light."""
+    from ispyrender.export.phoenix import event_dict
+
+    event = event_dict(physics, scene, style)
+    tracks = []
+    for group, items in event.get("Tracks", {}).items():
+        for item in items:
+            pts = np.asarray(item["pos"], dtype=float) / 1000.0
+            if len(pts) > MAX_POINTS_PER_TRACK:
+                keep = np.unique(np.linspace(0, len(pts) - 1, MAX_POINTS_PER_TRACK).astype(int))
+                pts = pts[keep]
+            tracks.append(
+                {
+                    "group": group,
+                    "color": "#" + item["color"][2:],
+                    "width": float(item["linewidth"]),
+                    "points": np.round(pts, 3).tolist(),
+                }
+            )
+    # Leptons (thick lines, listed first by the scene) survive the cut; soft PF candidates go.
+    tracks.sort(key=lambda t: -t["width"])
+    dropped = max(0, len(tracks) - MAX_TRACKS_3D)
+    tracks = tracks[:MAX_TRACKS_3D]
+    jets = [
+        {
+            "eta": round(j["eta"], 3),
+            "phi": round(j["phi"], 3),
+            "energy": round(j["energy"] / 1000.0, 2),
+            "radius": j["coneR"],
+            "color": "#" + j["color"][2:],
+        }
+        for items in event.get("Jets", {}).values()
+        for j in items
+    ]
+    photons = [
+        {
+            "eta": round(p["eta"], 3),
+            "phi": round(p["phi"], 3),
+            "energy": round(p["energy"] / 1000.0, 2),
+            "color": "#" + p["color"][2:],
+        }
+        for items in event.get("CaloClusters", {}).values()
+        for p in items
+    ]
+    met = None
+    if physics.met is not None:
+        met = {
+            "pt": round(float(physics.met.pt), 2),
+            "phi": round(float(physics.met.phi), 3),
+            "color": _hex(style.collections.met.color),
+        }
+    return {
+        "background": _hex(style.canvas.background),
+        "foreground": _hex(style.labels.color),
+        "tracks": tracks,
+        "dropped_tracks": dropped,
+        "jets": jets,
+        "photons": photons,
+        "met": met,
+    }
+
+
+# ---- the site --------------------------------------------------------------------------------
+
+
+def _script_json(value: Any) -> Any:
+    """JSON for a <script> block: only "</" (and "<!--") can end or bend the element early;
+    "<\\/" and "<\\!--" mean the same inside JSON strings."""
+    from markupsafe import Markup
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("</", "<\\/").replace("<!--", "<\\!--"))
+
+
+def _environment() -> Any:
+    import jinja2
+
+    def load(name: str) -> str:
+        return resources.files("ispyrender").joinpath(f"gallery_assets/{name}").read_text("utf-8")
+
+    # autoescape everywhere: file names, style labels and branch-derived text reach the page.
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(load),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["script_json"] = _script_json
+    env.filters["num"] = lambda v, digits=1: "–" if v is None else f"{v:.{digits}f}"
+    return env
+
+
+def _check_target(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file: choose a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise OutputError(f"{out} already exists: pass --overwrite to replace the gallery")
+        if not (out / "index.html").is_file():
+            # --overwrite replaces the whole folder: refuse one that is not a gallery we made.
+            raise OutputError(
+                f"{out} is not empty and holds no index.html: it does not look like a "
+                "gallery, so --overwrite will not replace it; choose another --out"
+            )
+
+
+def _swap_into_place(built: Path, out: Path) -> None:
+    """Rename the finished site onto ``out``; an old gallery goes only once the new one is in."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+        old.rmdir()
+        out.rename(old)
+    try:
+        built.rename(out)
+    except BaseException:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_gallery(
+    source: EventSource,
+    entries: Sequence[int],
+    style: Style,
+    options: GalleryOptions,
+    *,
+    warn: Callable[[str], None] = lambda message: None,
+    progress: Callable[[Any], None] = lambda result: None,
+) -> Path:
+    """Render ``entries`` and write the site to ``options.out``; returns the index page."""
+    from PIL import Image
+
+    from ispyrender.export.files import encode_png
+    from ispyrender.export.products import EventProducts
+    from ispyrender.export.targets import event_metadata, plan_outputs
+    from ispyrender.physics import EventBuilder
+    from ispyrender.render.renderer import check_headless, configure_headless
+    from ispyrender.scene.event import build_scene
+
+    out = options.out
+    if not entries:
+        raise SelectionError("no events selected: nothing to put in the gallery")
+    _check_target(out, options.overwrite)
+    configure_headless()
+    check_headless()
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.build-"))
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write beside {out} ({exc.strerror}): choose another --out"
+        ) from None
+    try:
+        # Names follow output.name_template, so a gallery image has the name `render` gives it.
+        plan = plan_outputs(source, entries, style, work / "images", [".png"], overwrite=True)
+        for folder in ("images", "thumbs", "events", "assets"):
+            (work / folder).mkdir()
+        builder = EventBuilder(source, style)
+        for message in builder.warnings:
+            warn(message)
+        env = _environment()
+        event_template = env.get_template("event.html.j2")
+        cards: list[dict[str, Any]] = []
+        pages: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        with EventProducts("png", style) as products:
+            for physics in builder.events(entries):
+                scene = build_scene(physics, style)
+                stem = plan.path(physics.index).stem
+                image = products.image(physics, scene)
+                (work / "images" / f"{stem}.png").write_bytes(
+                    encode_png(image, event_metadata(physics, style), style.output.png_compression)
+                )
+                thumb = Image.fromarray(np.ascontiguousarray(image[..., :3]))
+                thumb.thumbnail(options.thumb_size, Image.Resampling.LANCZOS)
+                thumb.save(work / "thumbs" / f"{stem}.jpg", quality=88)
+                card = _card(physics, stem, thumb.size)
+                cards.append(card)
+                pages.append((card, view3d_data(physics, scene, style)))
+                progress(card)
+        if options.animate:
+            _add_movies(source, entries, style, work, cards)
+        if options.models:
+            _add_models(source, entries, style, work, cards)
+        for i, (card, view) in enumerate(pages):
+            previous = cards[i - 1]["stem"] if i > 0 else None
+            following = cards[i + 1]["stem"] if i + 1 < len(cards) else None
+            page = event_template.render(
+                card=card,
+                view=view,
+                style=style,
+                previous=previous,
+                following=following,
+                version=__version__,
+            )
+            (work / "events" / f"{card['stem']}.html").write_text(page, "utf-8")
+        index = env.get_template("index.html.j2").render(
+            cards=cards, style=style, version=__version__, sources=_sources(source)
+        )
+        (work / "index.html").write_text(index, "utf-8")
+        for name in ASSETS:
+            data = resources.files("ispyrender").joinpath(f"gallery_assets/{name}").read_bytes()
+            (work / "assets" / name).write_bytes(data)
+        work.chmod(0o777 & ~umask())  # mkdtemp makes it private; a site is meant to be read
+        _swap_into_place(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return out / "index.html"
+
+
+def _sources(source: EventSource) -> list[str]:
+    return [Path(path).name if "://" not in path else path for path in source.paths]
+
+
+def _card(physics: PhysicsEvent, stem: str, thumb: tuple[int, int]) -> dict[str, Any]:
+    source = physics.source
+    card: dict[str, Any] = {
+        "stem": stem,
+        "index": physics.index,
+        "entry": physics.entry,
+        "run": physics.run,
+        "lumi": physics.lumi,
+        "event": physics.event,
+        "source": Path(source).name if "://" not in source else source,
+        "simulation": bool(physics.is_simulation),
+        "thumb_width": thumb[0],
+        "thumb_height": thumb[1],
+        "movie": None,
+        "model": None,
+    }
+    card.update(event_summary(physics))
+    return card
+
+
+def _add_movies(
+    source: EventSource,
+    entries: Sequence[int],
+    style: Style,
+    work: Path,
+    cards: list[dict[str, Any]],
+) -> None:
+    """A turntable per event, made by the animate job (webm: every browser plays it)."""
+    from ispyrender.jobs.animate import animate_events
+
+    animation = style.animation.model_copy(update={"format": "webm", "kind": "turntable"})
+    movie_style = style.model_copy(update={"animation": animation})
+    # The branch warnings were printed once for the pictures already.
+    paths = animate_events(source, entries, movie_style, work / "movies", overwrite=True)
+    by_stem = {p.stem: p for p in paths}
+    for card in cards:
+        if card["stem"] in by_stem:
+            card["movie"] = f"../movies/{by_stem[card['stem']].name}"
+
+
+def _add_models(
+    source: EventSource,
+    entries: Sequence[int],
+    style: Style,
+    work: Path,
+    cards: list[dict[str, Any]],
+) -> None:
+    """The three.js page per event (render --format html), linked from the event page."""
+    from ispyrender.jobs.render import RenderOptions, render_events
+
+    summary = render_events(
+        source, entries, style, RenderOptions(out=work / "models", format="html", overwrite=True)
+    )
+    by_stem = {r.path.stem: r.path for r in summary.written if r.path is not None}
+    for card in cards:
+        if card["stem"] in by_stem:
+            card["model"] = f"../models/{by_stem[card['stem']].name}"

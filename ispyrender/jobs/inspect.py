@@ -1,0 +1,323 @@
+"""What is in a dataset, and what a render of it would miss.
+
+:func:`inspect_dataset` reads only event ids and collection counters (never the collections
+themselves), so it stays fast on large files. The CLI formats the report; ``to_dict`` gives
+plain JSON-able data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ispyrender.sources.base import EventSource
+from ispyrender.sources.ispy import IspySource
+from ispyrender.sources.nanoaod import Dataset
+
+__all__ = [
+    "DRAWABLE_FIELDS",
+    "KNOWN_COLLECTIONS",
+    "MET_SOURCES",
+    "CollectionSummary",
+    "InputSummary",
+    "InspectReport",
+    "inspect_dataset",
+    "inspect_source",
+]
+
+#: Collections reported when present, in display order.
+KNOWN_COLLECTIONS: tuple[str, ...] = (
+    "Muon",
+    "Electron",
+    "Photon",
+    "Tau",
+    "boostedTau",
+    "Jet",
+    "FatJet",
+    "SubJet",
+    "CorrT1METJet",
+    "IsoTrack",
+    "PFCands",
+    "JetPFCands",
+    "FatJetPFCands",
+    "LowPtElectron",
+    "FsrPhoton",
+    "SV",
+    "OtherPV",
+    "TrigObj",
+    "GenPart",
+    "GenJet",
+    "GenJetAK8",
+    "GenVisTau",
+    "GenDressedLepton",
+)
+
+#: Missing-transverse-momentum records, reported when both _pt and _phi are present.
+MET_SOURCES: tuple[str, ...] = (
+    "MET",
+    "PuppiMET",
+    "ChsMET",
+    "RawMET",
+    "RawPuppiMET",
+    "CaloMET",
+    "TkMET",
+    "DeepMETResolutionTune",
+    "DeepMETResponseTune",
+    "GenMET",
+)
+
+#: Fields each drawable collection needs for a full drawing. Kept here rather than imported
+#: from the objects module so that inspection does not depend on the drawing code.
+DRAWABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "Muon": ("pt", "eta", "phi", "charge", "dxy", "dz"),
+    "Electron": ("pt", "eta", "phi", "charge", "dxy", "dz"),
+    "IsoTrack": ("pt", "eta", "phi", "charge", "dxy", "dz"),
+    "PFCands": ("pt", "eta", "phi", "charge"),
+    "Photon": ("pt", "eta", "phi"),
+    "Jet": ("pt", "eta", "phi", "mass"),
+    "FatJet": ("pt", "eta", "phi", "mass"),
+    "Tau": ("pt", "eta", "phi", "charge"),
+    "MET": ("pt", "phi"),
+    "PV": ("x", "y", "z"),
+    "SV": ("x", "y", "z"),
+    "GenPart": ("pt", "eta", "phi", "pdgId"),
+}
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    path: str
+    entries: int
+    storage: str
+    compression: str | None
+    has_luminosity_block: bool
+    has_runs_tree: bool
+
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    name: str
+    mean: float  # mean multiplicity per event (over inputs that have it)
+    max: int
+    counted_from: str  # the branch the multiplicity was read from, e.g. "nMuon"
+    events_with: int  # events with at least one object
+
+
+@dataclass
+class InspectReport:
+    num_events: int
+    is_simulation: bool
+    kind: str  # "simulation" or "collision data"
+    run_range: tuple[int, int] | None  # None when there are no events
+    inputs: list[InputSummary]
+    collections: list[CollectionSummary]
+    met_sources: list[str]
+    missing: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form: ``files`` is a list, ``collections`` maps name -> statistics."""
+        return {
+            "num_events": self.num_events,
+            "is_simulation": self.is_simulation,
+            "kind": self.kind,
+            "run_range": list(self.run_range) if self.run_range is not None else None,
+            "files": [asdict(i) for i in self.inputs],
+            # Keyed by name: the natural shape for JSON consumers (and the CLI's table).
+            "collections": {
+                c.name: {k: v for k, v in asdict(c).items() if k != "name"}
+                for c in self.collections
+            },
+            "met_sources": list(self.met_sources),
+            "missing": list(self.missing),
+        }
+
+
+def _collection_names(branches: set[str]) -> list[str]:
+    return [c for c in KNOWN_COLLECTIONS if f"n{c}" in branches or f"{c}_pt" in branches]
+
+
+def _multiplicities(dataset: Dataset, names: list[str]) -> list[CollectionSummary]:
+    """Read counters (or, lacking one, the _pt branch's lengths) file by file."""
+    totals: dict[str, list[np.ndarray]] = {c: [] for c in names}
+    source: dict[str, str] = {}
+    for index, info in enumerate(dataset.inputs):
+        wanted: dict[str, str] = {}
+        for c in names:
+            if f"n{c}" in info.branches:
+                wanted[c] = f"n{c}"
+            elif f"{c}_pt" in info.branches:
+                wanted[c] = f"{c}_pt"
+        if not wanted or info.num_entries == 0:
+            continue
+        ranges = [(index, 0, info.num_entries)]
+        for _info, _start, cols in dataset.iter_chunks(wanted.values(), 100_000, ranges):
+            for c, branch in wanted.items():
+                col = cols[branch]
+                counts = col.counts() if col.offsets is not None else col.content
+                totals[c].append(np.asarray(counts, dtype=np.int64))
+                # Report the counter when any input has it; the _pt fallback otherwise.
+                if source.get(c) != f"n{c}":
+                    source[c] = branch
+    result = []
+    for c in names:
+        if not totals[c]:
+            continue
+        counts = np.concatenate(totals[c])
+        result.append(
+            CollectionSummary(
+                name=c,
+                mean=round(float(counts.mean()), 3) if counts.size else 0.0,
+                max=int(counts.max()) if counts.size else 0,
+                counted_from=source[c],
+                events_with=int(np.count_nonzero(counts)),
+            )
+        )
+    return result
+
+
+def _missing(dataset: Dataset, branches: set[str]) -> list[str]:
+    notes: list[str] = []
+    for coll, needed in DRAWABLE_FIELDS.items():
+        fields = {b[len(coll) + 1 :] for b in branches if b.startswith(coll + "_")}
+        if not fields:
+            if coll == "GenPart" and not dataset.is_simulation:
+                notes.append("GenPart: absent (collision data has no generator record)")
+            elif coll == "PFCands":
+                notes.append("PFCands: absent (only PFNano files have them), none will be drawn")
+            else:
+                notes.append(f"{coll}: absent, nothing of it will be drawn")
+            continue
+        lacking = [f for f in needed if f not in fields]
+        if not lacking:
+            continue
+        if "charge" in lacking and "pdgId" in fields:
+            lacking.remove("charge")
+            notes.append(f"{coll}: no {coll}_charge; the charge comes from {coll}_pdgId")
+        if lacking:
+            names = ", ".join(f"{coll}_{f}" for f in lacking)
+            notes.append(f"{coll}: lacks {names}")
+    # Always say which input lacks something when not all of them do.
+    n = len(dataset.inputs)
+    no_ids = dataset.missing_ids()
+    if no_ids:
+        which = "all inputs" if len(no_ids) == n else ", ".join(no_ids)
+        notes.append(f"no run/event branches ({which}): events are named by input and entry")
+    no_lumi = [i.path for i in dataset.inputs if not i.has_lumi]
+    if no_lumi:
+        which = "all inputs" if len(no_lumi) == n else ", ".join(no_lumi)
+        notes.append(f"no luminosityBlock branch ({which}): event ids show RUN:EVENT only")
+    no_runs = [i.path for i in dataset.inputs if not i.has_runs_tree]
+    if no_runs:
+        which = "all inputs" if len(no_runs) == n else ", ".join(no_runs)
+        notes.append(f"no Runs tree ({which}): per-run metadata is unavailable")
+    return notes
+
+
+def inspect_dataset(dataset: Dataset) -> InspectReport:
+    """Summarise a dataset reading only event ids and collection counters."""
+    branches = dataset.available_branches()
+    # Collections are listed if any input has them; missing-field notes use the intersection,
+    # since a render of all inputs misses whatever one of them lacks.
+    union: set[str] = set().union(*(i.branches for i in dataset.inputs))
+    run, _lumi, _event = dataset.event_ids()
+    run_range = (int(run.min()), int(run.max())) if run.size else None
+    met_sources = [m for m in MET_SOURCES if f"{m}_pt" in union and f"{m}_phi" in union]
+    return InspectReport(
+        num_events=dataset.num_entries,
+        is_simulation=dataset.is_simulation,
+        kind="simulation" if dataset.is_simulation else "collision data",
+        run_range=run_range,
+        inputs=[
+            InputSummary(
+                path=i.path,
+                entries=i.num_entries,
+                storage=i.storage,
+                compression=i.compression,
+                has_luminosity_block=i.has_lumi,
+                has_runs_tree=i.has_runs_tree,
+            )
+            for i in dataset.inputs
+        ],
+        collections=_multiplicities(dataset, _collection_names(union)),
+        met_sources=met_sources,
+        missing=_missing(dataset, branches),
+    )
+
+
+#: What ispyrender draws of an iSpy file: (collection, what it becomes in the picture).
+ISPY_DRAWN: tuple[tuple[str, str], ...] = (
+    ("GlobalMuons", "muons"),
+    ("GsfElectrons", "electrons"),
+    ("Tracks", "tracks"),
+    ("PFJets", "jets"),
+    ("Photons", "photons"),
+    ("PFMETs", "MET"),
+    ("Vertices", "vertices"),
+    ("EBRecHits", "ECAL hits"),
+    ("EERecHits", "ECAL hits"),
+    ("HBRecHits", "HCAL hits"),
+    ("HERecHits", "HCAL hits"),
+    ("MuonChambers", "muon chambers"),
+)
+
+
+def _inspect_ispy(source: IspySource) -> InspectReport:
+    """The same report for iSpy files: collections are iSpy's (version suffix dropped), their
+    multiplicities counted from the rows of every event."""
+    counts: dict[str, list[int]] = {}
+    ids = source.ids()
+    n = len(source)
+    for index in range(n):
+        event = source.event(index)
+        for name, rows in event.collections.items():
+            base = name.rsplit("_V", 1)[0]
+            counts.setdefault(base, [0] * n)[index] += len(rows)
+    collections = [
+        CollectionSummary(
+            name=name,
+            mean=round(float(np.mean(c)), 3),
+            max=int(max(c)),
+            counted_from=name,
+            events_with=int(np.count_nonzero(c)),
+        )
+        for name, c in sorted(counts.items())
+        if name not in ("Event", "Products", "Errors")
+    ]
+    missing = [
+        f"{name}: absent, no {what} will be drawn"
+        for name, what in ISPY_DRAWN
+        if not any(counts.get(name, []))
+    ]
+    missing.append("iSpy files hold no generator record: GenPart cannot be drawn")
+    if ids.lumi is None:
+        missing.append("no lumi section in some event headers: event ids show RUN:EVENT only")
+    return InspectReport(
+        num_events=n,
+        is_simulation=source.is_simulation,
+        kind="simulation" if source.is_simulation else "collision data",
+        run_range=(int(ids.run.min()), int(ids.run.max())) if n else None,
+        inputs=[
+            InputSummary(
+                path=span.path,
+                entries=span.num_entries,
+                storage="iSpy",
+                compression="zip",
+                has_luminosity_block=ids.lumi is not None,
+                has_runs_tree=False,
+            )
+            for span in source.inputs
+        ],
+        collections=collections,
+        met_sources=["PFMETs"] if any(counts.get("PFMETs", [])) else [],
+        missing=missing,
+    )
+
+
+def inspect_source(source: EventSource) -> InspectReport:
+    """What is in a source (NanoAOD or iSpy), and what a render of it would miss."""
+    if isinstance(source, IspySource):
+        return _inspect_ispy(source)
+    assert isinstance(source, Dataset)
+    return inspect_dataset(source)

@@ -1,0 +1,65 @@
+"""Physics objects: what is drawn, in metres and GeV, before any drawing.
+
+:class:`EventBuilder` is the one way in: made once per job from the source and the style (which
+branches to read, what to warn about), it turns each raw event of the source into a
+:class:`~ispyrender.physics.objects.PhysicsEvent`, whichever the file format.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ispyrender.config.style import Style
+from ispyrender.physics.objects import PhysicsEvent
+from ispyrender.sources.base import EventSource
+
+__all__ = ["EventBuilder", "PhysicsEvent"]
+
+
+class EventBuilder:
+    """Raw events of one source -> physics objects, as one style asks."""
+
+    def __init__(self, source: EventSource, style: Style) -> None:
+        from ispyrender.physics.objects import branch_plan
+
+        self.source = source
+        self.style = style
+        self.plan = None
+        self.warnings: list[str] = source.notes()
+        self.branches: set[str] = set()
+        if source.supports_where:  # NanoAOD: plan the branches once for the whole job
+            self.plan = branch_plan(style, source.available_branches())
+            self.warnings += self.plan.warnings
+            self.branches = set(self.plan.branches)
+        #: Objects skipped for NaN values, per collection, over every event built so far.
+        self.skipped_nan: Counter[str] = Counter()
+
+    def build(self, raw: Any) -> PhysicsEvent:
+        from ispyrender.sources.ispy import IgEvent
+
+        if isinstance(raw, IgEvent):
+            from ispyrender.physics.ispy import physics_event
+
+            physics = physics_event(raw, self.style)
+        else:
+            from ispyrender.physics.objects import build_event
+
+            assert self.plan is not None
+            physics = build_event(raw, self.style, self.plan)
+        self.skipped_nan.update(physics.skipped_nan)
+        return physics
+
+    def events(self, entries: Sequence[int]) -> Iterator[PhysicsEvent]:
+        """Read and build the sorted ``entries`` of the source, one at a time."""
+        for raw in self.source.read(entries, self.branches):
+            yield self.build(raw)
+
+    def nan_warnings(self) -> list[str]:
+        """One line per collection that lost objects to NaN values (say it once per job)."""
+        return [
+            f"skipped {count} {collection} object(s) with NaN values"
+            for collection, count in sorted(self.skipped_nan.items())
+            if count
+        ]

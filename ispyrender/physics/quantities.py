@@ -1,0 +1,259 @@
+"""Quantities computed from an event's physics objects: four-vectors and invariant masses.
+
+Plain numpy, no drawing. Objects are the ones the physics stage keeps for the style (its
+``min_pt``, ``max_count`` and ``show``), so a mass written on a figure is the mass of objects
+drawn in it. Leptons get their PDG masses (NanoAOD's Muon_mass is exactly this
+constant and Electron_mass is a regression output close to it); photons are massless; jets keep
+the mass NanoAOD gives them through their energy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ispyrender.config.style import MassRequest, Style
+from ispyrender.errors import StyleError
+from ispyrender.physics.objects import PhysicsEvent
+
+__all__ = [
+    "ELECTRON_MASS",
+    "MUON_MASS",
+    "MassResult",
+    "ObjectList",
+    "check_mass_requests",
+    "event_objects",
+    "four_vectors",
+    "invariant_mass",
+    "mass_label",
+    "masses",
+]
+
+MUON_MASS = 0.1056583755  # GeV, PDG 2022
+ELECTRON_MASS = 0.00051099895  # GeV, PDG 2022
+
+#: Mass request collection -> the NanoAOD collections it is made of.
+_BRANCHES: dict[str, tuple[str, ...]] = {
+    "muons": ("Muon",),
+    "electrons": ("Electron",),
+    "leptons": ("Muon", "Electron"),
+    "photons": ("Photon",),
+    "jets": ("Jet",),
+}
+#: Mass request collection -> the style collections that must be shown for it.
+_STYLE_KEYS: dict[str, tuple[str, ...]] = {
+    "muons": ("muons",),
+    "electrons": ("electrons",),
+    "leptons": ("muons", "electrons"),
+    "photons": ("photons",),
+    "jets": ("jets",),
+}
+#: mathtext symbol of one object of each kind.
+_SYMBOLS = {
+    "muons": r"\mu",
+    "electrons": r"\mathrm{e}",
+    "leptons": r"\ell",
+    "photons": r"\gamma",
+    "jets": r"\mathrm{j}",
+}
+
+
+@dataclass(frozen=True)
+class ObjectList:
+    """Objects of one kind (or several merged), sorted by decreasing pT."""
+
+    kind: np.ndarray  # style key of each object: "muons", "electrons", ...
+    pt: np.ndarray
+    eta: np.ndarray
+    phi: np.ndarray
+    mass: np.ndarray
+    charge: np.ndarray  # NaN where the object has no charge (photons, jets)
+
+    def __len__(self) -> int:
+        return int(self.pt.size)
+
+    def leading(self, n: int | None) -> ObjectList:
+        stop = len(self) if n is None else n
+        return ObjectList(*(a[:stop] for a in self._arrays()))
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.kind, self.pt, self.eta, self.phi, self.mass, self.charge)
+
+    @staticmethod
+    def merge(parts: Sequence[ObjectList]) -> ObjectList:
+        if not parts:
+            return ObjectList(*(np.zeros(0) for _ in range(6)))
+        arrays = [np.concatenate(a) for a in zip(*(p._arrays() for p in parts), strict=True)]
+        order = np.argsort(-arrays[1], kind="stable")
+        return ObjectList(*(a[order] for a in arrays))
+
+
+def four_vectors(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    """(N, 4) array of (E, px, py, pz) in GeV from pT, eta, phi and mass."""
+    pt, eta, phi, mass = (np.asarray(a, dtype=float) for a in (pt, eta, phi, mass))
+    px = pt * np.cos(phi)
+    py = pt * np.sin(phi)
+    pz = pt * np.sinh(eta)
+    energy = np.sqrt(px * px + py * py + pz * pz + mass * mass)
+    return np.stack([energy, px, py, pz], axis=-1)
+
+
+def invariant_mass(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, mass: np.ndarray) -> float:
+    """sqrt((sum E)^2 - |sum p|^2) of the objects; 0 for rounding below zero."""
+    total = four_vectors(pt, eta, phi, mass).sum(axis=0)
+    m2 = total[0] ** 2 - total[1] ** 2 - total[2] ** 2 - total[3] ** 2
+    return float(np.sqrt(max(m2, 0.0)))
+
+
+def _one_kind(
+    key: str, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, mass: np.ndarray, charge: np.ndarray
+) -> ObjectList:
+    return ObjectList(np.full(pt.size, key, dtype="<U9"), pt, eta, phi, mass, charge)
+
+
+def event_objects(event: PhysicsEvent) -> dict[str, ObjectList]:
+    """The event's objects per kind: muons, electrons, photons, jets, and leptons (both)."""
+    found: dict[str, ObjectList] = {}
+    for tracks in event.tracks:
+        if tracks.collection not in ("muons", "electrons"):
+            continue
+        m = MUON_MASS if tracks.collection == "muons" else ELECTRON_MASS
+        found[tracks.collection] = _one_kind(
+            tracks.collection,
+            tracks.pt,
+            tracks.eta,
+            tracks.phi,
+            np.full(len(tracks), m),
+            np.asarray(tracks.charge, dtype=float),
+        )
+    if event.photons is not None:
+        p = event.photons
+        found["photons"] = _one_kind(
+            "photons", p.pt, p.eta, p.phi, np.zeros(len(p)), np.full(len(p), np.nan)
+        )
+    for jets in event.jets:
+        if jets.collection != "jets":
+            continue
+        # Back from the energy the objects module made: m^2 = E^2 - (pT cosh eta)^2.
+        p2 = (jets.pt * np.cosh(jets.eta)) ** 2
+        mass = np.sqrt(np.maximum(jets.energy**2 - p2, 0.0))
+        found["jets"] = _one_kind(
+            "jets", jets.pt, jets.eta, jets.phi, mass, np.full(len(jets), np.nan)
+        )
+    found["leptons"] = ObjectList.merge([found[k] for k in ("muons", "electrons") if k in found])
+    return found
+
+
+def mass_label(request: MassRequest, n: int) -> str:
+    """'$m(\\mu\\mu)$' for two muons, '$m(4\\ell)$' for four leptons, or the style's label."""
+    if request.label is not None:
+        return request.label
+    symbol = _SYMBOLS[request.collection]
+    inner = symbol * n if n <= 3 else f"{n}{symbol}"
+    return f"$m({inner})$"
+
+
+@dataclass(frozen=True)
+class MassResult:
+    request: MassRequest
+    label: str  # mathtext
+    value: float | None  # GeV; None when the event has fewer objects than asked
+    count: int  # objects used (or found, when too few)
+
+    @property
+    def text(self) -> str:
+        if self.value is None:
+            return f"{self.label}: {self.count} of {self.request.count} found"
+        return f"{self.label} = {self.value:.1f} GeV"
+
+
+def masses(event: PhysicsEvent, requests: Sequence[MassRequest]) -> list[MassResult]:
+    """One result per request, in the style's order."""
+    objects = event_objects(event)
+    results = []
+    for request in requests:
+        pool = objects.get(request.collection, ObjectList.merge([]))
+        chosen = pool.leading(request.count)
+        n = len(chosen)
+        enough = n >= 2 and (request.count is None or n == request.count)
+        value = invariant_mass(chosen.pt, chosen.eta, chosen.phi, chosen.mass) if enough else None
+        label = mass_label(request, request.count or n)
+        results.append(MassResult(request, label, value, n))
+    return results
+
+
+def check_mass_requests(style: Style, available: Collection[str] | None) -> None:
+    """Refuse, before anything is drawn, mass requests the file or the style cannot serve.
+
+    ``available`` lists the file's branches; None for sources without branches (iSpy), whose
+    objects are checked per event instead."""
+    for i, request in enumerate(style.figure.masses):
+        key = f"figure.masses[{i}].collection = {request.collection!r}"
+        branches = _BRANCHES[request.collection]
+        have = [
+            b
+            for b in branches
+            if available is None or all(f"{b}_{f}" in available for f in ("pt", "eta", "phi"))
+        ]
+        if not have and available is not None:
+            names = " or ".join(f"{b}_pt/eta/phi" for b in branches)
+            usable = [
+                c
+                for c, bs in _BRANCHES.items()
+                if any(all(f"{b}_{f}" in available for f in ("pt", "eta", "phi")) for b in bs)
+            ]
+            raise StyleError(
+                f"{key}: this file has no {names}; collections it has: "
+                f"{', '.join(usable) or 'none'}"
+            )
+        hidden = [
+            k for k in _STYLE_KEYS[request.collection] if not getattr(style.collections, k).show
+        ]
+        if len(hidden) == len(_STYLE_KEYS[request.collection]):
+            raise StyleError(
+                f"{key}: collections.{hidden[0]}.show is false, so there is nothing to add up: "
+                f"--set collections.{hidden[0]}.show=true"
+            )
+
+
+@dataclass(frozen=True)
+class LeadingMass:
+    """The invariant mass of the leading objects of one kind, as listed in manifests and on
+    gallery pages."""
+
+    name: str  # "dimuon", "four_lepton", ...
+    label: str  # "m(μμ)", plain text
+    kind: str  # muons, electrons, leptons, photons, jets
+    count: int
+    value: float  # GeV
+
+
+#: (name, label, kind, count) of the masses worth listing for any event, in order: leptons first
+#: (the usual showcase: Z, J/psi, H -> 4l), then photons (H -> gamma gamma), then jets.
+LEADING_MASSES: tuple[tuple[str, str, str, int], ...] = (
+    ("dimuon", "m(μμ)", "muons", 2),
+    ("dielectron", "m(ee)", "electrons", 2),
+    ("dilepton", "m(ℓℓ)", "leptons", 2),
+    ("four_lepton", "m(4ℓ)", "leptons", 4),
+    ("diphoton", "m(γγ)", "photons", 2),
+    ("dijet", "m(jj)", "jets", 2),
+)
+
+
+def leading_masses(event: PhysicsEvent) -> list[LeadingMass]:
+    """Each mass of LEADING_MASSES that the drawn objects of ``event`` can make. m(ℓℓ) is listed
+    only when the event has both muons and electrons (else it repeats m(μμ) or m(ee))."""
+    objects = event_objects(event)
+    found = []
+    for name, label, kind, n in LEADING_MASSES:
+        if name == "dilepton" and not all(len(objects.get(k, ())) for k in ("muons", "electrons")):
+            continue
+        pool = objects.get(kind)
+        if pool is None or len(pool) < n:
+            continue
+        lead = pool.leading(n)
+        value = invariant_mass(lead.pt, lead.eta, lead.phi, lead.mass)
+        found.append(LeadingMass(name, label, kind, n, value))
+    return found

@@ -1,0 +1,142 @@
+"""Draw label blocks onto rendered pictures with Pillow.
+
+Text is drawn in 2D after the 3D render rather than as VTK text actors: the fonts are the ones
+CMS figures use (TeX Gyre Heros, as in mplhep, shipped by the mplhep-data package; DejaVu Sans
+from matplotlib as a fall-back), the layout is exact in pixels, and the same block can later be
+written as real text into vector figures.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from ispyrender.config.style import Style, parse_color
+from ispyrender.scene.labels import LabelBlock
+
+
+@functools.lru_cache(maxsize=8)
+def _font_files() -> dict[str, Path | None]:
+    """TeX Gyre Heros (the Helvetica clone of CMS labels) from mplhep-data, a dependency; a
+    missing file falls back to Pillow's own font in :func:`font`."""
+    import mplhep_data
+
+    base = Path(mplhep_data.__file__).parent / "fonts" / "texgyreheros"
+    found = {
+        "bold": base / "texgyreheros-bold.otf",
+        "italic": base / "texgyreheros-italic.otf",
+        "regular": base / "texgyreheros-regular.otf",
+    }
+    return {k: (v if v.exists() else None) for k, v in found.items()}
+
+
+@functools.lru_cache(maxsize=64)
+def font(kind: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = _font_files().get(kind)
+    if path is None:
+        return ImageFont.load_default(size=size)
+    return ImageFont.truetype(str(path), size=size)
+
+
+def _rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
+    r, g, b = parse_color(color)
+    return (round(r * 255), round(g * 255), round(b * 255), alpha)
+
+
+def draw_labels(image: np.ndarray, block: LabelBlock, style: Style) -> np.ndarray:
+    """Return a copy of ``image`` (H, W, 3|4 uint8) with the experiment label, event line and
+    legend drawn on it."""
+    if not style.labels.show:
+        return image
+    mode = "RGBA" if image.shape[2] == 4 else "RGB"
+    canvas = Image.fromarray(image, mode=mode).convert("RGBA")
+    layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    height = canvas.size[1]
+    scale = style.labels.font_scale * height / 1080.0
+    text_color = _rgba(style.labels.color)
+    margin = round(36 * scale)
+
+    big = font("bold", max(8, round(54 * scale)))
+    qual = font("italic", max(8, round(42 * scale)))
+    small = font("regular", max(7, round(28 * scale)))
+
+    # Experiment line: bold "CMS", then the italic qualifier on the same baseline.
+    x, y = margin, margin
+    if block.experiment:
+        draw.text(
+            (x, y), block.experiment, font=big, fill=text_color, anchor="ls" if False else "la"
+        )
+        bbox = draw.textbbox((x, y), block.experiment, font=big, anchor="la")
+        ascent_big = big.getmetrics()[0] if hasattr(big, "getmetrics") else bbox[3] - y
+        if block.qualifier:
+            ascent_q = qual.getmetrics()[0] if hasattr(qual, "getmetrics") else 0
+            draw.text(
+                (bbox[2] + round(14 * scale), y + ascent_big - ascent_q),
+                block.qualifier,
+                font=qual,
+                fill=text_color,
+            )
+        y = bbox[3] + round(16 * scale)
+    for line in block.info:
+        draw.text((x, y), line, font=small, fill=text_color)
+        bbox = draw.textbbox((x, y), line, font=small)
+        y = bbox[3] + round(10 * scale)
+
+    if block.legend:
+        _draw_legend(draw, block, canvas.size, scale, text_color, small, margin)
+
+    out = Image.alpha_composite(canvas, layer)
+    return np.asarray(out.convert(mode))
+
+
+def _draw_legend(
+    draw: ImageDraw.ImageDraw,
+    block: LabelBlock,
+    size: tuple[int, int],
+    scale: float,
+    text_color: tuple[int, int, int, int],
+    fnt: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    margin: int,
+) -> None:
+    texts = [f"{e.label} ({e.count})" for e in block.legend]
+    widths = [draw.textbbox((0, 0), t, font=fnt)[2] for t in texts]
+    row = round(40 * scale)
+    swatch = round(44 * scale)
+    gap = round(12 * scale)
+    width = swatch + gap + max(widths)
+    x0 = size[0] - margin - width
+    y = margin
+    for entry, text in zip(block.legend, texts, strict=True):
+        color = (*(round(c * 255) for c in entry.color), 255)
+        mid = y + row // 2
+        draw.rectangle(
+            (x0, mid - round(9 * scale), x0 + swatch, mid + round(9 * scale)),
+            fill=color,  # type: ignore[arg-type]
+        )
+        draw.text((x0 + swatch + gap, mid), text, font=fnt, fill=text_color, anchor="lm")
+        y += row
+
+
+def title_card(size: tuple[int, int], lines: list[str], style: Style) -> np.ndarray:
+    """A plain frame of the style's background with centred text: the first line bold and
+    large (e.g. "CMS Open Data"), the others below it (run, event)."""
+    width, height = size
+    background = _rgba(style.canvas.background)
+    image = Image.new("RGB", size, background[:3])
+    draw = ImageDraw.Draw(image)
+    color = _rgba(style.labels.color)
+    scale = style.labels.font_scale * height / 1080.0
+    fonts = [font("bold", max(10, round(96 * scale)))] + [
+        font("regular", max(8, round(48 * scale))) for _ in lines[1:]
+    ]
+    gap = round(30 * scale)
+    heights = [draw.textbbox((0, 0), t, font=f)[3] for t, f in zip(lines, fonts, strict=True)]
+    y = (height - sum(heights) - gap * (len(lines) - 1)) // 2
+    for text, fnt, h in zip(lines, fonts, heights, strict=True):
+        draw.text((width // 2, y), text, font=fnt, fill=color, anchor="ma")
+        y += h + gap
+    return np.asarray(image)

@@ -1,0 +1,141 @@
+"""Scene primitives: what is drawn, in metres, independent of any graphics library.
+
+The physics-object and geometry modules turn events and detector dimensions into these plain
+numpy records; :mod:`ispyrender.render.renderer` turns them into pyvista actors and the exporters
+(Phoenix JSON, later glTF and vector figures) read them directly. Keeping them free of pyvista
+means they can be tested against numbers worked out by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+RGB = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """How a primitive looks: color as RGB floats in [0, 1], opacity, line width in pixels."""
+
+    color: RGB
+    opacity: float = 1.0
+    line_width: float = 2.0
+    wireframe: bool = False
+
+
+@dataclass(frozen=True)
+class Polylines:
+    """Open curves (tracks, photon lines): one (n_i, 3) array of points per curve."""
+
+    group: str
+    paths: tuple[np.ndarray, ...]
+    look: Appearance
+
+
+@dataclass(frozen=True)
+class Cones:
+    """Solid cones with the apex at ``apex`` opening along the unit vector ``axis``."""
+
+    group: str
+    apex: np.ndarray  # (N, 3)
+    axis: np.ndarray  # (N, 3) unit vectors
+    length: np.ndarray  # (N,) metres from apex to base
+    half_angle: np.ndarray  # (N,) radians
+    look: Appearance
+
+
+@dataclass(frozen=True)
+class Spheres:
+    group: str
+    centers: np.ndarray  # (N, 3)
+    radius: float
+    look: Appearance
+
+
+@dataclass(frozen=True)
+class Arrows:
+    """Arrows from ``start`` to ``start + vector``."""
+
+    group: str
+    start: np.ndarray  # (N, 3)
+    vector: np.ndarray  # (N, 3)
+    look: Appearance
+
+
+@dataclass(frozen=True)
+class Towers:
+    """Boxes standing on ``base`` and extending ``length`` along the unit vector ``axis``,
+    with a square cross-section of side ``width``: energy deposits in a calorimeter."""
+
+    group: str
+    base: np.ndarray  # (N, 3)
+    axis: np.ndarray  # (N, 3)
+    length: np.ndarray  # (N,)
+    width: np.ndarray  # (N,)
+    look: Appearance
+
+
+@dataclass(frozen=True)
+class Tube:
+    """A hollow cylinder around the beam line: rmin..rmax in radius, zmin..zmax along z,
+    spanning phi_start..phi_end (radians, counter-clockwise; a full turn by default)."""
+
+    group: str
+    rmin: float
+    rmax: float
+    zmin: float
+    zmax: float
+    look: Appearance
+    phi_start: float = 0.0
+    phi_end: float = 2.0 * np.pi
+
+    @property
+    def closed(self) -> bool:
+        return self.phi_end - self.phi_start >= 2.0 * np.pi - 1e-9
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """Boxes with centers, full sizes along their local (radial, tangential, z) axes and a
+    rotation ``phi`` about the z axis: muon chambers."""
+
+    group: str
+    centers: np.ndarray  # (N, 3)
+    sizes: np.ndarray  # (N, 3): radial thickness, tangential width, length along z
+    phi: np.ndarray  # (N,)
+    look: Appearance
+
+
+@dataclass(frozen=True)
+class Hexahedra:
+    """Six-sided cells given by their corners: four on the front face, then the four behind
+    them in the same order (iSpy's calorimeter rec hits and muon chambers)."""
+
+    group: str
+    corners: np.ndarray  # (N, 8, 3)
+    look: Appearance
+
+
+Primitive = Polylines | Cones | Spheres | Arrows | Towers | Tube | Boxes | Hexahedra
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    label: str
+    color: RGB
+    count: int
+
+
+@dataclass
+class Scene:
+    """The drawable content of one event (the detector is drawn separately, once per process)."""
+
+    primitives: list[Primitive] = field(default_factory=list)
+    legend: list[LegendEntry] = field(default_factory=list)
+
+    def add(self, primitive: Primitive, label: str | None = None, count: int | None = None) -> None:
+        self.primitives.append(primitive)
+        if label is not None:
+            self.legend.append(LegendEntry(label, primitive.look.color, int(count or 0)))

@@ -1,0 +1,259 @@
+"""Choosing which events to draw: ``--events`` entry lists, ``--ids`` run/lumi/event lists,
+``--where`` conditions (parsed and evaluated in :mod:`ispyrender.selection.where`).
+
+Entry numbers are global (counted across all inputs in the order given) and use Python's
+half-open ranges, so ``0,3,10:20`` means entries 0, 3 and 10..19. Every malformed or empty
+selection is a one-line :class:`~ispyrender.errors.SelectionError` that says what to change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+import numpy as np
+
+from ispyrender.errors import SelectionError
+from ispyrender.selection.where import Expr, check_branches, load_selection, select_where
+from ispyrender.sources.nanoaod import Dataset
+
+if TYPE_CHECKING:
+    from ispyrender.sources.base import EventSource
+
+__all__ = ["EventId", "parse_events", "parse_ids", "read_ids_file", "resolve_selection"]
+
+#: (run, lumi or None when not given, event)
+EventId: TypeAlias = tuple[int, int | None, int]
+
+_INT = re.compile(r"^[+-]?\d+$")
+_UINT = re.compile(r"^\d+$")
+_MAX_LISTED = 5
+
+
+def _tokens(text: str, offset: int = 0) -> list[tuple[str, int]]:
+    """Split on commas, keeping each stripped token with its 1-based column in ``text``."""
+    tokens: list[tuple[str, int]] = []
+    pos = 0
+    for raw in text.split(","):
+        stripped = raw.strip()
+        column = pos + (len(raw) - len(raw.lstrip())) + 1 + offset
+        tokens.append((stripped, column))
+        pos += len(raw) + 1
+    return tokens
+
+
+def _listed(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:_MAX_LISTED])
+    if len(items) > _MAX_LISTED:
+        shown += f" and {len(items) - _MAX_LISTED} more"
+    return shown
+
+
+def parse_events(text: str) -> list[int | slice]:
+    """Parse ``--events`` text such as ``0,3,10:20,:5,10:`` (steps ``a:b:s`` are accepted too)."""
+    if not text.strip():
+        raise SelectionError("--events is empty; give entry numbers or ranges like 0,3,10:20")
+    result: list[int | slice] = []
+    for token, column in _tokens(text):
+        if not token:
+            raise SelectionError(
+                f"--events {text!r}: empty entry at column {column}; remove the extra comma"
+            )
+        parts = token.split(":")
+        bad = next((p for p in parts if p.strip() and not _INT.match(p.strip())), None)
+        if bad is not None or len(parts) > 3:
+            raise SelectionError(
+                f"--events {text!r}: {token!r} at column {column} is not an entry number or a "
+                "range; use forms like 7, 10:20, :5 or 10:"
+            )
+        if len(parts) == 1:
+            result.append(int(token))
+            continue
+        start, stop, *rest = (int(p) if p.strip() else None for p in parts)
+        step = rest[0] if rest else None
+        if step == 0:
+            raise SelectionError(
+                f"--events {text!r}: range {token!r} at column {column} has a zero step; use a "
+                "positive step such as 0:100:10"
+            )
+        result.append(slice(start, stop, step))
+    return result
+
+
+def _parse_id(token: str, where: str) -> EventId:
+    parts = [p.strip() for p in token.split(":")]
+    if len(parts) not in (2, 3) or not all(_UINT.match(p) for p in parts):
+        raise SelectionError(
+            f"{where}: {token!r} is not an event id; use RUN:LUMI:EVENT or RUN:EVENT with "
+            "non-negative integers, e.g. 315267:12:123456"
+        )
+    if len(parts) == 2:
+        return int(parts[0]), None, int(parts[1])
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def parse_ids(text: str) -> list[EventId]:
+    """Parse ``--ids`` text: comma-separated ``RUN:LUMI:EVENT`` (or ``RUN:EVENT``) ids."""
+    if not text.strip():
+        raise SelectionError("--ids is empty; give ids like 315267:12:123456,315267:123457")
+    ids: list[EventId] = []
+    for token, column in _tokens(text):
+        if not token:
+            raise SelectionError(
+                f"--ids {text!r}: empty id at column {column}; remove the extra comma"
+            )
+        ids.append(_parse_id(token, f"--ids {text!r} at column {column}"))
+    return ids
+
+
+def read_ids_file(path: str | Path) -> list[EventId]:
+    """Read ids from a file: one per line or comma separated, ``#`` comments, blank lines."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SelectionError(f"ids file {str(p)!r} does not exist; check the path") from exc
+    except IsADirectoryError as exc:
+        raise SelectionError(f"ids file {str(p)!r} is a directory; pass a text file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SelectionError(
+            f"cannot read ids file {str(p)!r} ({type(exc).__name__}); pass a UTF-8 text file"
+        ) from exc
+    ids: list[EventId] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0]
+        for token, column in _tokens(content):
+            # Whitespace also separates ids, so "1:2:3 1:2:4" on one line works.
+            for word in token.split():
+                ids.append(_parse_id(word, f"ids file {str(p)!r} line {lineno} column {column}"))
+    if not ids:
+        raise SelectionError(
+            f"ids file {str(p)!r} contains no ids; write one RUN:LUMI:EVENT per line"
+        )
+    return ids
+
+
+def _resolve_entries(spec: Sequence[int | slice], n: int) -> list[int]:
+    chosen: list[int] = []
+    out_of_range: list[str] = []
+    for item in spec:
+        if isinstance(item, slice):
+            start = item.start
+            # Python would silently give nothing for a start past the end; the user surely
+            # meant events that exist, so say so.
+            if start is not None and (start >= n or start < -n) and (item.step or 1) > 0:
+                out_of_range.append(f"{start}:{'' if item.stop is None else item.stop}")
+                continue
+            chosen.extend(range(n)[item])
+        else:
+            index = item + n if item < 0 else item
+            if not 0 <= index < n:
+                out_of_range.append(str(item))
+                continue
+            chosen.append(index)
+    if out_of_range:
+        raise SelectionError(
+            f"entries out of range: {_listed(out_of_range)}; valid entries are 0 to {n - 1} "
+            f"({n} events)"
+            if n
+            else f"entries out of range: {_listed(out_of_range)}; the inputs contain no events"
+        )
+    return chosen
+
+
+def _resolve_ids(source: EventSource, ids: Sequence[EventId]) -> list[int]:
+    known = source.ids()
+    run, lumi, event = known.run, known.lumi, known.event
+    # Compare as int64/uint64 on the numpy side: one vectorised pass per id, no Python loop
+    # over events, which matters for large inputs.
+    run64 = run.astype(np.int64, copy=False)
+    event64 = event.astype(np.uint64, copy=False)
+    lumi64 = None if lumi is None else lumi.astype(np.int64, copy=False)
+    chosen: list[int] = []
+    missing: list[str] = []
+    for r, lb, ev in ids:
+        mask = (run64 == r) & (event64 == np.uint64(ev))
+        if lb is not None and lumi64 is not None:
+            mask &= lumi64 == lb
+        hits = np.flatnonzero(mask)
+        if hits.size == 0:
+            missing.append(f"{r}:{lb}:{ev}" if lb is not None else f"{r}:{ev}")
+        chosen.extend(int(h) for h in hits)
+    if missing:
+        raise SelectionError(
+            f"event ids not found in the inputs: {_listed(missing)}; check them with "
+            "'ispyrender inspect' or drop the lumi part (RUN:EVENT)"
+        )
+    return chosen
+
+
+def resolve_selection(
+    source: EventSource,
+    events: str | Sequence[int | slice] | None = None,
+    ids: str | Sequence[EventId] | None = None,
+    max_events: int | None = None,
+    where: str | Expr | None = None,
+) -> list[int]:
+    """Sorted unique global entries chosen by ``events`` and/or ``ids`` (their union).
+
+    With neither, every entry is chosen. ``where`` (a ``--where`` expression or named
+    selection, see :mod:`ispyrender.selection.where`) then keeps the entries that pass it, and
+    ``max_events`` finally keeps the first N.
+    """
+    if max_events is not None and max_events < 1:
+        raise SelectionError(f"--max-events {max_events} must be at least 1")
+    expr: Expr | None = None
+    if where is not None:
+        if not source.supports_where:
+            raise SelectionError(
+                f"--where reads NanoAOD branches; {source.kind} files have none: use --events "
+                "or --ids"
+            )
+        # Parse and check the names before any reading, so that typos fail at once.
+        expr = where if isinstance(where, Expr) else load_selection(where)
+        check_branches(expr, source.available_branches())
+    n = len(source)
+    if isinstance(events, str):
+        events = parse_events(events)
+    if isinstance(ids, str):
+        ids = parse_ids(ids)
+    chosen_entries: list[int] | None = None
+    if events is None and ids is None:
+        if n == 0:
+            raise SelectionError(
+                "selection matches no events: the inputs contain no events; pass other files"
+            )
+        if expr is None:
+            stop = n if max_events is None else min(n, max_events)
+            return list(range(stop))
+    else:
+        chosen: set[int] = set()
+        if events is not None:
+            chosen.update(_resolve_entries(events, n))
+        if ids is not None:
+            chosen.update(_resolve_ids(source, ids))
+        chosen_entries = sorted(chosen)
+        if not chosen_entries:
+            raise SelectionError(
+                "selection matches no events (the ranges given are empty); check --events/--ids "
+                f"against the {n} events of the inputs"
+            )
+    if expr is None:
+        assert chosen_entries is not None
+        result = chosen_entries
+    else:
+        # The limit lets "--where ... -n 5" stop reading once five events have passed.
+        assert isinstance(source, Dataset)
+        result = select_where(source, expr, chosen_entries, limit=max_events)
+        if not result:
+            considered = n if chosen_entries is None else len(chosen_entries)
+            label = f"{expr.origin} ({expr.text})" if expr.name else f"--where {expr.text!r}"
+            raise SelectionError(
+                f"selection matches no events: {label} matched none of the {considered} events "
+                "considered; loosen it or check the values with 'ispyrender inspect'"
+            )
+    if max_events is not None:
+        result = result[:max_events]
+    return result
