@@ -38,24 +38,37 @@ def hidden(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob(".*"))
 
 
+@pytest.fixture(scope="module", params=["sample", "ispy"])
+def batch_input(request: pytest.FixtureRequest) -> list[str]:
+    """The selection a batch renders: six sample events, or six events of the iSpy file."""
+    if request.param == "sample":
+        return ["-n", "6"]
+    data = request.getfixturevalue("shared_data")
+    return [str(data / "ig" / "Hto4l_120-130GeV.ig"), "-n", "6"]
+
+
 @pytest.fixture(scope="module")
-def one_job(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def one_job(tmp_path_factory: pytest.TempPathFactory, batch_input: list[str]) -> Path:
     out = tmp_path_factory.mktemp("batch") / "j1"
-    result = cli("render", "-n", "6", *TINY_ARGS, "--jobs", "1", "-q", "-o", out)
+    result = cli("render", *batch_input, *TINY_ARGS, "--jobs", "1", "-q", "-o", out)
     assert result.exit_code == 0, result.stderr
     return out
 
 
-def test_two_processes_write_the_same_bytes_as_one(one_job: Path, tmp_path: Path) -> None:
+def test_two_processes_write_the_same_bytes_as_one(
+    one_job: Path, batch_input: list[str], tmp_path: Path
+) -> None:
     out = tmp_path / "j2"
-    result = cli("render", "-n", "6", *TINY_ARGS, "--jobs", "2", "-q", "-o", out)
+    result = cli("render", *batch_input, *TINY_ARGS, "--jobs", "2", "-q", "-o", out)
     assert result.exit_code == 0, result.stderr
     assert len(pngs(one_job)) == 6
     assert pngs(out) == pngs(one_job)
     assert hidden(out) == []
 
 
-def test_dask_cluster_writes_the_same_bytes_as_one_process(one_job: Path, tmp_path: Path) -> None:
+def test_dask_cluster_writes_the_same_bytes_as_one_process(
+    one_job: Path, batch_input: list[str], tmp_path: Path
+) -> None:
     from distributed import LocalCluster
 
     out = tmp_path / "dask"
@@ -63,15 +76,20 @@ def test_dask_cluster_writes_the_same_bytes_as_one_process(one_job: Path, tmp_pa
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         result = cli(
-            "render", "-n", "6", *TINY_ARGS, "--scheduler", cluster.scheduler_address, "-q",
+            "render", *batch_input, *TINY_ARGS, "--scheduler", cluster.scheduler_address, "-q",
             "-o", out,
         )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert pngs(out) == pngs(one_job)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert [e["output"] for e in manifest["events"]] == sorted(pngs(one_job))
+    # Listed in input order (entry), one per picture.
+    assert sorted(e["output"] for e in manifest["events"]) == sorted(pngs(one_job))
+    assert [e["entry"] for e in manifest["events"]] == sorted(
+        e["entry"] for e in manifest["events"]
+    )
 
 
+@pytest.mark.parametrize("batch_input", ["sample"], indirect=True)
 def test_manifest_lists_every_event(one_job: Path) -> None:
     manifest = json.loads((one_job / "manifest.json").read_text())
     assert manifest["version"]
@@ -90,6 +108,15 @@ def test_manifest_lists_every_event(one_job: Path) -> None:
     assert 80 < first["masses"]["dimuon"] < 100
     assert all("error" not in e for e in events)
     assert any("dielectron" in e["masses"] for e in events)
+
+
+@pytest.mark.parametrize("batch_input", ["ispy"], indirect=True)
+def test_manifest_of_an_ispy_batch(one_job: Path) -> None:
+    events = json.loads((one_job / "manifest.json").read_text())["events"]
+    assert len(events) == 6 and all(e["lumi"] is not None for e in events)
+    # H -> 4l candidates: the four-lepton mass of each event with four leptons.
+    four = [e for e in events if e["counts"].get("muons", 0) + e["counts"].get("electrons", 0) == 4]
+    assert four and all(120 < e["masses"]["four_lepton"] < 130 for e in four)
 
 
 def test_failing_event_does_not_stop_the_batch(tmp_path: Path, monkeypatch) -> None:

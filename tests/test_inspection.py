@@ -9,12 +9,12 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
+from conftest import NANOAOD_FILES
 
 from ispyrender.jobs.inspect import inspect_dataset
 from ispyrender.sources.nanoaod import Dataset
 
-NANO = Path(__file__).parents[1].parent / "shared" / "data" / "nanoaod"
-FILES = sorted(p.name for p in NANO.glob("*.root"))
+FILES = sorted(NANOAOD_FILES)
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -10,12 +10,12 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
+from conftest import NANOAOD_FILES
 
 from ispyrender.errors import InputError
 from ispyrender.sources.nanoaod import Dataset, EventRecord, expand_inputs
 
-NANO = Path(__file__).parents[1].parent / "shared" / "data" / "nanoaod"
-FILES = sorted(p.name for p in NANO.glob("*.root"))
+FILES = sorted(NANOAOD_FILES)
 RNTUPLE = "cmsopendata2015_ttbar_19980_NANOAOD_RNTupleImporter_rntuple_v1-0-0-1.root"
 V5 = "NanoAODv5_sample.root"
 V13 = "EGamma_2022E_v13.root"
@@ -56,9 +56,11 @@ def test_every_shared_file_is_listed(shared_data: Path) -> None:
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_open_and_read_every_file(name: str, datasets: dict[str, Dataset]) -> None:
+def test_open_and_read_every_file(
+    name: str, datasets: dict[str, Dataset], shared_data: Path
+) -> None:
     ds = datasets[name]
-    path = NANO / name
+    path = shared_data / "nanoaod" / name
     with uproot.open(path) as f:
         expected_entries = f["Events"].num_entries
     assert ds.num_entries == expected_entries > 0

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import uproot
+from conftest import NANOAOD_FILES
 from PIL import Image
 
 from ispyrender.config.loader import load_style
@@ -23,18 +24,7 @@ from ispyrender.scene.detector import build_detector
 from ispyrender.scene.primitives import Scene
 from ispyrender.sources.nanoaod import Dataset
 
-#: The files of ../shared/data/nanoaod (see its README); listed here, not globbed, so that a
-#: missing folder fails every test instead of leaving nothing to parametrize.
-FILES = (
-    "nano_dimuon.root",
-    "nano_dy.root",
-    "pfnano.root",
-    "missing_luminosityBlock.root",
-    "nanoAOD_2015_CMS_Open_Data_ttbar.root",
-    "cmsopendata2015_ttbar_19980_NANOAOD_RNTupleImporter_rntuple_v1-0-0-1.root",
-    "EGamma_2022E_v13.root",
-    "NanoAODv5_sample.root",
-)
+FILES = NANOAOD_FILES
 
 #: Small and fast: no anti-aliasing, no labels (so that every pixel that differs from the
 #: detector-only picture is physics).

@@ -16,6 +16,8 @@ import typer
 from ispyrender.errors import IspyError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ispyrender.config.style import Style
     from ispyrender.selection import Selection
 
@@ -65,7 +67,7 @@ SkipExistingOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
-def stderr():  # type: ignore[no-untyped-def]
+def stderr() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)

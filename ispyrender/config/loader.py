@@ -209,12 +209,14 @@ def _walk_node(node: Any, path: KeyPath, lines: dict[KeyPath, int], label: str) 
                     "duplicate key (a later one would silently replace the earlier)"
                 )
             seen.add(key)
-            lines[(*path, key)] = line
-            _walk_node(value_node, (*path, key), lines, label)
+            child: KeyPath = (*path, key)
+            lines[child] = line
+            _walk_node(value_node, child, lines, label)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines[(*path, index)] = item.start_mark.line + 1
-            _walk_node(item, (*path, index), lines, label)
+            item_path: KeyPath = (*path, index)
+            lines[item_path] = item.start_mark.line + 1
+            _walk_node(item, item_path, lines, label)
 
 
 # ---- inheritance ---------------------------------------------------------------------------

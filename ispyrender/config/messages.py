@@ -77,8 +77,8 @@ def _problem(error: Any, loc: KeyPath) -> str:
         "finite_number": "a finite number",
     }.get(kind)
     if expected:
-        allowed = f" ({_range(field)})" if _bounds(field) else ""
-        return f": expected {expected}, got {show(value)}{allowed}"
+        limits = f" ({_range(field)})" if _bounds(field) else ""
+        return f": expected {expected}, got {show(value)}{limits}"
     return f"{shown}: {error['msg']}"
 
 

@@ -126,7 +126,11 @@ class MovieWriter:
                 while (frame := self._queue.get()) is not None:
                     rgb = np.ascontiguousarray(frame[: self.size[1], : self.size[0], :3])
                     if self.fmt == "gif":
-                        video_frame = av.VideoFrame.from_ndarray(paletted(rgb), format="pal8")
+                        # pal8 takes (indices, palette); PyAV's stubs know only one array.
+                        video_frame = av.VideoFrame.from_ndarray(
+                            paletted(rgb),  # type: ignore[arg-type]
+                            format="pal8",
+                        )
                     else:
                         video_frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
                     for packet in stream.encode(video_frame):

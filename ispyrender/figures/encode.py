@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ispyrender import __version__
 from ispyrender.config.style import Style
+from ispyrender.figures.layout import FigureContent
 
 __all__ = ["render_figure_bytes"]
 
 
 def render_figure_bytes(
-    content, style: Style, formats: Sequence[str], scale: float, text: dict[str, str]
-) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    content: FigureContent,
+    style: Style,
+    formats: Sequence[str],
+    scale: float,
+    text: dict[str, str],
+) -> dict[str, bytes]:
     """The figure in each format. EPS has no transparency, so its colours are drawn already
     blended onto the background (the same look, opaque)."""
     import matplotlib
@@ -26,7 +32,8 @@ def render_figure_bytes(
     from ispyrender.figures.views import Paint
 
     out: dict[str, bytes] = {}
-    with matplotlib.rc_context(rc_params()):
+    settings: Any = rc_params()  # matplotlib types its keys as a closed list of literals
+    with matplotlib.rc_context(settings):
         fig = None
         for fmt in formats:
             if fmt == "eps":

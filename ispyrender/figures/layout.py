@@ -18,9 +18,11 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from ispyrender.config.style import Style
 from ispyrender.figures.views import DEFAULT_TITLES, Paint, draw_lego, draw_rho_phi, draw_rho_z
@@ -65,7 +67,7 @@ def _register_fonts() -> str:
     return FONT_FAMILY
 
 
-def rc_params() -> dict[str, object]:
+def rc_params() -> dict[str, Any]:
     """matplotlib settings for every figure: text stays text in SVG (``svg.fonttype: none``)
     and is embedded as TrueType/OpenType outlines with its character codes in PDF and EPS
     (``fonttype 42``), so it can be searched and selected; fixed ids and dates make repeated
@@ -405,7 +407,7 @@ def _table(
     cols = [0.0, 0.36, 0.58, 0.78, 0.97]  # right edges, except the first (left)
     heads = ["", r"$p_\mathrm{T}$ [GeV]", r"$\eta$", r"$\phi$", "$q$"]
     y = y0 + h - line / 2
-    kw = {"fontsize": 12 * k, "color": color, "va": "center"}
+    kw: dict[str, Any] = {"fontsize": 12 * k, "color": color, "va": "center"}
     for c, head in zip(cols, heads, strict=True):
         fig.text(x0 + c * w, y, head, ha="left" if c == 0 else "right", **kw)
     fig.add_artist(_hline(x0, x0 + w, y - line / 2, color))
@@ -437,7 +439,7 @@ def _table(
         fig.text(x0, y, f"... and {len(rows) - limit} more", ha="left", **kw)
 
 
-def _hline(x0: float, x1: float, y: float, color: str):  # type: ignore[no-untyped-def]
+def _hline(x0: float, x1: float, y: float, color: str) -> Line2D:
     from matplotlib.lines import Line2D
 
     return Line2D([x0, x1], [y, y], color=color, linewidth=0.8)

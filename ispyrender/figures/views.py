@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -44,7 +45,16 @@ from ispyrender.physics.cms_dimensions import (
     WHOLE_DETECTOR,
 )
 from ispyrender.physics.objects import PhysicsEvent
-from ispyrender.scene.primitives import RGB, Arrows, Cones, Polylines, Scene, Spheres, Towers
+from ispyrender.scene.primitives import (
+    RGB,
+    Arrows,
+    Cones,
+    Hexahedra,
+    Polylines,
+    Scene,
+    Spheres,
+    Towers,
+)
 
 __all__ = [
     "DEFAULT_TITLES",
@@ -266,7 +276,7 @@ def rho_z_points(points: np.ndarray) -> np.ndarray:
     z, r = cross[:, 2], np.abs(cross[:, 0])
     pieces = []
     start = 0
-    for k, i in enumerate(flips):
+    for k, i in enumerate(flips.tolist()):
         pieces.append(out[start:i])
         pieces.append(
             np.array([[z[k], sign[i - 1] * r[k]], [np.nan, np.nan], [z[k], sign[i] * r[k]]])
@@ -301,6 +311,34 @@ def _solid(
         )
 
 
+def convex_hull(points: np.ndarray) -> np.ndarray:
+    """The convex hull (K, 2) of a few 2D points, counter-clockwise (Andrew's monotone chain):
+    the outline of a projected calorimeter cell or muon chamber."""
+    pts = sorted({(float(x), float(y)) for x, y in points})
+    if len(pts) <= 2:
+        return np.array(pts, dtype=float).reshape(-1, 2)
+
+    def half(seq: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        chain: list[tuple[float, float]] = []
+        for p in seq:
+            while len(chain) >= 2:
+                (ax_, ay), (bx, by) = chain[-2], chain[-1]
+                if (bx - ax_) * (p[1] - ay) - (by - ay) * (p[0] - ax_) > 0:
+                    break
+                chain.pop()
+            chain.append(p)
+        return chain
+
+    lower, upper = half(pts), half(pts[::-1])
+    return np.array(lower[:-1] + upper[:-1], dtype=float)
+
+
+def _cells(ax: Axes, prim: Hexahedra, corners_2d: np.ndarray, paint: Paint) -> None:
+    """Projected cells (rec hits, chambers) as filled outlines, under the tracks."""
+    polys = [convex_hull(c) for c in corners_2d]
+    _solid(ax, [p for p in polys if len(p) >= 3], prim.look.color, prim.look.opacity, paint, 2)
+
+
 def _cone_theta(axis: np.ndarray) -> np.ndarray:
     return np.arctan2(np.hypot(axis[:, 0], axis[:, 1]), axis[:, 2])
 
@@ -333,6 +371,8 @@ def draw_event_rho_phi(ax: Axes, scene: Scene, paint: Paint) -> None:
         elif isinstance(prim, Arrows):
             for start, vec in zip(prim.start, prim.vector, strict=True):
                 _arrow(ax, start[:2], vec[:2], look.color, look.line_width, paint)
+        elif isinstance(prim, Hexahedra):
+            _cells(ax, prim, prim.corners[:, :, :2], paint)
         elif isinstance(prim, Spheres):
             ax.scatter(
                 prim.centers[:, 0],
@@ -372,6 +412,12 @@ def draw_event_rho_z(ax: Axes, scene: Scene, paint: Paint) -> None:
             _solid(ax, polys, look.color, 0.85, paint, 4)
         elif isinstance(prim, Polylines):
             _lines(ax, [rho_z_points(p) for p in prim.paths], prim, paint, 5)
+        elif isinstance(prim, Hexahedra):
+            corners = prim.corners
+            # A whole cell goes to the side of the beam line where its centre is.
+            above = np.where(corners[:, :, 1].mean(axis=1) >= 0.0, 1.0, -1.0)[:, None]
+            rho = np.hypot(corners[:, :, 0], corners[:, :, 1]) * above
+            _cells(ax, prim, np.stack([corners[:, :, 2], rho], axis=2), paint)
         elif isinstance(prim, Spheres):
             pts = rho_z_points(prim.centers)
             pts = pts[np.isfinite(pts[:, 0])]
@@ -420,7 +466,7 @@ def _frame(
     ax.set_aspect("equal", adjustable="box")
     ax.set_axis_off()
     x0, y0 = -xlim * 0.94, -ylim * 0.94
-    kw = {"color": text_color, "fontsize": font_size, "zorder": 9}
+    kw: dict[str, Any] = {"color": text_color, "fontsize": font_size, "zorder": 9}
     for dx, dy, name in ((1.0, 0.0, names[0]), (0.0, 1.0, names[1])):
         ax.annotate(
             "",
@@ -489,8 +535,9 @@ class LegoBar:
     kind: str  # style key: "jets", "muons", ...
     eta: float
     phi: float
-    pt: float
+    pt: float  # transverse momentum, or transverse energy for calorimeter hits
     color: RGB
+    size: float = BAR_SIZE  # in eta and in phi
 
 
 def lego_bars(event: PhysicsEvent, style: Style) -> list[LegoBar]:
@@ -511,6 +558,16 @@ def lego_bars(event: PhysicsEvent, style: Style) -> list[LegoBar]:
         color = parse_color(getattr(cols, kind).color)
         for a, b, c in zip(pt, eta, phi, strict=True):
             bars.append(LegoBar(kind, float(b), float(_wrap(c)), float(a), color))
+    # Calorimeter rec hits (iSpy files): their transverse energy, in towers of the HCAL's
+    # granularity (0.087 x 0.087), too thin to hide the objects' bars.
+    for hits in event.hits:
+        color = parse_color(getattr(cols, hits.collection).color)
+        et = hits.energy / np.cosh(hits.eta)
+        for a, b, c in zip(et, hits.eta, hits.phi, strict=True):
+            if np.isfinite(a) and np.isfinite(b):
+                bars.append(
+                    LegoBar(hits.collection, float(b), float(_wrap(c)), float(a), color, 0.087)
+                )
     return bars
 
 
@@ -540,7 +597,9 @@ def draw_lego(ax: Axes, event: PhysicsEvent, style: Style, paint: Paint, font_si
     text = style.labels.color
     line = paint(text, 0.35)
 
-    def project(eta: float | np.ndarray, phi: float | np.ndarray, h: float | np.ndarray = 0.0):  # type: ignore[no-untyped-def]
+    def project(
+        eta: float | np.ndarray, phi: float | np.ndarray, h: float | np.ndarray = 0.0
+    ) -> np.ndarray:
         d = (np.asarray(phi) + math.pi) / (2.0 * math.pi)
         x = (np.asarray(eta) + eta_max) / (2.0 * eta_max) + DEPTH[0] * d
         y = DEPTH[1] * d + np.asarray(h) / pt_scale
@@ -600,7 +659,7 @@ def draw_lego(ax: Axes, event: PhysicsEvent, style: Style, paint: Paint, font_si
     ax.text(
         axis_top[0] - 0.018,
         axis_top[1] + 0.045,
-        r"$p_\mathrm{T}$ [GeV]",
+        r"$p_\mathrm{T}$, $E_\mathrm{T}$ [GeV]" if event.hits else r"$p_\mathrm{T}$ [GeV]",
         ha="right",
         va="bottom",
         color=text,
@@ -625,8 +684,8 @@ def draw_lego(ax: Axes, event: PhysicsEvent, style: Style, paint: Paint, font_si
 
     # Painter's order: farthest (largest phi) first, then left to right, so each bar's front
     # and right faces cover what lies behind them.
-    half = BAR_SIZE / 2
     for bar in sorted(bars, key=lambda b: (-b.phi, b.eta)):
+        half = bar.size / 2
         e0, e1 = bar.eta - half, bar.eta + half
         p0, p1 = bar.phi - half, bar.phi + half
         front = np.vstack(

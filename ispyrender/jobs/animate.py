@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -163,7 +164,13 @@ def _label_layer(item: MovieEvent, size: tuple[int, int], style: Style) -> np.nd
     return draw_labels(np.zeros((size[1], size[0], 4), dtype=np.uint8), block, style)
 
 
-def _reel(events: Iterable[MovieEvent], style: Style, renderer, states, target: Path) -> None:  # type: ignore[no-untyped-def]
+def _reel(
+    events: Iterable[MovieEvent],
+    style: Style,
+    renderer: Any,
+    states: Sequence[Any],
+    target: Path,
+) -> None:
     """One movie through every selected event: a title card, then a turn around the event."""
     from ispyrender.export.video import MovieWriter
     from ispyrender.render.overlay import title_card

@@ -94,7 +94,7 @@ def spheres_mesh(p: Spheres) -> pv.PolyData:
     pts = template.points[None, :, :] * p.radius + p.centers[:, None, :]
     tri = template.faces.reshape(-1, 4)[:, 1:]
     offs = (np.arange(len(p.centers)) * template.n_points)[:, None, None]
-    faces = _faces((tri[None] + offs).reshape(-1, 3))
+    faces = _faces((np.asarray(tri)[None] + offs).reshape(-1, 3))
     return pv.PolyData(pts.reshape(-1, 3), faces=faces)
 
 

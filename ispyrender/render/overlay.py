@@ -65,11 +65,11 @@ def draw_labels(image: np.ndarray, block: LabelBlock, style: Style) -> np.ndarra
     small = font("regular", max(7, round(28 * scale)))
 
     # Experiment line: bold "CMS", then the italic qualifier on the same baseline.
-    x, y = margin, margin
+    # Pillow's text boxes are floats: so are the positions.
+    x: float = margin
+    y: float = margin
     if block.experiment:
-        draw.text(
-            (x, y), block.experiment, font=big, fill=text_color, anchor="ls" if False else "la"
-        )
+        draw.text((x, y), block.experiment, font=big, fill=text_color, anchor="la")
         bbox = draw.textbbox((x, y), block.experiment, font=big, anchor="la")
         ascent_big = big.getmetrics()[0] if hasattr(big, "getmetrics") else bbox[3] - y
         if block.qualifier:
@@ -115,7 +115,7 @@ def _draw_legend(
         mid = y + row // 2
         draw.rectangle(
             (x0, mid - round(9 * scale), x0 + swatch, mid + round(9 * scale)),
-            fill=color,  # type: ignore[arg-type]
+            fill=color,
         )
         draw.text((x0 + swatch + gap, mid), text, font=fnt, fill=text_color, anchor="lm")
         y += row

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -98,7 +99,7 @@ def detector_bounds(primitives: Sequence[Primitive]) -> tuple[float, ...] | None
             lo = np.minimum(lo, [-p.rmax, -p.rmax, p.zmin])
             hi = np.maximum(hi, [p.rmax, p.rmax, p.zmax])
         elif hasattr(p, "centers"):
-            c = p.centers  # type: ignore[union-attr]
+            c = p.centers
             if len(c):
                 lo = np.minimum(lo, c.min(axis=0))
                 hi = np.maximum(hi, c.max(axis=0))
@@ -113,7 +114,7 @@ def max_render_size() -> int:
     import pyvista as pv
     from vtkmodules.vtkRenderingOpenGL2 import vtkTextureObject
 
-    plotter = pv.Plotter(off_screen=True, window_size=[16, 16])
+    plotter: Any = pv.Plotter(off_screen=True, window_size=[16, 16])
     try:
         plotter.render()
         return int(vtkTextureObject.GetMaximumTextureSize(plotter.render_window)) or 4096
@@ -139,11 +140,13 @@ class Renderer:
         canvas = style.canvas
         self.size = (max(16, round(canvas.width * scale)), max(16, round(canvas.height * scale)))
         try:
-            self.plotter = pv.Plotter(off_screen=True, window_size=list(self.size))
+            plotter = pv.Plotter(off_screen=True, window_size=list(self.size))
         except Exception as exc:  # VTK reports a broken GL stack in many ways
             raise RenderingError(
                 f"could not open an off-screen OpenGL window ({exc}): {EGL_HELP}"
             ) from None
+        # Any: pyvista's decorated methods confuse type checkers.
+        self.plotter: Any = cast(Any, plotter)
         self.plotter.set_background(parse_color(canvas.background))
         if canvas.anti_aliasing != "none":
             # MSAA is capped at 4 samples by Mesa; 8 gives the same image.
@@ -176,7 +179,7 @@ class Renderer:
             return None
         look = prim.look
         is_line = isinstance(prim, Polylines) or (isinstance(prim, Tube) and look.wireframe)
-        kwargs: dict[str, object] = {
+        kwargs: dict[str, Any] = {
             "color": look.color,
             "opacity": look.opacity,
             "render": False,
@@ -227,7 +230,7 @@ class Renderer:
     def _event_bounds(self, scene: Scene | None) -> tuple[float, ...] | None:
         if scene is None:
             return None
-        pts = []
+        pts: list[np.ndarray] = []
         for p in scene.primitives:
             if isinstance(p, Polylines):
                 pts.extend(p.paths)

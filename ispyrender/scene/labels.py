@@ -45,7 +45,7 @@ def label_block(
     lumi: int | None,
     event: int,
     is_simulation: bool,
-    legend: list[LegendEntry] | tuple[LegendEntry, ...],
+    legend: Sequence[LegendEntry],
     style: Style,
 ) -> LabelBlock:
     labels = style.labels

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -489,12 +489,12 @@ class _Parser:
             return Logical(start=left.start, end=right.end, depth=depth, op=op, operands=operands)
         if op in _COMPARISONS:
             ops = [op]
-            operands = [left, self.expression(_BP_CMP)]
+            compared = [left, self.expression(_BP_CMP)]
             while self.token.op in _COMPARISONS:
                 ops.append(self.advance().op)
-                operands.append(self.expression(_BP_CMP))
+                compared.append(self.expression(_BP_CMP))
             return self.make(
-                Compare, left.start, operands[-1].end, ops=tuple(ops), operands=tuple(operands)
+                Compare, left.start, compared[-1].end, ops=tuple(ops), operands=tuple(compared)
             )
         # Arithmetic: left-associative except "**", whose right side may carry a sign.
         right = self.expression(_BP_SIGN if op == "**" else bp)
@@ -611,7 +611,7 @@ def parse_where(text: str, origin: str = "--where") -> Expr:
 # -- branches ---------------------------------------------------------------------------------
 
 
-def _counter_source(name: str, available: Sequence[str] | set[str] | frozenset[str]) -> str | None:
+def _counter_source(name: str, available: Collection[str]) -> str | None:
     """For a missing counter ``nColl``, the branch whose offsets give the counts."""
     if not name.startswith("n") or len(name) < 2:
         return None
@@ -653,8 +653,10 @@ def branches_to_read(expr: Expr, available: set[str] | frozenset[str]) -> set[st
 
 
 class _ColumnLike(Protocol):
-    content: np.ndarray
-    offsets: np.ndarray | None
+    @property
+    def content(self) -> np.ndarray: ...
+    @property
+    def offsets(self) -> np.ndarray | None: ...
 
 
 @dataclass(frozen=True)
@@ -748,7 +750,9 @@ class _Evaluator:
         offsets = jagged[0].offsets
         assert offsets is not None
         for other in jagged[1:]:
-            if other.offsets is not offsets and not np.array_equal(other.offsets, offsets):
+            if other.offsets is not offsets and not np.array_equal(
+                np.asarray(other.offsets), offsets
+            ):
                 raise self.expr.error(
                     node,
                     "this combines objects of different collections (or of different sizes); "

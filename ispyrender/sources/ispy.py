@@ -71,7 +71,9 @@ def parse_event(text: str, index: int = 0, source: str = "", entry: int = 0) -> 
         name: [(int(a[0][1]), int(a[1][1])) for a in pairs]
         for name, pairs in doc.get("Associations", {}).items()
     }
-    header = next((v for k, v in collections.items() if k.startswith("Event_V")), [{}])
+    header: list[dict[str, Any]] = next(
+        (v for k, v in collections.items() if k.startswith("Event_V")), [{}]
+    )
     info = header[0] if header else {}
     return IgEvent(
         index=index,
