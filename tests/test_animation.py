@@ -14,7 +14,7 @@ import pytest
 
 from ispyrender.config.loader import load_style
 from ispyrender.config.style import Animation, Keyframe
-from ispyrender.export.video import MovieWriter
+from ispyrender.outputs.video import MovieWriter
 from ispyrender.scene.motion import ease, frame_states, grow_scene, truncate_path
 from ispyrender.scene.primitives import Appearance, Polylines, Scene
 
@@ -268,7 +268,7 @@ def test_collision_key_frames_match_baselines(update_baselines):
     from image_compare import check_image
 
     from ispyrender.physics.objects import branch_plan, build_event
-    from ispyrender.render.renderer import Renderer
+    from ispyrender.rendering.renderer import Renderer
     from ispyrender.scene.detector import build_detector
     from ispyrender.scene.event import build_scene
     from ispyrender.scene.motion import frame_scene
@@ -381,7 +381,7 @@ def test_animation_size_and_collision_preset(tmp_path):
 
 
 def test_missing_encoders_fall_back_or_say_what_is_possible(tmp_path, monkeypatch):
-    import ispyrender.export.video as video
+    import ispyrender.outputs.video as video
     from ispyrender.errors import OutputError
 
     # An FFmpeg without VP9 still writes WebM, with VP8.

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from ispyrender import __version__
 from ispyrender.cli import app
 from ispyrender.config.loader import load_style
-from ispyrender.export.files import read_png_text
+from ispyrender.outputs.files import read_png_text
 
 #: Small, fast pictures: 320x180 without anti-aliasing.
 SMALL = ["canvas.width=320", "canvas.height=180", "canvas.anti_aliasing=none"]
@@ -233,12 +233,12 @@ def test_interrupted_write_leaves_no_temporary_files(tmp_path, monkeypatch):
 
 
 def test_failing_render_through_the_api_leaves_no_temporary_files(tmp_path, monkeypatch):
-    import ispyrender.export.files
+    import ispyrender.outputs.files
     from ispyrender.jobs.render import RenderOptions, render_events
     from ispyrender.sources.nanoaod import Dataset
     from ispyrender.sources.sample import sample_path
 
-    real = ispyrender.export.files.encode_png
+    real = ispyrender.outputs.files.encode_png
     calls = []
 
     def encode_png(*args, **kwargs):
@@ -247,7 +247,7 @@ def test_failing_render_through_the_api_leaves_no_temporary_files(tmp_path, monk
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ispyrender.export.files, "encode_png", encode_png)
+    monkeypatch.setattr(ispyrender.outputs.files, "encode_png", encode_png)
     out = tmp_path / "out"
     with Dataset([str(sample_path())]) as dataset, pytest.raises(RuntimeError, match="fire"):
         render_events(dataset, [0, 1, 2, 3], load_style("publication", SMALL), RenderOptions(out))

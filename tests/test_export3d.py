@@ -13,7 +13,7 @@ import pytest
 
 from ispyrender.config.loader import load_style
 from ispyrender.config.style import parse_color
-from ispyrender.export.models import glb_bytes, named_meshes, obj_bytes
+from ispyrender.outputs.models import glb_bytes, named_meshes, obj_bytes
 from ispyrender.scene.detector import build_detector
 from ispyrender.scene.primitives import Appearance, Polylines, Scene
 

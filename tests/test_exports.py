@@ -21,7 +21,7 @@ import websocket
 from PIL import Image
 
 from ispyrender.config.loader import load_style
-from ispyrender.export.webpage import event_page, viewer_script
+from ispyrender.outputs.webpage import event_page, viewer_script
 from ispyrender.scene.labels import label_block
 from ispyrender.scene.primitives import LegendEntry
 

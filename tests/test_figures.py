@@ -21,7 +21,7 @@ from ispyrender.config.loader import load_style
 from ispyrender.errors import OutputError
 from ispyrender.figures.layout import collision_energy, panel_sizes, qualifier
 from ispyrender.jobs.figure import FigureOptions, figure_events, parse_formats
-from ispyrender.render.panels import PanelRenderers, unpremultiply
+from ispyrender.rendering.panels import PanelRenderers, unpremultiply
 from ispyrender.sources.nanoaod import Dataset
 from ispyrender.sources.sample import sample_path
 
@@ -100,7 +100,7 @@ def test_eps_is_postscript_with_embedded_fonts(paper_files: dict[str, Path]) -> 
 
 
 def test_png_is_labelled_with_the_event(paper_files: dict[str, Path]) -> None:
-    from ispyrender.export.files import read_png_text
+    from ispyrender.outputs.files import read_png_text
 
     text = read_png_text(paper_files["png"])
     assert text["ispyrender.style"] == "paper"

@@ -1,7 +1,7 @@
 """Import hygiene: `ispyrender --help` stays light, the heavy libraries stay in their layer,
 and data flows one way through the subpackages.
 
-Only render/ imports pyvista (and VTK); only figures/ imports matplotlib; only cli/ imports
+Only rendering/ imports pyvista (and VTK); only figures/ imports matplotlib; only cli/ imports
 typer and rich. The CLI imports everything heavy inside its commands, so that `--help` answers
 at once.
 """
@@ -75,7 +75,7 @@ def imported_modules(path: Path) -> set[str]:
 def sources() -> dict[str, set[str]]:
     """Package-relative path -> imported module names, for every module of the package."""
     found = {p.relative_to(PACKAGE).as_posix(): imported_modules(p) for p in PACKAGE.rglob("*.py")}
-    assert "render/renderer.py" in found and "cli/__init__.py" in found
+    assert "rendering/renderer.py" in found and "cli/__init__.py" in found
     return found
 
 
@@ -87,7 +87,7 @@ def test_only_the_render_layer_imports_pyvista_or_vtk():
     users = sorted(
         name for name, mods in sources().items() if _tops(mods) & {"pyvista", "vtk", "vtkmodules"}
     )
-    assert users and all(name.startswith("render/") for name in users), users
+    assert users and all(name.startswith("rendering/") for name in users), users
 
 
 def test_only_the_cli_imports_typer_and_rich():
@@ -108,9 +108,9 @@ def test_only_figure_code_imports_matplotlib():
 
 
 #: The layers in the order data flows through them. A module may import its own layer and the
-#: layers before it, never a later one: sources -> selection -> physics -> scene -> render ->
-#: export (files, models, pages, video) -> figures (matplotlib views, which encode through
-#: export) -> jobs -> api -> cli, with errors and config (the style) below everything.
+#: layers before it, never a later one: sources -> selection -> physics -> scene -> rendering ->
+#: outputs (files, models, pages, video) -> figures (matplotlib views, which encode through
+#: outputs) -> jobs -> api -> cli, with errors and config (the style) below everything.
 LAYERS = (
     "errors",
     "config",
@@ -118,8 +118,8 @@ LAYERS = (
     "selection",
     "physics",
     "scene",
-    "render",
-    "export",
+    "rendering",
+    "outputs",
     "figures",
     "jobs",
     "api",

@@ -19,7 +19,7 @@ from PIL import Image
 from ispyrender.config.loader import load_style
 from ispyrender.config.style import Style
 from ispyrender.jobs.render import RenderOptions, render_events
-from ispyrender.render.renderer import Renderer
+from ispyrender.rendering.renderer import Renderer
 from ispyrender.scene.detector import build_detector
 from ispyrender.scene.primitives import Scene
 from ispyrender.sources.nanoaod import Dataset

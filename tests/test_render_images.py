@@ -21,7 +21,7 @@ from image_compare import BASELINES, check_image
 from ispyrender.config.loader import load_style
 from ispyrender.config.style import Style
 from ispyrender.physics.objects import Jets, Met, Photons, PhysicsEvent, Tracks, Vertices
-from ispyrender.render.renderer import Renderer
+from ispyrender.rendering.renderer import Renderer
 from ispyrender.scene.detector import build_detector
 from ispyrender.scene.event import build_scene
 from ispyrender.scene.primitives import Primitive

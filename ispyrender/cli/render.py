@@ -84,8 +84,8 @@ def render(
 
     def body() -> None:
         from ispyrender.errors import SelectionError
-        from ispyrender.export.products import check_format
         from ispyrender.jobs.render import RenderOptions
+        from ispyrender.outputs.products import check_format
 
         check_format(format_)
         check_output_flags(overwrite, skip_existing)

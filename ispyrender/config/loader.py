@@ -337,6 +337,18 @@ def _check_override_path(keys: list[str], label: str) -> None:
 # ---- validation and messages ---------------------------------------------------------------
 
 
+def style_from_data(data: dict[str, Any], overrides: Sequence[str] = ()) -> Style:
+    """A Style from plain settings (e.g. another Style's ``model_dump()``) and ``--set``-style
+    overrides, validated as a loaded style is."""
+    import copy
+
+    data = copy.deepcopy(data)
+    origins: dict[KeyPath, Origin] = {}
+    for text in overrides:
+        _apply_override(data, origins, text)
+    return _validate(data, origins)
+
+
 def _validate(data: dict[str, Any], origins: dict[KeyPath, Origin]) -> Style:
     from pydantic import ValidationError
 

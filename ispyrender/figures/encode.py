@@ -27,9 +27,9 @@ def render_figure_bytes(
     import matplotlib
 
     from ispyrender.config.style import parse_color
-    from ispyrender.export.files import encode_png
     from ispyrender.figures.layout import compose, rc_params
     from ispyrender.figures.views import Paint
+    from ispyrender.outputs.files import encode_png
 
     out: dict[str, bytes] = {}
     settings: Any = rc_params()  # matplotlib types its keys as a closed list of literals

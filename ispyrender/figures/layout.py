@@ -4,8 +4,8 @@ legend, mass annotations and (optionally) a table of the drawn objects.
 The figure is laid out in inches at 100 pixels per inch of the style's canvas, so a 1920x1080
 canvas is a 19.2 x 10.8 inch page; ``--scale`` raises the dots per inch, which keeps every
 proportion and font the same at any resolution. Text sizes follow the canvas height (as in
-:mod:`ispyrender.render.overlay`) and ``labels.font_scale``. Fonts are TeX Gyre Heros (the Helvetica
-clone CMS figures and mplhep use) from mplhep-data.
+:mod:`ispyrender.rendering.overlay`) and ``labels.font_scale``. Fonts are TeX Gyre Heros (the
+Helvetica clone CMS figures and mplhep use) from mplhep-data.
 
 Panels are placed with fixed rectangles rather than matplotlib's layout engines: the result is
 the same for every event and format, and :func:`layout` tells the 3D renderer the exact pixel

@@ -72,8 +72,8 @@ def animate_events(
     progress: Callable[[Path], None] = lambda path: None,
 ) -> list[Path]:
     """Movies of the selected entries of any source (one each, or one reel)."""
-    from ispyrender.export.targets import plan_outputs
-    from ispyrender.export.video import check_format
+    from ispyrender.outputs.targets import plan_outputs
+    from ispyrender.outputs.video import check_format
     from ispyrender.physics import EventBuilder
     from ispyrender.scene.event import build_scene
 
@@ -103,6 +103,25 @@ def animate_events(
     return _write_movies(events(), targets, style, out, overwrite=overwrite, progress=progress)
 
 
+def write_movie(physics: PhysicsEvent, scene: Scene, style: Style, target: Path) -> Path:
+    """One event's movie at ``target`` (the Python API's animate), replacing what is there."""
+    from ispyrender.outputs.video import check_format
+
+    if style.animation.kind == "reel":
+        raise OutputError(
+            "a reel is a movie of several events: use 'ispyrender animate --kind reel'"
+        )
+    check_format(style.animation.format)
+    item = MovieEvent(physics, scene)
+    return _write_movies(
+        [item], {physics.index: target}, style, target.parent, overwrite=True, progress=_quiet
+    )[0]
+
+
+def _quiet(path: Path) -> None:
+    """No progress to report."""
+
+
 def _write_movies(
     events: Iterable[MovieEvent],
     targets: dict[int, Path],
@@ -113,9 +132,9 @@ def _write_movies(
     progress: Callable[[Path], None],
 ) -> list[Path]:
     """The movie loop shared by every input format: names checked before anything is made."""
-    from ispyrender.export.files import prepare_folder
-    from ispyrender.export.video import MovieWriter
-    from ispyrender.render.renderer import Renderer, check_headless, configure_headless
+    from ispyrender.outputs.files import prepare_folder
+    from ispyrender.outputs.video import MovieWriter
+    from ispyrender.rendering.renderer import Renderer, check_headless, configure_headless
     from ispyrender.scene.detector import build_detector
     from ispyrender.scene.motion import frame_scene, frame_states
 
@@ -157,7 +176,7 @@ def _write_movies(
 def _label_layer(item: MovieEvent, size: tuple[int, int], style: Style) -> np.ndarray:
     """The experiment label, run/event line and legend on a transparent layer, drawn once per
     movie and blended into every frame."""
-    from ispyrender.render.overlay import draw_labels
+    from ispyrender.rendering.overlay import draw_labels
     from ispyrender.scene.labels import event_labels
 
     block = event_labels(item.physics, item.scene.legend, style)
@@ -172,8 +191,8 @@ def _reel(
     target: Path,
 ) -> None:
     """One movie through every selected event: a title card, then a turn around the event."""
-    from ispyrender.export.video import MovieWriter
-    from ispyrender.render.overlay import title_card
+    from ispyrender.outputs.video import MovieWriter
+    from ispyrender.rendering.overlay import title_card
     from ispyrender.scene.labels import event_info, experiment_qualifier
 
     animation = style.animation

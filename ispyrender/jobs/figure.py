@@ -2,7 +2,7 @@
 EPS.
 
 source -> selection -> physics -> scene (as the render job) -> 3D panels rendered by
-:class:`~ispyrender.render.panels.PanelRenderers` as rasters of the panel's exact pixel size ->
+:class:`~ispyrender.rendering.panels.PanelRenderers` as rasters of the panel's exact pixel size ->
 the figure composed with matplotlib (:mod:`ispyrender.figures`) -> each format written
 atomically. Everything that can be refused (formats, size, mass requests the
 file cannot serve, clashing or existing names) is refused before the output folder is touched.
@@ -87,19 +87,19 @@ def figure_events(
     tile_limit: int | None = None,
 ) -> FigureSummary:
     """Write one figure per selected entry of ``source`` in each of ``options.formats``."""
-    from ispyrender.export.files import write_bytes_atomic
-    from ispyrender.export.targets import event_metadata, plan_outputs
     from ispyrender.figures.encode import render_figure_bytes as figure_bytes
     from ispyrender.figures.layout import FigureContent
+    from ispyrender.outputs.files import write_bytes_atomic
+    from ispyrender.outputs.targets import event_metadata, plan_outputs
     from ispyrender.physics import EventBuilder
     from ispyrender.physics.quantities import check_mass_requests, masses
     from ispyrender.scene.event import build_scene
 
     check_figure(style, options)
-    check_mass_requests(style, source.available_branches() if source.supports_where else None)
+    check_mass_requests(style, source.available_branches() if source.has_branches else None)
     has_3d = any(p.view == "3d" for p in style.figure.panels)
     if has_3d:
-        from ispyrender.render.renderer import check_headless, configure_headless
+        from ispyrender.rendering.renderer import check_headless, configure_headless
 
         configure_headless()
         check_headless()
@@ -134,7 +134,7 @@ def figure_events(
     renderers = None
     if has_3d and todo:
         from ispyrender.figures.layout import panel_sizes
-        from ispyrender.render.panels import PanelRenderers
+        from ispyrender.rendering.panels import PanelRenderers
 
         renderers = PanelRenderers(style, panel_sizes(style, options.scale), tile_limit)
     try:

@@ -28,7 +28,7 @@ import numpy as np
 from ispyrender import __version__
 from ispyrender.config.style import Style, parse_color
 from ispyrender.errors import OutputError, SelectionError
-from ispyrender.export.files import umask
+from ispyrender.outputs.files import umask
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.sources.base import EventSource
 
@@ -131,7 +131,7 @@ def _hex(color: Any) -> str:
 def view3d_data(physics: Any, scene: Any, style: Style) -> dict[str, Any]:
     """What the canvas viewer draws, in metres and GeV: the Phoenix export's tracks (the same
     curves as the PNG), jets, photons and MET, thinned so the page stays light."""
-    from ispyrender.export.phoenix import event_dict
+    from ispyrender.outputs.phoenix import event_dict
 
     event = event_dict(physics, scene, style)
     tracks = []
@@ -266,11 +266,11 @@ def build_gallery(
     """Render ``entries`` and write the site to ``options.out``; returns the index page."""
     from PIL import Image
 
-    from ispyrender.export.files import encode_png
-    from ispyrender.export.products import EventProducts
-    from ispyrender.export.targets import event_metadata, plan_outputs
+    from ispyrender.outputs.files import encode_png
+    from ispyrender.outputs.products import EventProducts
+    from ispyrender.outputs.targets import event_metadata, plan_outputs
     from ispyrender.physics import EventBuilder
-    from ispyrender.render.renderer import check_headless, configure_headless
+    from ispyrender.rendering.renderer import check_headless, configure_headless
     from ispyrender.scene.event import build_scene
 
     out = options.out

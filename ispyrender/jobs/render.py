@@ -38,9 +38,9 @@ def render_events(
     progress: Callable[[EventResult], None] = lambda result: None,
 ) -> RenderSummary:
     """Render the selected entries of ``source`` into ``options.out``."""
-    from ispyrender.export.files import write_bytes_atomic
-    from ispyrender.export.products import SUFFIXES, EventProducts, check_format, materialise
-    from ispyrender.export.targets import plan_outputs
+    from ispyrender.outputs.files import write_bytes_atomic
+    from ispyrender.outputs.products import SUFFIXES, EventProducts, check_format, materialise
+    from ispyrender.outputs.targets import plan_outputs
     from ispyrender.physics import EventBuilder
     from ispyrender.scene.event import build_scene
 
@@ -52,7 +52,7 @@ def render_events(
         warn(message)
 
     if options.format == "png":
-        from ispyrender.render.renderer import check_headless, configure_headless
+        from ispyrender.rendering.renderer import check_headless, configure_headless
 
         # Before the output folder is made: a machine without EGL should leave nothing behind.
         configure_headless()

@@ -29,7 +29,7 @@ class EventBuilder:
         self.plan = None
         self.warnings: list[str] = source.notes()
         self.branches: set[str] = set()
-        if source.supports_where:  # NanoAOD: plan the branches once for the whole job
+        if source.has_branches:  # NanoAOD: plan the branches once for the whole job
             self.plan = branch_plan(style, source.available_branches())
             self.warnings += self.plan.warnings
             self.branches = set(self.plan.branches)

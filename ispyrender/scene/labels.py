@@ -1,6 +1,6 @@
 """What the labels on a picture say: experiment line, event identity, legend.
 
-Text only; :mod:`ispyrender.render.overlay` draws it. The experiment line follows mplhep's CMS
+Text only; :mod:`ispyrender.rendering.overlay` draws it. The experiment line follows mplhep's CMS
 labels: a bold "CMS" followed by an italic qualifier chosen from the file (collision data or
 simulation).
 """

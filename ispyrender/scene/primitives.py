@@ -1,7 +1,7 @@
 """Scene primitives: what is drawn, in metres, independent of any graphics library.
 
 The physics-object and geometry modules turn events and detector dimensions into these plain
-numpy records; :mod:`ispyrender.render.renderer` turns them into pyvista actors and the exporters
+numpy records; :mod:`ispyrender.rendering.renderer` turns them into pyvista actors and the exporters
 (Phoenix JSON, later glTF and vector figures) read them directly. Keeping them free of pyvista
 means they can be tested against numbers worked out by hand.
 """

@@ -75,7 +75,9 @@ class EventSource(abc.ABC):
 
     #: "NanoAOD" or "iSpy": said in messages ("--where reads NanoAOD branches; ...").
     kind: ClassVar[str]
-    #: Whether the events have NanoAOD branches (read by ``--where`` and the branch plan).
+    #: Whether the events are NanoAOD branches (read through the branch plan).
+    has_branches: ClassVar[bool] = False
+    #: Whether ``--where`` conditions can be evaluated on the files (NanoAOD files).
     supports_where: ClassVar[bool] = False
 
     inputs: list[InputSpan]

@@ -216,6 +216,7 @@ class Dataset(EventSource):
     """Validated NanoAOD inputs seen as one globally numbered sequence of events."""
 
     kind = "NanoAOD"
+    has_branches = True
     supports_where = True
     inputs: list[InputInfo]  # type: ignore[assignment]
 

@@ -28,7 +28,7 @@ def write_manifest(
     failed_inputs: list[dict[str, Any]],
     old: dict[str, Any],
 ) -> None:
-    from ispyrender.export.files import write_bytes_atomic
+    from ispyrender.outputs.files import write_bytes_atomic
 
     events = [{k: v for k, v in r.items() if k not in ("written", "skipped")} for r in records]
     # Resume: events of the earlier run that this one did not select stay listed.

@@ -121,10 +121,10 @@ def render_batch(
     progress: Callable[[Record], None] = lambda record: None,
 ) -> BatchSummary:
     """Render the selected entries as PNGs into ``options.out`` and write ``manifest.json``."""
-    from ispyrender.export.files import write_bytes_atomic
-    from ispyrender.export.targets import plan_outputs
+    from ispyrender.outputs.files import write_bytes_atomic
+    from ispyrender.outputs.targets import plan_outputs
     from ispyrender.physics import EventBuilder
-    from ispyrender.render.renderer import check_headless, configure_headless
+    from ispyrender.rendering.renderer import check_headless, configure_headless
 
     if options.format != "png":
         raise OutputError("batch rendering (--jobs, --scheduler, --keep-going) makes PNGs only")

@@ -46,7 +46,7 @@ def _source(paths: tuple[str, ...]) -> EventSource:
 def _products(style: Style, scale: float) -> Any:
     key = (style.digest(), scale)
     if key not in _PRODUCTS:
-        from ispyrender.export.products import EventProducts
+        from ispyrender.outputs.products import EventProducts
 
         # One renderer per process: a new style means the old one is no longer needed.
         release()
@@ -80,8 +80,8 @@ def iter_chunk(
 ) -> Iterator[Record]:
     """Render sorted ``entries`` with this process's renderer; yield one record per event with
     ``png`` bytes, or ``error`` when the event failed (the others go on)."""
-    from ispyrender.export.files import encode_png
-    from ispyrender.export.targets import event_metadata
+    from ispyrender.outputs.files import encode_png
+    from ispyrender.outputs.targets import event_metadata
     from ispyrender.physics import EventBuilder
     from ispyrender.physics.quantities import leading_masses
     from ispyrender.scene.event import build_scene

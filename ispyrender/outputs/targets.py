@@ -14,7 +14,7 @@ from pathlib import Path
 from ispyrender import __version__
 from ispyrender.config.style import Style
 from ispyrender.errors import OutputError
-from ispyrender.export.files import check_template, file_name, prepare_folder
+from ispyrender.outputs.files import check_template, file_name, prepare_folder
 from ispyrender.sources.base import EventHeader, EventSource, source_stem
 
 __all__ = ["DEFAULT_TEMPLATE", "OutputPlan", "event_metadata", "plan_outputs"]

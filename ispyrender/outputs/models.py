@@ -4,7 +4,7 @@ Every detector part and every physics collection becomes one named node/object (
 ecal_barrel", "Muon", "Jet", ...) with its style colour and opacity, like iSpy's scene export,
 so the model can be opened in Blender, three.js or any glTF viewer. Tracks are turned into thin
 tubes: glTF viewers draw GL lines one pixel wide, if at all. The triangle meshes come from
-:mod:`ispyrender.render.meshes` (rendering code), the same ones the PNGs are rendered from.
+:mod:`ispyrender.rendering.meshes` (rendering code), the same ones the PNGs are rendered from.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class NamedMesh:
 
 
 def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray] | None:
-    from ispyrender.render.meshes import primitive_mesh
+    from ispyrender.rendering.meshes import primitive_mesh
 
     mesh = primitive_mesh(prim)
     if mesh.n_points == 0:

@@ -51,7 +51,7 @@ class EventProducts:
         self.renderer: Any = None
         self.detector: list[Any] = []
         if fmt == "png":
-            from ispyrender.render.renderer import Renderer
+            from ispyrender.rendering.renderer import Renderer
             from ispyrender.scene.detector import build_detector
 
             self.renderer = Renderer(style, build_detector(style.detector), scale=scale)
@@ -62,7 +62,7 @@ class EventProducts:
 
     def image(self, physics: PhysicsEvent, scene: Scene) -> np.ndarray:
         """The labelled picture of one event (PNG format only)."""
-        from ispyrender.render.overlay import draw_labels
+        from ispyrender.rendering.overlay import draw_labels
 
         image = self.renderer.draw(scene)
         return draw_labels(image, event_labels(physics, scene.legend, self.style), self.style)
@@ -72,24 +72,24 @@ class EventProducts:
         style = self.style
         main = paths[SUFFIXES[self.format][0]]
         if self.format == "png":
-            from ispyrender.export.files import encode_png
-            from ispyrender.export.targets import event_metadata
+            from ispyrender.outputs.files import encode_png
+            from ispyrender.outputs.targets import event_metadata
 
             image = self.image(physics, scene)
             text = event_metadata(physics, style)
             level = style.output.png_compression
             return {main: lambda: encode_png(image, text, level)}
         if self.format == "phoenix":
-            from ispyrender.export.phoenix import phoenix_event
+            from ispyrender.outputs.phoenix import phoenix_event
 
             return {main: phoenix_event(physics, scene, style)}
-        from ispyrender.export.models import glb_bytes, named_meshes, obj_bytes
+        from ispyrender.outputs.models import glb_bytes, named_meshes, obj_bytes
 
         meshes = named_meshes(self.detector, scene)
         if self.format == "glb":
             return {main: glb_bytes(meshes)}
         if self.format == "html":
-            from ispyrender.export.webpage import event_page
+            from ispyrender.outputs.webpage import event_page
 
             block = event_labels(physics, scene.legend, style)
             return {main: event_page(glb_bytes(meshes), block, style)}

@@ -38,7 +38,7 @@ class PanelRenderers:
     def __init__(
         self, style: Style, sizes: dict[int, tuple[int, int]], tile_limit: int | None = None
     ) -> None:
-        from ispyrender.render.renderer import Renderer, max_render_size
+        from ispyrender.rendering.renderer import Renderer, max_render_size
         from ispyrender.scene.detector import build_detector
 
         self.renderers: dict[int, tuple[Renderer, int]] = {}

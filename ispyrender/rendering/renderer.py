@@ -132,7 +132,7 @@ class Renderer:
         check_headless()
         import pyvista as pv
 
-        from ispyrender.render.meshes import primitive_mesh
+        from ispyrender.rendering.meshes import primitive_mesh
 
         self._pv = pv
         self._primitive_mesh = primitive_mesh

@@ -1,0 +1,340 @@
+"""The Python API: open event files, pick events, and draw them, in scripts and notebooks.
+
+    import ispyrender
+    src = ispyrender.open("nano_dimuon.root")          # NanoAOD, iSpy .ig, or None: the sample
+    ev = src.event(run=315267, lumi=205, event=197713878)   # or src[3]
+    img = ispyrender.render(ev, style="outreach", canvas__width=800)
+    img.save("event.png")                              # a Jupyter cell shows img by itself
+
+Style settings are keyword arguments with ``__`` between the levels (``canvas__width=800``,
+``collections__jets__min_pt=30``), the same keys as ``--set`` on the command line. The functions
+run the same stages as the commands (source -> physics -> scene -> render -> outputs) and give
+the same pictures, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ispyrender.config.style import Style
+from ispyrender.errors import SelectionError
+from ispyrender.sources.base import EventSource
+
+__all__ = [
+    "Event",
+    "Events",
+    "FigureImage",
+    "Picture",
+    "animate",
+    "export",
+    "figure",
+    "open",
+    "render",
+]
+
+_open = open  # the built-in, before this module's open() hides it
+
+
+# ---- events ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of a source: a handle, read when it is drawn (with the branches the style
+    needs)."""
+
+    source: EventSource
+    index: int
+
+    @property
+    def id(self) -> tuple[int, int | None, int]:
+        """(run, lumi section or None, event)."""
+        ids = self.source.ids()
+        lumi = None if ids.lumi is None else int(ids.lumi[self.index])
+        return int(ids.run[self.index]), lumi, int(ids.event[self.index])
+
+    def __repr__(self) -> str:
+        run, lumi, event = self.id
+        where = self.source.locate(self.index)[0].path
+        return f"<Event {run}:{lumi}:{event} (entry {self.index} of {where})>"
+
+
+class Events:
+    """The events of one or more files, for scripts and notebooks. Use as a context manager
+    (or call close()) to release the files."""
+
+    def __init__(self, source: EventSource) -> None:
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index: int) -> Event:
+        n = len(self.source)
+        if not -n <= index < n:
+            raise IndexError(f"entry {index} out of range: the inputs hold {n} events")
+        return Event(self.source, index % n)
+
+    def __iter__(self) -> Iterator[Event]:
+        return (Event(self.source, i) for i in range(len(self.source)))
+
+    def event(self, run: int, event: int, lumi: int | None = None) -> Event:
+        """The event with this id (the lumi section is optional, as in ``--ids RUN:EVENT``)."""
+        from ispyrender.selection import Selection
+
+        (index, *_) = Selection(ids=[(run, lumi, event)]).resolve(self.source)
+        return Event(self.source, index)
+
+    def select(
+        self,
+        events: str | Sequence[int | slice] | None = None,
+        ids: str | None = None,
+        where: str | None = None,
+        max_events: int | None = None,
+    ) -> list[Event]:
+        """Events chosen as on the command line: ``select(where="nMuon >= 2", max_events=5)``."""
+        from ispyrender.selection import Selection
+
+        chosen = Selection(events=events, ids=ids, where=where, max_events=max_events)
+        return [Event(self.source, i) for i in chosen.resolve(self.source)]
+
+    def close(self) -> None:
+        self.source.close()
+
+    def __enter__(self) -> Events:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        files = len(self.source.inputs)
+        return f"<Events: {len(self)} {self.source.kind} events from {files} file(s)>"
+
+
+def open(inputs: str | Path | Sequence[str | Path] | None = None) -> Events:
+    """Open NanoAOD files (TTree or RNTuple, local or root:// / https://) or iSpy ``.ig`` files;
+    with no inputs, the built-in sample."""
+    from ispyrender.sources import open_source
+
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    return Events(open_source(None if inputs is None else [str(i) for i in inputs]))
+
+
+def _style(style: str | Style, overrides: dict[str, Any]) -> Style:
+    from ispyrender.config.loader import load_style
+
+    sets = [f"{key.replace('__', '.')}={json.dumps(value)}" for key, value in overrides.items()]
+    if isinstance(style, Style):
+        if not sets:
+            return style
+        # A Style object plus overrides: validated as a --set on its own settings.
+        from ispyrender.config.loader import style_from_data
+
+        return style_from_data(style.model_dump(), sets)
+    return load_style(style, sets)
+
+
+def _one(event: Any) -> tuple[EventSource, int]:
+    """The source and entry of what the user gave: an Event, or an awkward record of one event."""
+    if isinstance(event, Event):
+        return event.source, event.index
+    from ispyrender.sources.records import RecordSource
+
+    return RecordSource([event]), 0
+
+
+def _physics_and_scene(event: Any, style: Style) -> tuple[Any, Any]:
+    from ispyrender.physics import EventBuilder
+    from ispyrender.scene.event import build_scene
+
+    source, index = _one(event)
+    (physics,) = EventBuilder(source, style).events([index])
+    return physics, build_scene(physics, style)
+
+
+# ---- pictures ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A rendered event: ``array`` (H, W, 3 or 4 uint8), saved as PNG with the event's
+    metadata; shown by Jupyter."""
+
+    array: np.ndarray
+    metadata: dict[str, str]
+    compression: int = 1
+
+    def png(self) -> bytes:
+        from ispyrender.outputs.files import encode_png
+
+        return encode_png(self.array, self.metadata, self.compression)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the PNG (atomically: a temporary file, then renamed)."""
+        from ispyrender.outputs.files import write_bytes_atomic
+
+        target = Path(path)
+        if target.suffix.lower() != ".png":
+            raise SelectionError(f"{target.name}: a Picture saves as .png; use export() for 3D")
+        write_bytes_atomic(target, self.png())
+        return target
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
+
+
+class _Renderers:
+    """The last renderer used, kept for the next call with the same style and size: a plotter
+    costs about a second to create, which a notebook drawing event after event should not pay."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, float] | None = None
+        self.products: Any = None
+
+    def get(self, style: Style, scale: float) -> Any:
+        from ispyrender.outputs.products import EventProducts
+
+        key = (style.digest(), scale)
+        if key != self.key:
+            self.close()
+            self.products = EventProducts("png", style, scale)
+            self.key = key
+        return self.products
+
+    def close(self) -> None:
+        if self.products is not None:
+            self.products.close()
+        self.products, self.key = None, None
+
+
+_RENDERERS = _Renderers()
+
+
+def render(
+    event: Any, style: str | Style = "publication", *, scale: float = 1.0, **overrides: Any
+) -> Picture:
+    """The picture of one event (an Event of ``open()``, or an awkward record of NanoAOD
+    fields), as ``ispyrender render`` draws it."""
+    from ispyrender.outputs.targets import event_metadata
+    from ispyrender.rendering.renderer import check_headless, configure_headless
+
+    the_style = _style(style, overrides)
+    configure_headless()
+    check_headless()
+    physics, scene = _physics_and_scene(event, the_style)
+    image = _RENDERERS.get(the_style, scale).image(physics, scene)
+    return Picture(image, event_metadata(physics, the_style), the_style.output.png_compression)
+
+
+@dataclass(frozen=True)
+class FigureImage:
+    """A publication figure of one event; ``save("fig.pdf")`` writes PNG, SVG, PDF or EPS by
+    the suffix. Shown by Jupyter as PNG."""
+
+    event: Any
+    style: Style
+    scale: float = 1.0
+
+    def data(self, fmt: str) -> bytes:
+        from ispyrender.jobs.figure import FORMATS
+
+        if fmt not in FORMATS:
+            raise SelectionError(f"figures save as {', '.join(FORMATS)}, not {fmt!r}")
+        return _figure_bytes(self.event, self.style, self.scale, fmt)
+
+    def save(self, path: str | Path) -> Path:
+        from ispyrender.outputs.files import write_bytes_atomic
+
+        target = Path(path)
+        write_bytes_atomic(target, self.data(target.suffix.lower().lstrip(".")))
+        return target
+
+    def _repr_png_(self) -> bytes:
+        return self.data("png")
+
+
+def _figure_bytes(event: Any, style: Style, scale: float, fmt: str) -> bytes:
+    from ispyrender.figures.encode import render_figure_bytes
+    from ispyrender.figures.layout import FigureContent, panel_sizes
+    from ispyrender.outputs.targets import event_metadata
+    from ispyrender.physics.quantities import masses
+    from ispyrender.rendering.panels import PanelRenderers
+
+    physics, scene = _physics_and_scene(event, style)
+    sizes = panel_sizes(style, scale)
+    images: dict[int, np.ndarray] = {}
+    if sizes:
+        from ispyrender.rendering.renderer import check_headless, configure_headless
+
+        configure_headless()
+        check_headless()
+        panels = PanelRenderers(style, sizes)
+        try:
+            images = panels.draw(scene)
+        finally:
+            panels.close()
+    content = FigureContent(physics, scene, images, masses(physics, style.figure.masses))
+    return render_figure_bytes(content, style, [fmt], scale, event_metadata(physics, style))[fmt]
+
+
+def figure(
+    event: Any, style: str | Style = "paper", *, scale: float = 1.0, **overrides: Any
+) -> FigureImage:
+    """A publication figure (3D, rho-phi, rho-z and lego panels as the style's ``figure:``
+    section lays them out), as ``ispyrender figure`` makes it."""
+    from ispyrender.jobs.figure import FigureOptions, check_figure
+
+    the_style = _style(style, overrides)
+    check_figure(the_style, FigureOptions(out=Path("."), scale=scale))
+    return FigureImage(event, the_style, scale)
+
+
+# ---- movies and 3D files -----------------------------------------------------------------------
+
+
+def animate(
+    event: Any, path: str | Path, style: str | Style = "outreach", **overrides: Any
+) -> Path:
+    """A movie of one event (turntable or collision, MP4/WebM/GIF by ``animation:``), written
+    to ``path``; its suffix sets the format."""
+    from ispyrender.jobs.animate import write_movie
+
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    the_style = _style(style, {"animation__format": fmt, **overrides})
+    physics, scene = _physics_and_scene(event, the_style)
+    return write_movie(physics, scene, the_style, target)
+
+
+_EXPORTS = {".json": "phoenix", ".glb": "glb", ".obj": "obj", ".html": "html"}
+
+
+def export(
+    event: Any, path: str | Path, style: str | Style = "publication", **overrides: Any
+) -> Path:
+    """The event as a 3D file, by the suffix of ``path``: ``.json`` (HSF Phoenix), ``.glb``
+    (glTF with the detector), ``.obj`` (+ ``.mtl``) or ``.html`` (a page that turns it)."""
+    from ispyrender.outputs.files import write_bytes_atomic
+    from ispyrender.outputs.products import SUFFIXES, EventProducts, materialise
+
+    target = Path(path)
+    fmt = _EXPORTS.get(target.suffix.lower())
+    if fmt is None:
+        raise SelectionError(
+            f"{target.name}: export writes {', '.join(_EXPORTS)}; use render() for PNG"
+        )
+    the_style = _style(style, overrides)
+    physics, scene = _physics_and_scene(event, the_style)
+    paths = {suffix: target.with_suffix(suffix) for suffix in SUFFIXES[fmt]}
+    with EventProducts(fmt, the_style) as products:
+        for file, blob in products.make(physics, scene, paths).items():
+            write_bytes_atomic(file, materialise(blob))
+    return target

@@ -1,0 +1,91 @@
+"""The Python API: the README's examples run as they are, and the API gives the same bytes as
+the command line for files, awkward records and coffea NanoEvents."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import ispyrender
+from ispyrender.cli import app
+from ispyrender.errors import SelectionError
+
+README = Path(__file__).parents[1] / "README.md"
+SMALL = {"canvas__width": 320, "canvas__height": 180}
+
+
+def readme_examples() -> list[str]:
+    text = README.read_text()
+    section = text[text.index("## Python API") : text.index("## Styles")]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_the_readme_has_api_examples() -> None:
+    assert len(readme_examples()) >= 3
+
+
+@pytest.mark.parametrize("number", range(3))
+def test_readme_example_runs(number: int, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # coffea's notes about the sample's branches
+        exec(compile(readme_examples()[number], f"README example {number}", "exec"), {})
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written, "the example wrote nothing"
+    for png in tmp_path.glob("*.png"):
+        assert Image.open(png).size[0] >= 320
+
+
+def test_api_picture_is_the_cli_picture(tmp_path: Path) -> None:
+    src = ispyrender.open()
+    img = ispyrender.render(src.event(run=1, lumi=1, event=1003), style="outreach", **SMALL)
+    img.save(tmp_path / "api.png")
+    result = CliRunner().invoke(
+        app,
+        ["render", "--ids", "1:1:1003", "--style", "outreach", "-o", str(tmp_path / "cli"),
+         "--set", "canvas.width=320", "--set", "canvas.height=180", "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "api.png").read_bytes() == (tmp_path / "cli" / "1_1_1003.png").read_bytes()
+    assert img._repr_png_() == (tmp_path / "api.png").read_bytes()
+
+
+def test_awkward_and_coffea_events_draw_as_the_file_does(shared_data: Path) -> None:
+    import uproot
+
+    path = shared_data / "nanoaod" / "nano_dimuon.root"
+    from_file = ispyrender.render(ispyrender.open(path)[5], **SMALL).array
+    arrays = uproot.open(path)["Events"].arrays()
+    assert np.array_equal(ispyrender.render(arrays[5], **SMALL).array, from_file)
+
+    from coffea.nanoevents import NanoAODSchema, NanoEventsFactory
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        events = NanoEventsFactory.from_root(
+            {str(path): "Events"}, schemaclass=NanoAODSchema, mode="eager"
+        ).events()
+    assert np.array_equal(ispyrender.render(events[5], **SMALL).array, from_file)
+
+
+def test_api_on_ispy_and_its_errors(shared_data: Path, tmp_path: Path) -> None:
+    src = ispyrender.open(shared_data / "ig" / "Hto4l_120-130GeV.ig")
+    assert len(src) == 11 and src[-1].id == src[10].id
+    ev = src.event(run=199319, event=1203594102)
+    assert ev.index == 1
+    ispyrender.figure(ev, figure__panels=[{"view": "rho_phi"}], figure__columns=1).save(
+        tmp_path / "fig.svg"
+    )
+    assert "<svg" in (tmp_path / "fig.svg").read_text()[:500]
+    with pytest.raises(SelectionError, match="--where reads NanoAOD branches"):
+        src.select(where="nMuon > 1")
+    with pytest.raises(SelectionError, match="export writes"):
+        ispyrender.export(ev, tmp_path / "x.png")
+    with pytest.raises(IndexError):
+        src[11]
