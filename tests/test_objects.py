@@ -170,6 +170,13 @@ def test_charge_from_pdgid_table():
     assert charge_from_pdgid(pdg).tolist() == expected
 
 
+def test_charged_baryons_and_nuclei_have_their_charge():
+    # Sigma+ (3222), Sigma- (3112), Xi- (3312), Omega- (3334), anti-Sigma+, deuteron; the old
+    # hand-written table gave every one of them 0, so they were never drawn.
+    pdg = np.array([3222, 3112, 3312, 3334, -3222, 1000010020, 99999999])
+    assert charge_from_pdgid(pdg).tolist() == [1, -1, -1, -1, -1, 1, 0]
+
+
 def test_isotracks_without_charge_use_pdgid():
     values = {
         **PV,

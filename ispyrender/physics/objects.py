@@ -98,20 +98,18 @@ JET_RADII: dict[str, tuple[str, float]] = {
 
 _KINEMATICS = ("pt", "eta", "phi")
 
-#: Charge in units of e of the particles NanoAOD stores with a pdgId and no charge (positive
-#: pdgId = particle). Leptons are negative as particles (e-, mu-, tau-), the hadrons positive
-#: (pi+, K+, p). Everything else counts as neutral.
-_PDG_CHARGE: dict[int, int] = {11: -1, 13: -1, 15: -1, 211: 1, 321: 1, 2212: 1}
-
 
 def charge_from_pdgid(pdg_id: np.ndarray) -> np.ndarray:
-    """Electric charge (float array) from PDG ids via a small table; 0 for anything else."""
+    """Electric charge (float array, units of e) from PDG ids, by the ``particle`` package's
+    PDG rules: leptons, mesons, baryons (charged ones such as Sigma+ too) and nuclei. An id it
+    does not know (0, or not a valid PDG id) counts as neutral."""
+    from particle.pdgid import charge
+
     pdg = np.asarray(pdg_id, dtype=np.int64)
-    magnitude = np.abs(pdg)
-    charge = np.zeros(pdg.shape, dtype=float)
-    for pid, q in _PDG_CHARGE.items():
-        charge[magnitude == pid] = q
-    return charge * np.sign(pdg)
+    # The rule per distinct id, not per particle: an event has thousands of pions.
+    unique, inverse = np.unique(pdg, return_inverse=True)
+    known = np.array([charge(int(p)) or 0.0 for p in unique], dtype=float)
+    return known[inverse].reshape(pdg.shape)
 
 
 # ---- the objects ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -90,21 +91,27 @@ class ObjectList:
         return ObjectList(*(a[order] for a in arrays))
 
 
+def _momenta(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, mass: np.ndarray) -> Any:
+    """The objects as scikit-hep ``vector`` Lorentz vectors (numpy backend)."""
+    import vector
+
+    arrays = (np.asarray(a, dtype=float).reshape(-1) for a in (pt, eta, phi, mass))
+    return vector.array(dict(zip(("pt", "eta", "phi", "mass"), arrays, strict=True)))
+
+
 def four_vectors(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, mass: np.ndarray) -> np.ndarray:
     """(N, 4) array of (E, px, py, pz) in GeV from pT, eta, phi and mass."""
-    pt, eta, phi, mass = (np.asarray(a, dtype=float) for a in (pt, eta, phi, mass))
-    px = pt * np.cos(phi)
-    py = pt * np.sin(phi)
-    pz = pt * np.sinh(eta)
-    energy = np.sqrt(px * px + py * py + pz * pz + mass * mass)
-    return np.stack([energy, px, py, pz], axis=-1)
+    p = _momenta(pt, eta, phi, mass)
+    return np.stack([p.E, p.px, p.py, p.pz], axis=-1)
 
 
 def invariant_mass(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, mass: np.ndarray) -> float:
-    """sqrt((sum E)^2 - |sum p|^2) of the objects; 0 for rounding below zero."""
-    total = four_vectors(pt, eta, phi, mass).sum(axis=0)
-    m2 = total[0] ** 2 - total[1] ** 2 - total[2] ** 2 - total[3] ** 2
-    return float(np.sqrt(max(m2, 0.0)))
+    """The mass of the objects' summed four-momentum (0 where rounding makes m^2 negative)."""
+    import vector
+
+    p = _momenta(pt, eta, phi, mass)
+    total = vector.obj(px=p.px.sum(), py=p.py.sum(), pz=p.pz.sum(), E=p.E.sum())
+    return float(np.sqrt(max(float(total.mass2), 0.0)))
 
 
 def _one_kind(
