@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The two pictures at the top of the README, rendered from the real files in ../shared/data.
+# The pictures at the top of the README, rendered from the real files in ../shared/data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data/nanoaod
@@ -10,3 +10,6 @@ ispyrender render "$data/pfnano.root" --ids 1:17359:1735811 --style outreach "${
     --set 'output.name_template=pfnano_outreach_event{event}.png'
 ispyrender render ../shared/data/ig/Hto4l_120-130GeV.ig --ids 199319:1203594102 --style outreach "${small[@]}" \
     --set 'output.name_template=ispy_h4l_run{run}_event{event}.png'
+ispyrender figure ../shared/data/ig/Hto4l_120-130GeV.ig --ids 199319:1203594102 --overwrite --quiet \
+    --out gallery --set 'output.name_template=ispy_h4l_figure_run{run}_event{event}.png' \
+    --set 'figure.panels=[{view: rho_phi}, {view: rho_z}, {view: lego}]' --set figure.columns=3

@@ -9,7 +9,8 @@ import pytest
 
 from ispyrender.config.loader import load_style
 from ispyrender.config.style import Style
-from ispyrender.physics.objects import PhysicsEvent, branch_plan, build_event
+from ispyrender.physics.nanoaod import branch_plan, build_event
+from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.scene.event import build_scene
 from ispyrender.scene.primitives import Scene
 from ispyrender.sources.nanoaod import Dataset

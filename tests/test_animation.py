@@ -267,7 +267,7 @@ def test_collision_key_frames_match_baselines(update_baselines):
     half grown, and the last turned frame."""
     from image_compare import check_image
 
-    from ispyrender.physics.objects import branch_plan, build_event
+    from ispyrender.physics.nanoaod import branch_plan, build_event
     from ispyrender.rendering.renderer import Renderer
     from ispyrender.scene.detector import build_detector
     from ispyrender.scene.event import build_scene

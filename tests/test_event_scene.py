@@ -8,16 +8,8 @@ import numpy as np
 import pytest
 
 from ispyrender.config.style import JetStyle, Style, parse_color
-from ispyrender.physics.objects import (
-    Jets,
-    Met,
-    Photons,
-    PhysicsEvent,
-    Tracks,
-    Vertices,
-    branch_plan,
-    build_event,
-)
+from ispyrender.physics.nanoaod import branch_plan, build_event
+from ispyrender.physics.objects import Jets, Met, Photons, PhysicsEvent, Tracks, Vertices
 from ispyrender.scene.event import (
     build_scene,
     cone_half_angle,

@@ -13,7 +13,8 @@ import uproot
 from ispyrender.config.loader import load_style
 from ispyrender.config.style import MassRequest
 from ispyrender.errors import StyleError
-from ispyrender.physics.objects import Jets, Photons, PhysicsEvent, Tracks, branch_plan, build_event
+from ispyrender.physics.nanoaod import branch_plan, build_event
+from ispyrender.physics.objects import Jets, Photons, PhysicsEvent, Tracks
 from ispyrender.physics.quantities import (
     ELECTRON_MASS,
     MUON_MASS,

@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 
 from ispyrender.config.style import Style
-from ispyrender.physics.objects import (
-    BranchPlan,
-    PhysicsEvent,
-    branch_plan,
-    build_event,
-    charge_from_pdgid,
-)
+from ispyrender.physics.nanoaod import BranchPlan, branch_plan, build_event, charge_from_pdgid
+from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.sources.nanoaod import EventRecord
 
 

@@ -13,7 +13,8 @@ import uproot
 from conftest import NANOAOD_FILES
 
 from ispyrender.errors import InputError
-from ispyrender.sources.nanoaod import Dataset, EventRecord, expand_inputs
+from ispyrender.sources.nanoaod import Dataset, EventRecord
+from ispyrender.sources.paths import expand_inputs
 
 FILES = sorted(NANOAOD_FILES)
 RNTUPLE = "cmsopendata2015_ttbar_19980_NANOAOD_RNTupleImporter_rntuple_v1-0-0-1.root"

@@ -16,7 +16,7 @@ from PIL import Image
 
 from ispyrender.figures.encode import render_figure_bytes
 from ispyrender.figures.layout import FigureContent
-from ispyrender.figures.views import (
+from ispyrender.figures.projections import (
     Paint,
     draw_event_rho_phi,
     draw_event_rho_z,

@@ -28,7 +28,7 @@ def render_figure_bytes(
 
     from ispyrender.config.style import parse_color
     from ispyrender.figures.layout import compose, rc_params
-    from ispyrender.figures.views import Paint
+    from ispyrender.figures.projections import Paint
     from ispyrender.outputs.files import encode_png
 
     out: dict[str, bytes] = {}

@@ -25,7 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ispyrender.config.style import Style
-from ispyrender.figures.views import DEFAULT_TITLES, Paint, draw_lego, draw_rho_phi, draw_rho_z
+from ispyrender.figures.lego import draw_lego
+from ispyrender.figures.projections import DEFAULT_TITLES, Paint, draw_rho_phi, draw_rho_z
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.physics.quantities import MassResult
 from ispyrender.scene.labels import event_info

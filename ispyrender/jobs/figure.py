@@ -149,15 +149,7 @@ def figure_events(
                 path = plan.path(physics.index, f".{fmt}")
                 write_bytes_atomic(path, blob)
                 summary.paths.append(path)
-            result = EventResult(
-                physics.index,
-                physics.run,
-                physics.lumi,
-                physics.event,
-                physics.source,
-                plan.path(physics.index),
-                dict(physics.counts),
-            )
+            result = EventResult.made(physics, plan.path(physics.index))
             summary.results.append(result)
             progress(result)
     finally:

@@ -88,15 +88,7 @@ def render_events(
             pending.append(pool.submit(finish, files))
             while len(pending) > 2:
                 pending.pop(0).result()
-            result = EventResult(
-                physics.index,
-                physics.run,
-                physics.lumi,
-                physics.event,
-                physics.source,
-                plan.path(physics.index),
-                dict(physics.counts),
-            )
+            result = EventResult.made(physics, plan.path(physics.index))
             summary.results.append(result)
             progress(result)
         for fut in pending:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ispyrender.physics.objects import PhysicsEvent
+
 __all__ = ["EventResult", "RenderSummary"]
 
 
@@ -18,6 +20,19 @@ class EventResult:
     path: Path | None
     counts: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
+
+    @classmethod
+    def made(cls, physics: PhysicsEvent, path: Path) -> EventResult:
+        """The result of an event whose files were written to ``path``."""
+        return cls(
+            physics.index,
+            physics.run,
+            physics.lumi,
+            physics.event,
+            physics.source,
+            path,
+            dict(physics.counts),
+        )
 
 
 @dataclass

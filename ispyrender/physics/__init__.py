@@ -22,7 +22,7 @@ class EventBuilder:
     """Raw events of one source -> physics objects, as one style asks."""
 
     def __init__(self, source: EventSource, style: Style) -> None:
-        from ispyrender.physics.objects import branch_plan
+        from ispyrender.physics.nanoaod import branch_plan
 
         self.source = source
         self.style = style
@@ -44,7 +44,7 @@ class EventBuilder:
 
             physics = physics_event(raw, self.style)
         else:
-            from ispyrender.physics.objects import build_event
+            from ispyrender.physics.nanoaod import build_event
 
             assert self.plan is not None
             physics = build_event(raw, self.style, self.plan)

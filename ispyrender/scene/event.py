@@ -25,14 +25,7 @@ import numpy as np
 
 from ispyrender.config.style import CollectionStyle, HitStyle, JetStyle, Style, parse_color
 from ispyrender.physics.cms_dimensions import CALORIMETER_ENVELOPE, ECAL_FRONT, Boundary
-from ispyrender.physics.objects import (
-    DEFAULT_LABELS,
-    CaloHits,
-    Jets,
-    Photons,
-    PhysicsEvent,
-    Tracks,
-)
+from ispyrender.physics.objects import DEFAULT_LABELS, CaloHits, Jets, Photons, PhysicsEvent, Tracks
 from ispyrender.physics.trajectories import line_exit_distance, propagate
 from ispyrender.scene.primitives import (
     Appearance,

@@ -13,15 +13,14 @@ from collections.abc import Callable, Sequence
 
 from ispyrender.errors import InputError
 from ispyrender.sources.base import EventIds, EventSource, InputSpan
+from ispyrender.sources.paths import expand_inputs, is_url
 
 __all__ = ["EventIds", "EventSource", "InputSpan", "input_format", "open_source"]
-
-_URL_PREFIXES = ("root://", "http://", "https://", "xrootd://")
 
 
 def input_format(path: str) -> str:
     """'iSpy' or 'NanoAOD' for one input, from its first bytes; URLs are read by uproot."""
-    if path.startswith(_URL_PREFIXES):
+    if is_url(path):
         return "NanoAOD"
     try:
         with open(path, "rb") as fh:
@@ -54,8 +53,6 @@ def open_source(
     that cannot be read is handed to it and left out instead (batch mode); when none is left,
     the first error is raised.
     """
-    from ispyrender.sources.nanoaod import expand_inputs
-
     if inputs is None or (not isinstance(inputs, (str, os.PathLike)) and not inputs):
         from ispyrender.sources.sample import sample_path
 

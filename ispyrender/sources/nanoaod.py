@@ -14,13 +14,10 @@ awkward record access.
 from __future__ import annotations
 
 import contextlib
-import glob
-import os
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 import awkward as ak
@@ -29,14 +26,13 @@ import uproot
 
 from ispyrender.errors import InputError
 from ispyrender.sources.base import EventIds, EventSource, InputSpan
+from ispyrender.sources.paths import expand_inputs, is_url
 
 __all__ = ["EVENT_ID_BRANCHES", "Column", "Dataset", "EventRecord", "InputInfo"]
 
 #: Branches that identify an event; always read alongside whatever was asked for.
 EVENT_ID_BRANCHES = ("run", "luminosityBlock", "event")
 
-_URL_PREFIXES = ("root://", "http://", "https://", "xrootd://")
-_GLOB_CHARS = set("*?[")
 # RNTuples imported from TTrees expose each collection a second time as a record field
 # "_collectionNN" (with "_collectionNN.Muon_pt" sub-fields); the flat names carry the same data.
 _HIDDEN_PREFIX = "_collection"
@@ -105,35 +101,6 @@ class Column:
             return self.content[i]
         # Copy so that a record kept by a consumer does not pin the whole chunk in memory.
         return self.content[self.offsets[i] : self.offsets[i + 1]].copy()
-
-
-def _is_url(text: str) -> bool:
-    return text.startswith(_URL_PREFIXES)
-
-
-def expand_inputs(inputs: Sequence[str] | str | os.PathLike[str]) -> list[str]:
-    """Paths and URLs of the inputs, globs expanded, in the order given."""
-    if isinstance(inputs, (str, os.PathLike)):
-        # A lone string would otherwise be iterated character by character.
-        inputs = [os.fspath(inputs)]
-    expanded: list[str] = []
-    for raw in inputs:
-        text = os.fspath(raw)
-        if _is_url(text):
-            expanded.append(text)
-        elif _GLOB_CHARS & set(text) and not Path(text).exists():
-            matches = sorted(glob.glob(os.path.expanduser(text)))
-            if not matches:
-                raise InputError(
-                    f"the pattern {text!r} matches no files; check the directory and the "
-                    "wildcards (quote the pattern so that the shell does not expand it)"
-                )
-            expanded.extend(matches)
-        else:
-            expanded.append(os.path.expanduser(text))
-    if not expanded:
-        raise InputError("no input files were given; pass at least one NanoAOD ROOT file")
-    return expanded
 
 
 def _check_local_file(path: str) -> None:
@@ -252,7 +219,7 @@ class Dataset(EventSource):
     # -- validation -------------------------------------------------------------------------
 
     def _validate(self, path: str, first_entry: int) -> InputInfo:
-        if not _is_url(path):
+        if not is_url(path):
             _check_local_file(path)
         try:
             file = uproot.open(path)
@@ -260,7 +227,7 @@ class Dataset(EventSource):
             raise InputError(f"input {path!r} does not exist; check the path or URL") from exc
         except Exception as exc:  # uproot raises many types for damaged or unreachable files
             reason = " ".join(str(exc).split())[:200]
-            kind = "cannot open URL" if _is_url(path) else "cannot read ROOT file"
+            kind = "cannot open URL" if is_url(path) else "cannot read ROOT file"
             raise InputError(
                 f"{kind} {path!r}: {type(exc).__name__}: {reason}; check that it is a complete "
                 "ROOT file"
@@ -329,14 +296,6 @@ class Dataset(EventSource):
 
     def __enter__(self) -> Dataset:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __len__(self) -> int:
         return self.num_entries

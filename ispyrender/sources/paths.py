@@ -1,0 +1,47 @@
+"""Inputs as users give them: paths, globs and URLs (root://, https://), in order."""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ispyrender.errors import InputError
+
+__all__ = ["expand_inputs", "is_url"]
+
+_URL_PREFIXES = ("root://", "http://", "https://", "xrootd://")
+_GLOB_CHARS = set("*?[")
+
+
+def is_url(text: str) -> bool:
+    """Remote inputs (XRootD, HTTP): read by uproot, never checked on the local disk."""
+    return text.startswith(_URL_PREFIXES)
+
+
+def expand_inputs(inputs: Sequence[str] | str | os.PathLike[str]) -> list[str]:
+    """Paths and URLs of the inputs, globs expanded, in the order given."""
+    if isinstance(inputs, (str, os.PathLike)):
+        # A lone string would otherwise be iterated character by character.
+        inputs = [os.fspath(inputs)]
+    expanded: list[str] = []
+    for raw in inputs:
+        text = os.fspath(raw)
+        if is_url(text):
+            expanded.append(text)
+        elif _GLOB_CHARS & set(text) and not Path(text).exists():
+            matches = sorted(glob.glob(os.path.expanduser(text)))
+            if not matches:
+                raise InputError(
+                    f"the pattern {text!r} matches no files; check the directory and the "
+                    "wildcards (quote the pattern so that the shell does not expand it)"
+                )
+            expanded.extend(matches)
+        else:
+            expanded.append(os.path.expanduser(text))
+    if not expanded:
+        raise InputError(
+            "no input files were given; pass at least one NanoAOD .root or iSpy .ig file"
+        )
+    return expanded
