@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ispyrender.config.loader import load_style
 from ispyrender.config.style import Style
 from ispyrender.physics.nanoaod import BranchPlan, branch_plan, build_event, charge_from_pdgid
 from ispyrender.physics.objects import PhysicsEvent
@@ -341,3 +342,14 @@ def test_identity_is_copied():
         0,
         "test.root",
     )
+
+
+def test_absent_pf_candidates_are_not_a_warning():
+    """Only PFNano files have PFCands: the default presets show them where present and say
+    nothing where the whole collection is absent; a partial collection still warns."""
+    style = load_style("publication")
+    assert style.collections.pfcands.show
+    plain = branch_plan(style, {"nMuon", "Muon_pt", "Muon_eta", "Muon_phi", "PV_x", "PV_y", "PV_z"})
+    assert not any("PFCands" in w for w in plain.warnings)
+    partial = branch_plan(style, {"PFCands_pt", "PFCands_eta", "PV_x", "PV_y", "PV_z"})
+    assert any("PFCands_phi missing" in w for w in partial.warnings)

@@ -160,7 +160,10 @@ def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
         need = (*_KINEMATICS, "pdgId") if key == "genparts" else _KINEMATICS
         problem = _missing_required(branch, need, available)
         if problem:
-            warnings.append(f"{problem}: {NOUNS[key]} not drawn")
+            # Only PFNano files have PF candidates: their absence elsewhere is the norm, not a
+            # problem worth a line on every run (a partial PFCands collection still warns).
+            if not (key == "pfcands" and problem.endswith("missing in this file")):
+                warnings.append(f"{problem}: {NOUNS[key]} not drawn")
             continue
         drawable.add(key)
         want(*(f"{branch}_{f}" for f in (*_KINEMATICS, "charge", "pdgId", "dxy", "d0", "dz")))
