@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from ispyrender.config.style import Style
     from ispyrender.selection import Selection
+    from ispyrender.sources.base import EventSource
 
 T = TypeVar("T")
 
@@ -134,6 +135,22 @@ def warner(console: Any) -> Callable[[str], None]:
         console.print(f"[yellow]warning:[/] {escape(message)}", markup=True)
 
     return warn
+
+
+def over_selection(
+    inputs: list[str] | None,
+    chosen: Selection,
+    quiet: bool,
+    job: Callable[[EventSource, list[int], Callable[[Any], None]], T],
+) -> tuple[T, int]:
+    """Open the inputs, resolve the selection, and run ``job(source, entries, progress)`` under
+    a progress bar; returns the job's result and the number of events selected."""
+    from ispyrender.sources import open_source
+
+    with open_source(inputs) as source:
+        entries = chosen.resolve(source)
+        result = with_progress(len(entries), quiet, lambda progress: job(source, entries, progress))
+    return result, len(entries)
 
 
 def with_progress(total: int, quiet: bool, job: Callable[[Callable[[Any], None]], T]) -> T:

@@ -21,11 +21,11 @@ from ispyrender.cli.common import (
     check_output_flags,
     escape,
     load,
+    over_selection,
     run,
     selection,
     stderr,
     warner,
-    with_progress,
 )
 
 
@@ -62,7 +62,6 @@ def figure(
 
     def body() -> None:
         from ispyrender.jobs.figure import FigureOptions, figure_events, parse_formats
-        from ispyrender.sources import open_source
 
         check_output_flags(overwrite, skip_existing)
         options = FigureOptions(
@@ -75,15 +74,14 @@ def figure(
         the_style = load(style, set_)
         chosen = selection(events, ids, ids_file, where, max_events)
         console = stderr()
-        with open_source(inputs) as source:
-            entries = chosen.resolve(source)
-            summary = with_progress(
-                len(entries),
-                quiet,
-                lambda progress: figure_events(
-                    source, entries, the_style, options, warn=warner(console), progress=progress
-                ),
-            )
+        summary, _ = over_selection(
+            inputs,
+            chosen,
+            quiet,
+            lambda source, entries, progress: figure_events(
+                source, entries, the_style, options, warn=warner(console), progress=progress
+            ),
+        )
         if not quiet:
             console.print(f"wrote {len(summary.paths)} file(s) to {escape(out)}")
 

@@ -19,11 +19,11 @@ from ispyrender.cli.common import (
     WhereOpt,
     escape,
     load,
+    over_selection,
     run,
     selection,
     stderr,
     warner,
-    with_progress,
 )
 
 
@@ -55,7 +55,6 @@ def gallery(
 
     def body() -> None:
         from ispyrender.jobs.gallery import GalleryOptions, build_gallery, parse_size
-        from ispyrender.sources import open_source
 
         options = GalleryOptions(
             out=out,
@@ -68,16 +67,15 @@ def gallery(
         the_style = load(style, ["canvas.width=1280", "canvas.height=720", *(set_ or [])])
         chosen = selection(events, ids, ids_file, where, max_events)
         console = stderr()
-        with open_source(inputs) as source:
-            entries = chosen.resolve(source)
-            index = with_progress(
-                len(entries),
-                quiet,
-                lambda progress: build_gallery(
-                    source, entries, the_style, options, warn=warner(console), progress=progress
-                ),
-            )
+        index, selected = over_selection(
+            inputs,
+            chosen,
+            quiet,
+            lambda source, entries, progress: build_gallery(
+                source, entries, the_style, options, warn=warner(console), progress=progress
+            ),
+        )
         if not quiet:
-            console.print(f"wrote a gallery of {len(entries)} event(s): {escape(index)}")
+            console.print(f"wrote a gallery of {selected} event(s): {escape(index)}")
 
     run(body)

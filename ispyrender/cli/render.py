@@ -22,6 +22,7 @@ from ispyrender.cli.common import (
     check_output_flags,
     escape,
     load,
+    over_selection,
     run,
     selection,
     stderr,
@@ -145,17 +146,15 @@ def render(
             summary.check()
             return
         from ispyrender.jobs.render import render_events
-        from ispyrender.sources import open_source
 
-        with open_source(inputs) as source:
-            entries = chosen.resolve(source)
-            result = with_progress(
-                len(entries),
-                quiet,
-                lambda progress: render_events(
-                    source, entries, the_style, options, warn=warn, progress=progress
-                ),
-            )
+        result, _ = over_selection(
+            inputs,
+            chosen,
+            quiet,
+            lambda source, entries, progress: render_events(
+                source, entries, the_style, options, warn=warn, progress=progress
+            ),
+        )
         written = len(result.written)
         _report(console, written, len(result.results) - written, out, quiet)
 
