@@ -14,6 +14,7 @@ the same pictures, byte for byte.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -243,12 +244,19 @@ class FigureImage:
     style: Style
     scale: float = 1.0
 
+    @functools.cached_property
+    def _content(self) -> tuple[Any, dict[str, str]]:
+        # Built once: saving PNG and PDF of one figure renders its 3D panel once.
+        return _figure_content(self.event, self.style, self.scale)
+
     def data(self, fmt: str) -> bytes:
+        from ispyrender.figures.encode import render_figure_bytes
         from ispyrender.jobs.figure import FORMATS
 
         if fmt not in FORMATS:
             raise SelectionError(f"figures save as {', '.join(FORMATS)}, not {fmt!r}")
-        return _figure_bytes(self.event, self.style, self.scale, fmt)
+        content, metadata = self._content
+        return render_figure_bytes(content, self.style, [fmt], self.scale, metadata)[fmt]
 
     def save(self, path: str | Path) -> Path:
         from ispyrender.outputs.files import write_bytes_atomic
@@ -261,8 +269,8 @@ class FigureImage:
         return self.data("png")
 
 
-def _figure_bytes(event: Any, style: Style, scale: float, fmt: str) -> bytes:
-    from ispyrender.figures.encode import render_figure_bytes
+def _figure_content(event: Any, style: Style, scale: float) -> tuple[Any, dict[str, str]]:
+    """The figure's content (objects, scene, 3D panel images, masses) and its metadata."""
     from ispyrender.figures.layout import FigureContent, panel_sizes
     from ispyrender.outputs.targets import event_metadata
     from ispyrender.physics.quantities import masses
@@ -282,7 +290,7 @@ def _figure_bytes(event: Any, style: Style, scale: float, fmt: str) -> bytes:
         finally:
             panels.close()
     content = FigureContent(physics, scene, images, masses(physics, style.figure.masses))
-    return render_figure_bytes(content, style, [fmt], scale, event_metadata(physics, style))[fmt]
+    return content, event_metadata(physics, style)
 
 
 def figure(

@@ -132,6 +132,7 @@ class IspySource(EventSource):
     ) -> None:
         self._entries: list[tuple[str, str, int]] = []  # (file, member, entry in file)
         self._ids: EventIds | None = None
+        self._archives: dict[str, zipfile.ZipFile] = {}
         self.inputs = []
         self.is_simulation = False
         for path in paths:
@@ -166,10 +167,17 @@ class IspySource(EventSource):
     def _text(self, index: int) -> str:
         path, name, _ = self._entries[index]
         try:
-            with zipfile.ZipFile(path) as archive:
-                return archive.read(name).decode("utf-8", errors="replace")
+            # One open archive per file for the whole job: its directory is read once.
+            if path not in self._archives:
+                self._archives[path] = zipfile.ZipFile(path)
+            return self._archives[path].read(name).decode("utf-8", errors="replace")
         except (zipfile.BadZipFile, OSError, KeyError) as exc:
             raise InputError(f"cannot read {name} from {path!r} ({exc}); copy it again") from None
+
+    def close(self) -> None:
+        for archive in self._archives.values():
+            archive.close()
+        self._archives.clear()
 
     def event(self, index: int) -> IgEvent:
         if not 0 <= index < len(self._entries):
