@@ -195,6 +195,50 @@ def test_sigterm_stops_workers_and_leaves_no_temporary_files(tmp_path: Path) -> 
     assert not (out / "manifest.json").exists()
 
 
+def _spawned_workers(parent: int) -> list[int]:
+    """pids of the multiprocessing workers ``parent`` started (not its resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and b"spawn_main" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_worker_fails_its_chunk_and_the_rest_is_written(tmp_path: Path) -> None:
+    # A worker killed by the kernel (e.g. for memory) loses its chunk only: a new worker takes
+    # the next chunks, and the batch ends with a one-line error instead of hanging.
+    out = tmp_path / "out"
+    args = [*TINY_ARGS, "--jobs", "2", "--keep-going", "-o", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ispyrender", "render", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    victims: list[int] = []
+    while not victims and time.monotonic() < deadline:
+        victims = _spawned_workers(proc.pid)
+        time.sleep(0.01)
+    assert victims, "no worker process appeared"
+    # Killed while it imports pyvista, long before its first chunk is done.
+    os.kill(victims[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr
+    assert "the worker process died (killed by signal 9" in stderr
+    events = json.loads((out / "manifest.json").read_text())["events"]
+    failed = [e for e in events if e.get("error")]
+    # The sample's 20 events go out in chunks of 4: one chunk lost, the rest written.
+    assert len(failed) == 4 and all("died" in e["error"] for e in failed)
+    assert len(pngs(out)) == 16 and hidden(out) == []
+
+
 def test_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     out = tmp_path / "out"
     start = time.monotonic()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
 import math
-import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -20,7 +17,6 @@ from ispyrender.jobs.batch.worker import (
     adopt,
     describe,
     forget,
-    init_worker,
     iter_chunk,
     release,
     render_chunk,
@@ -229,39 +225,27 @@ def _run_processes(
     finish: Callable[[Record], None],
     summary: BatchSummary,
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    executor = concurrent.futures.ProcessPoolExecutor(
-        max_workers=batch.jobs,
-        mp_context=context,
-        initializer=init_worker,
-        initargs=(batch.lp_threads,),
-    )
+    from ispyrender.jobs.batch.pool import run_chunks
+
     chunks = _chunks(todo, batch.jobs)
-    futures = {
-        executor.submit(render_chunk, paths, style, scale, chunk, batch.lp_threads): chunk
-        for chunk in chunks
-    }
-    try:
-        for fut in concurrent.futures.as_completed(futures):
-            _take(fut, futures[fut], finish, summary)
-    except BaseException:
-        # Ctrl-C or SIGTERM: stop the workers now rather than after their current chunk.
-        for process in list(getattr(executor, "_processes", {}).values()):
-            with contextlib.suppress(Exception):
-                process.terminate()
-        executor.shutdown(wait=False, cancel_futures=True)
-        raise
-    executor.shutdown(wait=True)
+    run_chunks(
+        chunks,
+        (paths, style, scale),
+        batch.jobs,
+        batch.lp_threads,
+        lambda chunk, result: _take(result, chunk, finish, summary),
+    )
 
 
 def _take(
-    fut: Any, chunk: list[int], finish: Callable[[Record], None], summary: BatchSummary
+    result: dict[str, Any] | BaseException,
+    chunk: list[int],
+    finish: Callable[[Record], None],
+    summary: BatchSummary,
 ) -> None:
-    try:
-        result = fut.result()
-    except Exception as exc:  # the worker died (e.g. killed by the kernel for memory)
+    if isinstance(result, BaseException):  # the worker died (e.g. killed for memory)
         for idx in chunk:
-            finish({"index": idx, "error": describe(exc)})
+            finish({"index": idx, "error": describe(result)})
         return
     pid = int(result["pid"])
     summary.worker_memory[pid] = max(summary.worker_memory.get(pid, 0), int(result["maxrss"]))
@@ -307,7 +291,11 @@ def _run_dask(
         futures[fut] = chunk
     try:
         for fut in as_completed(list(futures)):
-            _take(fut, futures[fut], finish, summary)
+            try:
+                result = fut.result()
+            except Exception as exc:  # the worker died or the task could not run there
+                result = exc
+            _take(result, futures[fut], finish, summary)
     except BaseException:
         client.cancel(list(futures))
         raise

@@ -1,0 +1,132 @@
+"""Local worker processes for a batch, each with a pipe of its own.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: its workers share one result pipe whose
+write end the parent process also holds. A worker terminated while it sends a chunk's PNGs
+(Ctrl-C, SIGTERM from a batch system, the kernel's OOM killer) leaves half a message there, the
+executor's thread waits for the rest forever, and the interpreter then hangs at exit. Here only
+the worker holds the far end of its pipe, so its death reads as end-of-file and the parent can
+always finish or stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from ispyrender.jobs.batch.worker import init_worker, render_chunk
+
+#: Seconds a worker gets to exit after it is told to stop (or terminated) before it is killed.
+STOP_GRACE_S = 5.0
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended while it had a chunk."""
+
+
+def _serve(conn: Connection, lp_threads: int | None) -> None:
+    """A worker's loop: receive (args) for ``render_chunk``, send its result; None stops it."""
+    init_worker(lp_threads)
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:  # the parent went away
+            return
+        if task is None:
+            return
+        conn.send(render_chunk(*task))
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    chunk: list[int] | None = None
+
+
+def _start(context: Any, lp_threads: int | None) -> _Worker:
+    here, there = context.Pipe(duplex=True)
+    process = context.Process(target=_serve, args=(there, lp_threads), daemon=True)
+    process.start()
+    there.close()  # only the worker holds it now: its death is EOF on ``here``
+    return _Worker(process, here)
+
+
+def _stop(workers: Sequence[_Worker], *, polite: bool) -> None:
+    for w in workers:
+        if polite and w.process.is_alive():
+            with contextlib.suppress(OSError):  # it died just now: terminate it below
+                w.conn.send(None)
+        else:
+            w.process.terminate()
+    for w in workers:
+        w.process.join(STOP_GRACE_S)
+        if w.process.is_alive():
+            w.process.kill()
+            w.process.join()
+        w.conn.close()
+
+
+def _died(process: BaseProcess) -> WorkerDied:
+    process.join(STOP_GRACE_S)
+    code = process.exitcode
+    if code is not None and code < 0:
+        how = f"killed by signal {-code}" + (" (often: out of memory)" if code == -9 else "")
+    else:
+        how = f"exit code {code}"
+    return WorkerDied(f"the worker process died ({how})")
+
+
+def run_chunks(
+    chunks: Sequence[list[int]],
+    args: tuple[Any, ...],
+    jobs: int,
+    lp_threads: int | None,
+    take: Callable[[list[int], dict[str, Any] | BaseException], None],
+) -> None:
+    """Render ``chunks`` on ``jobs`` spawned processes; ``take(chunk, result)`` gets each
+    chunk's ``render_chunk`` result, or the exception when its worker died (a new worker then
+    takes the next chunk). On any exception here (KeyboardInterrupt included) every worker is
+    terminated before it propagates."""
+    # spawn: a forked child would inherit the parent's OpenGL/EGL state and threads.
+    context = multiprocessing.get_context("spawn")
+    pending = deque(chunks)
+    workers: list[_Worker] = []
+    finished = False
+
+    def give(w: _Worker) -> None:
+        if pending:
+            w.chunk = pending.popleft()
+            w.conn.send((*args, w.chunk, lp_threads))
+
+    try:
+        for _ in range(min(jobs, len(pending))):
+            workers.append(_start(context, lp_threads))
+            give(workers[-1])
+        while True:
+            busy = {w.conn: w for w in workers if w.chunk is not None}
+            if not busy:
+                break
+            for conn in wait(list(busy)):
+                w = busy[conn]  # type: ignore[index]
+                chunk, w.chunk = w.chunk, None
+                assert chunk is not None
+                try:
+                    result: dict[str, Any] | BaseException = w.conn.recv()
+                except (EOFError, OSError):
+                    result = _died(w.process)
+                    w.conn.close()
+                    workers.remove(w)
+                    if pending:
+                        w = _start(context, lp_threads)
+                        workers.append(w)
+                take(chunk, result)
+                give(w)
+        finished = True
+    finally:
+        _stop(workers, polite=finished)
