@@ -225,10 +225,9 @@ def render(
     """The picture of one event (an Event of ``open()``, or an awkward record of NanoAOD
     fields), as ``ispyrender render`` draws it."""
     from ispyrender.outputs.targets import event_metadata
-    from ispyrender.rendering.renderer import check_headless, configure_headless
+    from ispyrender.rendering.renderer import check_headless
 
     the_style = _style(style, overrides)
-    configure_headless()
     check_headless()
     physics, scene = _physics_and_scene(event, the_style)
     image = _RENDERERS.get(the_style, scale).image(physics, scene)
@@ -280,9 +279,8 @@ def _figure_content(event: Any, style: Style, scale: float) -> tuple[Any, dict[s
     sizes = panel_sizes(style, scale)
     images: dict[int, np.ndarray] = {}
     if sizes:
-        from ispyrender.rendering.renderer import check_headless, configure_headless
+        from ispyrender.rendering.renderer import check_headless
 
-        configure_headless()
         check_headless()
         panels = PanelRenderers(style, sizes)
         try:

@@ -134,13 +134,12 @@ def _write_movies(
     """The movie loop shared by every input format: names checked before anything is made."""
     from ispyrender.outputs.files import prepare_folder
     from ispyrender.outputs.video import MovieWriter
-    from ispyrender.rendering.renderer import Renderer, check_headless, configure_headless
+    from ispyrender.rendering.renderer import Renderer, check_headless
     from ispyrender.scene.detector import build_detector
     from ispyrender.scene.motion import frame_scene, frame_states
 
     animation = style.animation
     style, scale = movie_style(style)
-    configure_headless()
     check_headless()
     reel = out / f"reel.{animation.format}"
     if animation.kind == "reel" and reel.exists() and not overwrite:

@@ -99,9 +99,8 @@ def figure_events(
     check_mass_requests(style, source.available_branches() if source.has_branches else None)
     has_3d = any(p.view == "3d" for p in style.figure.panels)
     if has_3d:
-        from ispyrender.rendering.renderer import check_headless, configure_headless
+        from ispyrender.rendering.renderer import check_headless
 
-        configure_headless()
         check_headless()
     # Planned before the folder is created, so a bad name leaves nothing behind.
     plan = plan_outputs(

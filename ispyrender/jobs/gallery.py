@@ -270,14 +270,13 @@ def build_gallery(
     from ispyrender.outputs.products import EventProducts
     from ispyrender.outputs.targets import event_metadata, plan_outputs
     from ispyrender.physics import EventBuilder
-    from ispyrender.rendering.renderer import check_headless, configure_headless
+    from ispyrender.rendering.renderer import check_headless
     from ispyrender.scene.event import build_scene
 
     out = options.out
     if not entries:
         raise SelectionError("no events selected: nothing to put in the gallery")
     _check_target(out, options.overwrite)
-    configure_headless()
     check_headless()
     parent = out.absolute().parent
     try:

@@ -52,10 +52,9 @@ def render_events(
         warn(message)
 
     if options.format == "png":
-        from ispyrender.rendering.renderer import check_headless, configure_headless
+        from ispyrender.rendering.renderer import check_headless
 
         # Before the output folder is made: a machine without EGL should leave nothing behind.
-        configure_headless()
         check_headless()
     # Names first (a bad template must not leave an empty folder behind), then the folder.
     plan = plan_outputs(

@@ -8,6 +8,7 @@ actors with ``render=False`` avoids re-rendering the window for every mesh.
 from __future__ import annotations
 
 import ctypes.util
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -55,13 +56,21 @@ def configure_headless() -> None:
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
 
+@functools.cache
+def _egl_library() -> str | None:
+    # find_library runs ldconfig (a few ms): the API checks before every picture.
+    return ctypes.util.find_library("EGL")
+
+
 def check_headless() -> None:
-    """Fail with the install command when no EGL library can be found on a headless Linux."""
+    """Choose EGL when there is no display (:func:`configure_headless`), then fail with the
+    install command when no EGL library can be found on a headless Linux."""
+    configure_headless()
     if not sys.platform.startswith("linux") or os.environ.get("DISPLAY"):
         return
     if os.environ.get("VTK_DEFAULT_OPENGL_WINDOW", "") not in ("", "vtkEGLRenderWindow"):
         return  # the user chose another window type (e.g. OSMesa); trust them
-    if ctypes.util.find_library("EGL") is None:
+    if _egl_library() is None:
         raise RenderingError(f"no EGL library (libEGL.so.1) found: {EGL_HELP}")
     vendor_dirs = [
         Path(d)
@@ -128,7 +137,6 @@ class Renderer:
     def __init__(
         self, style: Style, detector: Sequence[Primitive] = (), scale: float = 1.0
     ) -> None:
-        configure_headless()
         check_headless()
         import pyvista as pv
 

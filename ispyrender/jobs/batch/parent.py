@@ -120,13 +120,12 @@ def render_batch(
     from ispyrender.outputs.files import write_bytes_atomic
     from ispyrender.outputs.targets import plan_outputs
     from ispyrender.physics import EventBuilder
-    from ispyrender.rendering.renderer import check_headless, configure_headless
+    from ispyrender.rendering.renderer import check_headless
 
     if options.format != "png":
         raise OutputError("batch rendering (--jobs, --scheduler, --keep-going) makes PNGs only")
     if not batch.scheduler:
         # Dask workers render; this process only writes files and needs no OpenGL.
-        configure_headless()
         check_headless()
     client = _connect(batch.scheduler) if batch.scheduler else None
     try:
