@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ispyrender.config.style import JetStyle, Style, parse_color
+from ispyrender.physics.cms_dimensions import MUON_SYSTEM_END, WHOLE_DETECTOR
 from ispyrender.physics.nanoaod import branch_plan, build_event
 from ispyrender.physics.objects import Jets, Met, Photons, PhysicsEvent, Tracks, Vertices
 from ispyrender.scene.event import (
@@ -83,15 +84,16 @@ def test_cone_axis_half_angle_and_length_modes():
 
 def test_cones_are_clipped_inside_the_calorimeters():
     # Central jet, R = 0.4 at eta = 0: the top generator (polar angle 90 deg) has length
-    # L / cos(0.4) and must end at r = 2.95: L = 2.95 * cos(0.4) = 2.95 * 0.921061 = 2.717130.
+    # L / cos(0.4) and must end at HB's outer radius r = 2.8908: L = 2.8908 * cos(0.4) =
+    # 2.8908 * 0.921061 = 2.662603.
     # Forward jet at eta = 2.5: theta = 2 atan(exp(-2.5)) = 0.163803, half-angle
     # 0.4 / cosh(2.5) = 0.4 / 6.132289 = 0.065229; the generator closest to the beam
-    # (0.098574 rad) reaches the HE back face first: L = 5.68 cos(0.065229) / cos(0.098574)
-    # = 5.68 * 0.997873 / 0.995145 = 5.695571.
+    # (0.098574 rad) reaches the HE back face first: L = 5.493 cos(0.065229) / cos(0.098574)
+    # = 5.493 * 0.997873 / 0.995145 = 5.508057.
     eta = np.array([0.0, 2.5, -2.5])
     half = cone_half_angle(eta, 0.4)
     limit = max_cone_length(np.zeros((3, 3)), eta, half)
-    assert limit == pytest.approx([2.717130, 5.695571, 5.695571], abs=1e-5)
+    assert limit == pytest.approx([2.662603, 5.508057, 5.508057], abs=1e-5)
 
     style = Style()
     style.collections.jets.length_mode = "fixed"
@@ -103,7 +105,7 @@ def test_cones_are_clipped_inside_the_calorimeters():
         event(jets=[jets("jets", "Jet", etas, phis, np.full(7, 100.0), 0.4, origin)]), style
     )
     cones = only(scene, Cones, "Jet")
-    # Every rim point lies inside r <= 2.95, |z| <= 5.68.
+    # Every rim point lies inside r <= 2.8908, |z| <= 5.493 (HB's outer face, HE's back).
     for apex, axis, length, a in zip(
         cones.apex, cones.axis, cones.length, cones.half_angle, strict=True
     ):
@@ -116,10 +118,10 @@ def test_cones_are_clipped_inside_the_calorimeters():
             + axis * length
             + length * np.tan(a) * (np.cos(t)[:, None] * u + np.sin(t)[:, None] * v)
         )
-        assert np.hypot(rim[:, 0], rim[:, 1]).max() <= 2.95 + 1e-9
-        assert np.abs(rim[:, 2]).max() <= 5.68 + 1e-9
+        assert np.hypot(rim[:, 0], rim[:, 1]).max() <= 2.8908 + 1e-9
+        assert np.abs(rim[:, 2]).max() <= 5.493 + 1e-9
         # ...and touches the envelope (the clip is tight, not just safe).
-        assert (np.hypot(rim[:, 0], rim[:, 1]).max() > 2.94) or (np.abs(rim[:, 2]).max() > 5.6)
+        assert (np.hypot(rim[:, 0], rim[:, 1]).max() > 2.88) or (np.abs(rim[:, 2]).max() > 5.48)
 
 
 def test_fat_jets_and_taus_are_drawn_with_their_radii():
@@ -144,10 +146,10 @@ def test_fat_jets_and_taus_are_drawn_with_their_radii():
 def test_photons_line_to_ecal_face_and_tower():
     style = Style()
     style.collections.photons.deposit_scale = 0.01
-    # Photon at eta = 0, phi = pi/2 from the PV (0, 0, 0.01): face at (0, 1.29, 0.01).
-    # E = 60 GeV -> tower 0.01 * 60 = 0.6 m long along +y.
-    # Forward photon at eta = 3 from the same PV: z reaches 3.15 at t = 3.14 / tanh(3)
-    # = 3.14 / 0.995055 = 3.155605, r there = t / cosh(3) = 3.155605 / 10.067662 = 0.313440.
+    # Photon at eta = 0, phi = pi/2 from the PV (0, 0, 0.01): CMSSW's ECAL entrance at
+    # (0, 1.2752, 0.01). E = 60 GeV -> tower 0.01 * 60 = 0.6 m long along +y.
+    # Forward photon at eta = 3 from the same PV: z reaches 3.1681 at t = 3.1581 / tanh(3)
+    # = 3.1581 / 0.995055 = 3.173795, r there = t / cosh(3) = 3.173795 / 10.067662 = 0.315246.
     photons = Photons(
         "photons",
         "Photon",
@@ -159,10 +161,10 @@ def test_photons_line_to_ecal_face_and_tower():
     )
     scene = build_scene(event(photons=photons), style)
     lines = only(scene, Polylines, "Photon")
-    assert lines.paths[0] == pytest.approx(np.array([[0, 0, 0.01], [0, 1.29, 0.01]]), abs=1e-9)
-    assert lines.paths[1][-1] == pytest.approx([0.313440, 0.0, 3.15], abs=1e-6)
+    assert lines.paths[0] == pytest.approx(np.array([[0, 0, 0.01], [0, 1.2752, 0.01]]), abs=1e-9)
+    assert lines.paths[1][-1] == pytest.approx([0.315246, 0.0, 3.1681], abs=1e-6)
     towers = only(scene, Towers, "Photon")
-    assert towers.base[0] == pytest.approx([0, 1.29, 0.01], abs=1e-9)
+    assert towers.base[0] == pytest.approx([0, 1.2752, 0.01], abs=1e-9)
     assert towers.axis[0] == pytest.approx([0, 1, 0], abs=1e-12)
     assert towers.length[0] == pytest.approx(0.6)
     assert towers.width == pytest.approx([0.08, 0.08])
@@ -215,7 +217,8 @@ def test_tracks_vertices_and_legend_only_for_drawn():
     scene = build_scene(event(tracks=[muons, electrons], vertices=vertices), style)
     lines = only(scene, Polylines, "Muon")
     assert len(lines.paths) == 2
-    assert all(np.hypot(*p[-1, :2]) == pytest.approx(7.4) for p in lines.paths)
+    ends = np.array([p[-1] for p in lines.paths])
+    assert MUON_SYSTEM_END.transverse(ends[:, 0], ends[:, 1]) == pytest.approx([7.393, 7.393])
     assert lines.look.line_width == style.collections.muons.line_width
     spheres = only(scene, Spheres, "PV")
     assert spheres.radius == style.collections.vertices.radius
@@ -243,8 +246,8 @@ def test_scenes_from_every_shared_file(shared_data: Path):
                     if isinstance(prim, Polylines):
                         for p in prim.paths:
                             assert np.all(np.isfinite(p)) and len(p) >= 2
-                            assert np.hypot(p[:, 0], p[:, 1]).max() <= 7.4 + 1e-9
-                            assert np.abs(p[:, 2]).max() <= 10.6 + 1e-9
+                            assert np.hypot(p[:, 0], p[:, 1]).max() <= WHOLE_DETECTOR.radius
+                            assert np.abs(p[:, 2]).max() <= WHOLE_DETECTOR.half_length + 1e-9
                     if isinstance(prim, Cones):
                         assert np.all(prim.length >= 0) and np.all(np.isfinite(prim.length))
                 # Legend entries only for collections with something drawn.

@@ -157,12 +157,14 @@ def test_muon_tracks_lie_on_their_helix_circle(sample_export):
             # Force q v x B with B along +z: towards (sin phi, -cos phi) for q > 0.
             centre = pos[0, :2] + q * radius * np.array([np.sin(phi), -np.cos(phi)])
             r_xy = np.hypot(pos[:, 0], pos[:, 1])
-            inner = pos[r_xy < 1.2]  # inside the tracker: well within the 3.8 T region
-            assert len(inner) >= 10
+            # Inside the tracker and |z| < 1.5 m: well within the uniform 3.8 T region.
+            inner = pos[(r_xy < 1.2) & (np.abs(pos[:, 2]) < 1.5)]
+            if len(inner) < 10:
+                continue  # a forward muon leaves |z| < 1.5 m within a few steps
             distance = np.hypot(inner[:, 0] - centre[0], inner[:, 1] - centre[1])
-            # 1e-5 m (10 microns): exact arcs, rounded to a micron in the file. A radius off by
-            # the 0.07 % of 0.3 instead of 0.2998 would be ~25x larger on a 40 GeV track.
-            assert distance == pytest.approx(radius, abs=1e-5), (i, k, pt)
+            # 0.1 mm: the tracker's energy loss (26 MeV/m) tightens the curve slightly. A radius
+            # off by the 0.07 % of 0.3 instead of 0.2998 would be 1.8 mm at 3 GeV, 25 mm at 40.
+            assert distance == pytest.approx(radius, abs=1e-4), (i, k, pt)
             # The first step leaves along phi.
             step = pos[1, :2] - pos[0, :2]
             assert np.arctan2(step[1], step[0]) == pytest.approx(phi, abs=0.02)

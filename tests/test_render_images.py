@@ -304,5 +304,7 @@ def test_baselines_exist_and_are_small():
     missing = [n for n in NAMES if not (BASELINES / f"{n}.png").is_file()]
     assert not missing, f"no baselines for {missing}: run pytest --update-baselines"
     sizes = {n: (BASELINES / f"{n}.png").stat().st_size for n in NAMES}
-    big = [f"{n}.png ({size} bytes)" for n, size in sizes.items() if size > 30_000]
-    assert not big, f"baselines over 30 KB: {', '.join(big)}"
+    # 60 KB: the detector pictures outline 790 muon chambers and 72 HCAL wedges (about 50 KB
+    # at 240 x 180); everything else is well under 30 KB.
+    big = [f"{n}.png ({size} bytes)" for n, size in sizes.items() if size > 60_000]
+    assert not big, f"baselines over 60 KB: {', '.join(big)}"

@@ -18,13 +18,14 @@ from ispyrender.figures.encode import render_figure_bytes
 from ispyrender.figures.layout import FigureContent
 from ispyrender.figures.projections import (
     Paint,
+    csc_rings_rho_z,
     draw_event_rho_phi,
     draw_event_rho_z,
     muon_chambers_rho_phi,
     muon_chambers_rho_z,
     rho_z_points,
 )
-from ispyrender.physics.cms_dimensions import MUON_BARREL
+from ispyrender.physics.cms_dimensions import CSC_RINGS, DT_WHEELS, dt_chambers
 from ispyrender.scene.primitives import Appearance, Arrows, Cones, Polylines, Scene
 
 RED = Appearance(color=(1.0, 0.0, 0.0), line_width=2.0)
@@ -125,16 +126,18 @@ def test_met_arrow_only_in_the_transverse_view() -> None:
 
 def test_muon_chambers_cross_sections() -> None:
     rho_phi = muon_chambers_rho_phi()
-    assert len(rho_phi) == len(MUON_BARREL.station_radii) * MUON_BARREL.sectors == 48
-    centres = np.array([p.mean(axis=0) for p in rho_phi])
-    radii = np.hypot(centres[:, 0], centres[:, 1])
-    np.testing.assert_allclose(
-        sorted(set(np.round(radii, 6))), MUON_BARREL.station_radii, atol=1e-6
-    )
-    # Sector 1 is centred on phi = 0: the first chamber sits on the +x axis.
-    assert centres[0, 1] == pytest.approx(0.0, abs=1e-9) and centres[0, 0] > 0
+    assert len(rho_phi) == 3 * 12 + 14  # MB1-3 in 12 sectors, MB4 in 14
+    # MB1 of sector 1 faces +x: 4.136-4.499 m out, from y = -0.697 to +1.483 m.
+    first = rho_phi[0]
+    assert (first[:, 0].min(), first[:, 0].max()) == pytest.approx((4.136, 4.499))
+    assert (first[:, 1].min(), first[:, 1].max()) == pytest.approx((-0.697, 1.483))
     rho_z = muon_chambers_rho_z()
-    assert len(rho_z) == MUON_BARREL.wheels * len(MUON_BARREL.station_radii) * 2
+    assert len(rho_z) == len(DT_WHEELS) * 4 * 2  # wheels x stations, above and below
+    mb4 = [c for c in dt_chambers() if c.station == 4]
+    assert max(p[:, 1].max() for p in rho_z) == pytest.approx(max(c.r_out for c in mb4))
+    rings = csc_rings_rho_z()
+    assert len(rings) == len(CSC_RINGS) * 4
+    assert max(p[:, 0].max() for p in rings) == pytest.approx(10.463)
 
 
 def test_eps_paint_blends_onto_the_background() -> None:

@@ -32,15 +32,17 @@ from matplotlib.patches import Annulus
 from ispyrender.config.style import Detector, Panel, Style, parse_color
 from ispyrender.physics.cms_dimensions import (
     BEAM_PIPE,
+    CSC_RINGS,
+    DT_WHEELS,
     ECAL_BARREL,
     ECAL_ENDCAP,
     HCAL_BARREL,
     HCAL_ENDCAP,
-    MUON_BARREL,
-    MUON_ENDCAP_DISKS,
     SOLENOID,
     TRACKER,
     WHOLE_DETECTOR,
+    Section,
+    dt_chambers,
 )
 from ispyrender.scene.primitives import (
     RGB,
@@ -153,22 +155,9 @@ def _parts(detector: Detector) -> dict[str, str]:
 
 
 def muon_chambers_rho_phi() -> list[np.ndarray]:
-    """The barrel muon chambers as seen along the beam: 12 sectors x 4 stations of rotated
-    rectangles, sector 1 centred on phi = 0 (as
-    :func:`ispyrender.scene.detector.muon_barrel_boxes`)."""
-    dims = MUON_BARREL
-    polys = []
-    for r in dims.station_radii:
-        width = dims.chamber_width(r)
-        for k in range(dims.sectors):
-            phi = 2.0 * np.pi * k / dims.sectors
-            radial = np.array([np.cos(phi), np.sin(phi)])
-            polys.append(
-                _bar(
-                    radial * (r - dims.chamber_thickness / 2), radial, dims.chamber_thickness, width
-                )
-            )
-    return polys
+    """The DT chambers as seen along the beam: one rectangle per station and sector (the
+    chambers of the five wheels line up behind each other)."""
+    return [c.outline_xy() for c in dt_chambers() if c.wheel == 0]
 
 
 def detector_rho_phi(ax: Axes, detector: Detector, paint: Paint) -> None:
@@ -199,22 +188,35 @@ def detector_rho_phi(ax: Axes, detector: Detector, paint: Paint) -> None:
 
 
 def muon_chambers_rho_z() -> list[np.ndarray]:
-    """The barrel muon chambers in rho-z: 5 wheels x 4 stations, above and below the beam."""
-    dims = MUON_BARREL
-    half = (dims.wheel_pitch - dims.wheel_gap) / 2
+    """The DT chambers in rho-z: per wheel and station, from the nearest chamber face to the
+    farthest (measured along each sector's direction), above and below the beam."""
     polys = []
-    for w in range(dims.wheels):
-        zc = -dims.half_length + dims.wheel_pitch * (w + 0.5)
-        for r in dims.station_radii:
-            for sign in (1.0, -1.0):
-                r0, r1 = sorted(
-                    (
-                        sign * (r - dims.chamber_thickness / 2),
-                        sign * (r + dims.chamber_thickness / 2),
-                    )
-                )
-                polys.append(_rect(zc - half, zc + half, r0, r1))
+    for wheel, (z_lo, z_hi) in DT_WHEELS.items():
+        for station in (1, 2, 3, 4):
+            at = [c for c in dt_chambers() if c.wheel == wheel and c.station == station]
+            r_in, r_out = min(c.r_in for c in at), max(c.r_out for c in at)
+            polys += [_rect(z_lo, z_hi, sign * r_in, sign * r_out) for sign in (1.0, -1.0)]
     return polys
+
+
+def csc_rings_rho_z() -> list[np.ndarray]:
+    """The CSC rings in rho-z: each ring's radial span across the |z| of its odd and even
+    chambers, at both ends, above and below the beam."""
+    polys = []
+    for ring in CSC_RINGS:
+        z_lo, z_hi = ring.z_extent
+        polys += _mirrored(z_lo, z_hi, ring.r_lo, ring.r_hi)
+    return polys
+
+
+def section_rho_z(section: Section) -> list[np.ndarray]:
+    """A part with a shaped cross-section in rho-z, its quads at both ends, above and below."""
+    return [
+        np.array([(zs * z, rs * r) for r, z in quad])
+        for quad in section.quads()
+        for zs in (1, -1)
+        for rs in (1, -1)
+    ]
 
 
 def _mirrored(zmin: float, zmax: float, rmin: float, rmax: float) -> list[np.ndarray]:
@@ -227,7 +229,6 @@ def detector_rho_z(ax: Axes, detector: Detector, paint: Paint) -> None:
     barrels = [
         ("tracker", TRACKER),
         ("ecal_barrel", ECAL_BARREL),
-        ("hcal_barrel", HCAL_BARREL),
         ("solenoid", SOLENOID),
         ("beam_pipe", BEAM_PIPE),
     ]
@@ -235,15 +236,14 @@ def detector_rho_z(ax: Axes, detector: Detector, paint: Paint) -> None:
         if key in parts:
             polys = [_rect(-b.half_length, b.half_length, s * b.rmin, s * b.rmax) for s in (1, -1)]
             _fill(ax, polys, parts[key], paint, 1)
-    endcaps = [
-        ("ecal_endcap", [ECAL_ENDCAP]),
-        ("hcal_endcap", [HCAL_ENDCAP]),
-        ("muon_endcap", list(MUON_ENDCAP_DISKS)),
-    ]
-    for key, disks in endcaps:
+    if "ecal_endcap" in parts:
+        d = ECAL_ENDCAP
+        _fill(ax, _mirrored(d.zmin, d.zmax, d.rmin, d.rmax), parts["ecal_endcap"], paint, 1)
+    for key, section in (("hcal_barrel", HCAL_BARREL), ("hcal_endcap", HCAL_ENDCAP)):
         if key in parts:
-            polys = [p for d in disks for p in _mirrored(d.zmin, d.zmax, d.rmin, d.rmax)]
-            _fill(ax, polys, parts[key], paint, 1)
+            _fill(ax, section_rho_z(section), parts[key], paint, 1)
+    if "muon_endcap" in parts:
+        _fill(ax, csc_rings_rho_z(), parts["muon_endcap"], paint, 1)
     if "muon_barrel" in parts:
         _fill(ax, muon_chambers_rho_z(), parts["muon_barrel"], paint, 1)
 

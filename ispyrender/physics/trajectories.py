@@ -28,11 +28,13 @@ from typing import Literal
 import numpy as np
 
 from ispyrender.physics.cms_dimensions import (
-    ECAL_FRONT,
+    ECAL_ENTRANCE,
     FIELD,
+    MATERIAL,
     MUON_SYSTEM_END,
     Boundary,
     FieldModel,
+    MaterialModel,
 )
 
 __all__ = [
@@ -51,9 +53,9 @@ __all__ = [
 C_LIGHT = 0.2998
 
 StopName = Literal["ecal", "muon"]
-#: Where each kind of particle stops: the ECAL front face (electrons, tracks, PF candidates)
-#: or beyond the outermost muon station (muons).
-STOPS: dict[str, Boundary] = {"ecal": ECAL_FRONT, "muon": MUON_SYSTEM_END}
+#: Where each kind of particle stops: CMSSW's ECAL entrance surface (electrons, tracks, PF
+#: candidates) or the outer faces of the outermost muon stations (muons).
+STOPS: dict[str, Boundary] = {"ecal": ECAL_ENTRANCE, "muon": MUON_SYSTEM_END}
 
 _BISECTIONS = 40  # halves a step of <= 5 cm down to far below a micrometre
 
@@ -90,16 +92,13 @@ def helix_center(
 
 def field_bz(x: np.ndarray, y: np.ndarray, z: np.ndarray, field: FieldModel = FIELD) -> np.ndarray:
     """Bz in tesla at the given points, from the piecewise-constant field model."""
-    r = np.hypot(x, y)
-    az = np.abs(z)
-    inner = (r < field.inner_radius) & (az < field.inner_half_length)
-    yoke = (r >= field.yoke_rmin) & (r < field.yoke_rmax) & (az < field.yoke_half_length)
-    return np.where(inner, field.inner, np.where(yoke, field.yoke, 0.0))
+    return field.bz(x, y, z)
 
 
 def line_exit_distance(origin: np.ndarray, direction: np.ndarray, boundary: Boundary) -> np.ndarray:
     """Distance along unit ``direction`` (N, 3) from ``origin`` (N, 3) to the surface of the
-    closed cylinder ``boundary`` (0 for origins already outside)."""
+    closed cylinder ``boundary`` (0 for origins already outside; a polygonal boundary is taken
+    as its inscribed cylinder)."""
     o = np.asarray(origin, dtype=float).reshape(-1, 3)
     d = np.asarray(direction, dtype=float).reshape(-1, 3)
     a = d[:, 0] ** 2 + d[:, 1] ** 2
@@ -140,13 +139,27 @@ def _stop_limits(stop: StopName | Sequence[str] | np.ndarray, n: int) -> tuple[n
     names = np.broadcast_to(np.asarray(stop, dtype=str), (n,))
     r_stop = np.empty(n)
     z_stop = np.empty(n)
+    sides = np.zeros(n, dtype=int)
     for name in np.unique(names):
         if name not in STOPS:
             raise ValueError(f"unknown stop {name!r}: use one of {', '.join(STOPS)}")
         mask = names == name
         r_stop[mask] = STOPS[name].radius
         z_stop[mask] = STOPS[name].half_length
-    return r_stop, z_stop
+        sides[mask] = STOPS[name].sides
+    return r_stop, z_stop, sides
+
+
+def _transverse(x: np.ndarray, y: np.ndarray, sides: np.ndarray) -> np.ndarray:
+    """The distance from the beam line that each particle's boundary measures: r for a
+    cylinder (sides = 0), the distance along the nearest face's normal for a polygon."""
+    r = np.hypot(x, y)
+    polygon = sides > 0
+    if not polygon.any():
+        return r
+    pitch = 2.0 * np.pi / np.where(polygon, sides, 1)
+    off = (np.arctan2(y, x) + 0.5 * pitch) % pitch - 0.5 * pitch
+    return np.where(polygon, r * np.cos(off), r)
 
 
 def propagate(
@@ -158,6 +171,7 @@ def propagate(
     stop: StopName | Sequence[str] | np.ndarray = "ecal",
     *,
     field: FieldModel = FIELD,
+    material: MaterialModel | None = MATERIAL,
     step: float = 0.05,
     max_step_turn: float = 0.05,
     max_turning: float = np.pi,
@@ -169,7 +183,9 @@ def propagate(
     e; 0 gives a straight line) are (N,) arrays, ``origin`` is (N, 3) in metres and ``stop`` is
     "ecal", "muon", or one of those per particle. ``step`` is the longest 3D step (m),
     ``max_step_turn`` the largest turn per step (rad), ``max_turning`` the total turn after which
-    a looper is stopped (rad). Returns one (n_i, 3) array per particle, starting at its origin;
+    a looper is stopped (rad). ``material`` makes particles lose energy along the way (None:
+    none, exact helices in the uniform field); a particle whose pT falls below a tenth of its
+    start has ranged out and stops. Returns one (n_i, 3) array per particle, starting at its origin;
     a particle with non-finite or non-positive pT, or starting outside its boundary, gives just
     its origin (one point).
     """
@@ -181,11 +197,12 @@ def propagate(
     origin = np.asarray(origin, dtype=float).reshape(n, 3)
     if n == 0:
         return []
-    r_stop, z_stop = _stop_limits(stop, n)
+    r_stop, z_stop, sides = _stop_limits(stop, n)
 
     valid = np.isfinite(pt) & (pt > 0) & np.isfinite(eta) & np.isfinite(phi)
     valid &= np.isfinite(charge) & np.all(np.isfinite(origin), axis=1)
-    valid &= (np.hypot(origin[:, 0], origin[:, 1]) < r_stop) & (np.abs(origin[:, 2]) < z_stop)
+    valid &= _transverse(origin[:, 0], origin[:, 1], sides) < r_stop
+    valid &= np.abs(origin[:, 2]) < z_stop
 
     # Recorded points: particle ids and positions, one block per step; sorted by id at the end.
     rec_ids: list[np.ndarray] = [np.arange(n)]
@@ -195,10 +212,12 @@ def propagate(
     ids = np.flatnonzero(valid)
     x, y, z = origin[ids, 0].copy(), origin[ids, 1].copy(), origin[ids, 2].copy()
     ph = phi[ids].copy()
-    q_over_pt = charge[ids] / pt[ids]
+    pt_now = pt[ids].copy()
+    pt_min = 0.1 * pt_now
+    charge_now = charge[ids]
     slope = np.sinh(eta[ids])  # dz / ds
     ds_max = step / np.cosh(eta[ids])  # transverse step for a 3D step of `step` metres
-    rs, zs = r_stop[ids], z_stop[ids]
+    rs, zs, sd = r_stop[ids], z_stop[ids], sides[ids]
     turned = np.zeros(ids.size)
 
     # Steps that crossed a boundary, kept to be cut at the boundary in one batch at the end.
@@ -207,14 +226,14 @@ def propagate(
     for _ in range(max_steps):
         if ids.size == 0:
             break
-        k = -C_LIGHT * field_bz(x, y, z, field) * q_over_pt
+        k = -C_LIGHT * field_bz(x, y, z, field) * charge_now / pt_now
         abs_k = np.abs(k)
         with np.errstate(divide="ignore"):
             # Limit the turn per step, and never turn past max_turning.
             turn_limit = np.minimum(max_step_turn, max_turning - turned)
             ds = np.minimum(ds_max, np.where(abs_k > 0, turn_limit / abs_k, np.inf))
         nx, ny, nz, nph = _arc(x, y, z, ph, k, ds, slope)
-        out = (np.hypot(nx, ny) >= rs) | (np.abs(nz) >= zs)
+        out = (_transverse(nx, ny, sd) >= rs) | (np.abs(nz) >= zs)
         if out.any():
             cross.append(
                 (
@@ -228,24 +247,29 @@ def propagate(
                     slope[out],
                     rs[out],
                     zs[out],
+                    sd[out],
                 )
             )
         inside = ~out
         rec_ids.append(ids[inside])
         rec_pts.append(np.stack([nx[inside], ny[inside], nz[inside]], axis=1))
         turned = turned + abs_k * ds
+        if material is not None:
+            # p = pT cosh(eta) and a 3D step is ds cosh(eta): pT falls by loss * ds.
+            pt_now = pt_now - material.loss(x, y, z, field) * ds
         # 1e-9: the last step is sized to land on max_turning, up to rounding.
-        keep = inside & (turned < max_turning - 1e-9)
+        keep = inside & (turned < max_turning - 1e-9) & (pt_now > pt_min)
         if not keep.all():
             ids, x, y, z, ph = ids[keep], nx[keep], ny[keep], nz[keep], nph[keep]
-            q_over_pt, slope, ds_max = q_over_pt[keep], slope[keep], ds_max[keep]
-            rs, zs, turned = rs[keep], zs[keep], turned[keep]
+            pt_now, pt_min, charge_now = pt_now[keep], pt_min[keep], charge_now[keep]
+            slope, ds_max = slope[keep], ds_max[keep]
+            rs, zs, sd, turned = rs[keep], zs[keep], sd[keep], turned[keep]
         else:
             x, y, z, ph = nx, ny, nz, nph
 
     if cross:
         columns = [np.concatenate(c) for c in zip(*cross, strict=True)]
-        cid, cx, cy, cz, cph, ck, cds, cslope, crs, czs = columns
+        cid, cx, cy, cz, cph, ck, cds, cslope, crs, czs, csd = columns
         # Bisect the fraction of the step at which the arc leaves the boundary: lo stays
         # inside, hi outside, and every trial point lies exactly on the arc.
         lo = np.zeros(cid.size)
@@ -253,7 +277,7 @@ def propagate(
         for _ in range(_BISECTIONS):
             mid = 0.5 * (lo + hi)
             mx, my, mz, _ = _arc(cx, cy, cz, cph, ck, cds * mid, cslope)
-            outside = (np.hypot(mx, my) >= crs) | (np.abs(mz) >= czs)
+            outside = (_transverse(mx, my, csd) >= crs) | (np.abs(mz) >= czs)
             hi = np.where(outside, mid, hi)
             lo = np.where(outside, lo, mid)
         ex, ey, ez, _ = _arc(cx, cy, cz, cph, ck, cds * hi, cslope)

@@ -4,10 +4,11 @@ Every primitive's group is the style key of its part (``"ecal_barrel"``, ``"muon
 and its look comes from that part's :class:`~ispyrender.config.style.PartStyle`. Parts whose style
 says ``show: false`` are left out, and nothing is drawn when ``detector.show`` is false.
 
-Parts: beam pipe, tracker envelope, ECAL barrel and endcaps, HCAL barrel and endcaps, the
-solenoid cryostat (tubes); the barrel muon chambers as boxes (5 wheels x 12 sectors x
-4 stations, with gaps between wheels and sectors as in the real detector), and the endcap muon
-stations as thin disks on both sides. The return yoke, HCAL outer and forward calorimeters are
+Parts: beam pipe, tracker envelope, ECAL barrel and endcaps, the solenoid cryostat (tubes); the
+HCAL barrel and endcaps as CMS builds them, 18 wedges of 20 degrees with their slanted ends;
+the 250 barrel drift-tube chambers as flat boxes where CMS's geometry has them (offset in each
+sector, MB4 split in sectors 4 and 10, short chambers at the chimneys), and the 540 endcap
+cathode-strip chambers as trapezoids. The return yoke, HCAL outer and forward calorimeters are
 in the dimensions module but not drawn: the style has no part for them.
 """
 
@@ -22,17 +23,17 @@ from ispyrender.physics.cms_dimensions import (
     ECAL_ENDCAP,
     HCAL_BARREL,
     HCAL_ENDCAP,
-    MUON_BARREL,
-    MUON_ENDCAP_DISKS,
     SOLENOID,
     TRACKER,
     Barrel,
     Endcap,
-    MuonBarrel,
+    Section,
+    csc_chambers,
+    dt_chambers,
 )
-from ispyrender.scene.primitives import Appearance, Boxes, Primitive, Tube
+from ispyrender.scene.primitives import Appearance, Boxes, Hexahedra, Primitive, Tube
 
-__all__ = ["build_detector", "muon_barrel_boxes", "part_appearance"]
+__all__ = ["build_detector", "muon_barrel_boxes", "muon_endcap_chambers", "part_appearance"]
 
 
 def part_appearance(part: PartStyle) -> Appearance:
@@ -75,26 +76,29 @@ def _in_arc(phi: np.ndarray, arc: Arc) -> np.ndarray:
     return (phi - arc[0]) % (2.0 * np.pi) <= (arc[1] - arc[0]) + 1e-9
 
 
-def muon_barrel_boxes(dims: MuonBarrel, look: Appearance, group: str = "muon_barrel") -> Boxes:
-    """One box per chamber: stations x sectors x wheels, sector 1 centred on phi = 0."""
-    pitch = dims.wheel_pitch
-    wheel_z = -dims.half_length + pitch * (np.arange(dims.wheels) + 0.5)
-    sector_phi = 2.0 * np.pi * np.arange(dims.sectors) / dims.sectors
-    radii = np.asarray(dims.station_radii, dtype=float)
-    # All combinations, station-major: (station, sector, wheel).
-    r, phi, z = (a.reshape(-1) for a in np.meshgrid(radii, sector_phi, wheel_z, indexing="ij"))
-    centers = np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1)
-    widths = np.array([dims.chamber_width(float(ri)) for ri in r])
-    sizes = np.stack(
-        [np.full(r.size, dims.chamber_thickness), widths, np.full(r.size, pitch - dims.wheel_gap)],
-        axis=1,
-    )
-    return Boxes(group, centers, sizes, phi, look)
+def muon_barrel_boxes(look: Appearance, arc: Arc = FULL, group: str = "muon_barrel") -> Boxes:
+    """The DT chambers in the kept phi range, one box each."""
+    chambers = [c for c in dt_chambers() if _in_arc(np.array(c.phi), arc)]
+    centers = np.array([c.corners().mean(axis=0) for c in chambers])
+    sizes = np.array([(c.r_out - c.r_in, c.t_hi - c.t_lo, c.z_hi - c.z_lo) for c in chambers])
+    phi = np.array([c.phi for c in chambers])
+    return Boxes(group, centers.reshape(-1, 3), sizes.reshape(-1, 3), phi, look)
 
 
-def _cut_boxes(boxes: Boxes, arc: Arc) -> Boxes:
-    keep = _in_arc(boxes.phi, arc)
-    return Boxes(boxes.group, boxes.centers[keep], boxes.sizes[keep], boxes.phi[keep], boxes.look)
+def muon_endcap_chambers(
+    look: Appearance, arc: Arc = FULL, group: str = "muon_endcap"
+) -> Hexahedra:
+    """The CSC chambers of both endcaps in the kept phi range."""
+    corners = [c.corners() for c in csc_chambers() if _in_arc(np.array(c.phi), arc)]
+    return Hexahedra(group, np.array(corners).reshape(-1, 8, 3), look)
+
+
+def _wedges(group: str, section: Section, look: Appearance, arc: Arc = FULL) -> Hexahedra:
+    """A part built of wedges, those whose middle lies in the kept phi range."""
+    corners = section.wedge_corners()
+    mid = corners.mean(axis=1)
+    keep = _in_arc(np.arctan2(mid[:, 1], mid[:, 0]) % (2.0 * np.pi), arc)
+    return Hexahedra(group, corners[keep], look)
 
 
 def build_detector(detector: Detector) -> list[Primitive]:
@@ -118,14 +122,13 @@ def build_detector(detector: Detector) -> list[Primitive]:
     if look := shown("ecal_endcap"):
         parts.extend(_endcaps("ecal_endcap", ECAL_ENDCAP, look, arc))
     if look := shown("hcal_barrel"):
-        parts.append(_barrel("hcal_barrel", HCAL_BARREL, look, arc))
+        parts.append(_wedges("hcal_barrel", HCAL_BARREL, look, arc))
     if look := shown("hcal_endcap"):
-        parts.extend(_endcaps("hcal_endcap", HCAL_ENDCAP, look, arc))
+        parts.append(_wedges("hcal_endcap", HCAL_ENDCAP, look, arc))
     if look := shown("solenoid"):
         parts.append(_barrel("solenoid", SOLENOID, look, arc))
     if look := shown("muon_barrel"):
-        parts.append(_cut_boxes(muon_barrel_boxes(MUON_BARREL, look), arc))
+        parts.append(muon_barrel_boxes(look, arc))
     if look := shown("muon_endcap"):
-        for disk in MUON_ENDCAP_DISKS:
-            parts.extend(_endcaps("muon_endcap", disk, look, arc))
+        parts.append(muon_endcap_chambers(look, arc))
     return parts

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ispyrender.config.style import CollectionStyle, HitStyle, JetStyle, Style, parse_color
-from ispyrender.physics.cms_dimensions import CALORIMETER_ENVELOPE, ECAL_FRONT, Boundary
+from ispyrender.physics.cms_dimensions import CALORIMETER_ENVELOPE, ECAL_ENTRANCE, Boundary
 from ispyrender.physics.objects import DEFAULT_LABELS, CaloHits, Jets, Photons, PhysicsEvent, Tracks
 from ispyrender.physics.trajectories import line_exit_distance, propagate
 from ispyrender.scene.primitives import (
@@ -173,7 +173,7 @@ def _add_photons(scene: Scene, photons: Photons, style: Style) -> None:
         return
     start = np.repeat(np.asarray(photons.origin, dtype=float).reshape(1, 3), n, axis=0)
     axis = direction(photons.eta, photons.phi)
-    face = start + axis * line_exit_distance(start, axis, ECAL_FRONT)[:, None]
+    face = start + axis * line_exit_distance(start, axis, ECAL_ENTRANCE)[:, None]
     appearance = look(photon_style)
     paths = tuple(np.stack([s, f]) for s, f in zip(start, face, strict=True))
     scene.add(Polylines(photons.branch, paths, appearance), label("photons", photon_style), n)
