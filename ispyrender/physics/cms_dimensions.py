@@ -61,6 +61,7 @@ __all__ = [
     "Section",
     "csc_chambers",
     "dt_chambers",
+    "transverse_distance",
 ]
 
 
@@ -161,14 +162,20 @@ class Boundary:
     sides: int = 0
 
     def transverse(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The distance measured against ``radius``: r, or for a polygon the distance along
-        the nearest face's normal."""
-        r = np.hypot(x, y)
-        if not self.sides:
-            return r
-        pitch = 2.0 * np.pi / self.sides
-        off = (np.arctan2(y, x) + 0.5 * pitch) % pitch - 0.5 * pitch
-        return np.asarray(r * np.cos(off))
+        """The distance measured against ``radius`` (see :func:`transverse_distance`)."""
+        return transverse_distance(x, y, np.asarray(self.sides))
+
+
+def transverse_distance(x: np.ndarray, y: np.ndarray, sides: np.ndarray) -> np.ndarray:
+    """How far out (x, y) is for a boundary of ``sides`` faces (one value, or one per point):
+    r for a cylinder (0 sides), for a polygon the distance along the nearest face's normal."""
+    r = np.hypot(x, y)
+    polygon = sides > 0
+    if not polygon.any():
+        return r
+    pitch = 2.0 * np.pi / np.where(polygon, sides, 1)
+    off = (np.arctan2(y, x) + 0.5 * pitch) % pitch - 0.5 * pitch
+    return np.asarray(np.where(polygon, r * np.cos(off), r))
 
 
 # ---- the muon system ------------------------------------------------------------------------
@@ -451,9 +458,9 @@ class FieldModel:
     endcap_zmax: float = 10.6
     endcap: float = -3.74
 
-    def _regions(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> list[np.ndarray]:
-        r = np.hypot(x, y)
-        az = np.abs(z)
+    def regions(self, r: np.ndarray, az: np.ndarray) -> list[np.ndarray]:
+        """Masks of the five regions at radius r and |z| (the first that holds counts): inner,
+        ends, gap, yoke, endcap. The material model shares them."""
         inside = r < self.coil_radius
         return [
             inside & (az < self.inner_half_length),
@@ -465,12 +472,17 @@ class FieldModel:
 
     def bz(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Bz in tesla at the given points."""
+        r, az = np.hypot(x, y), np.abs(z)
+        return self.bz_in(az, self.regions(r, az))
+
+    def bz_in(self, az: np.ndarray, regions: list[np.ndarray]) -> np.ndarray:
+        """Bz at points of |z| ``az`` whose :meth:`regions` are known."""
         # Towards the coil's ends the field falls linearly from `inner` to `ends`.
         span = max(self.coil_half_length - self.inner_half_length, 1e-9)
-        along = (np.abs(z) - self.inner_half_length) / span
+        along = (az - self.inner_half_length) / span
         falling = self.inner + (self.ends - self.inner) * np.clip(along, 0.0, 1.0)
-        values = [self.inner, falling, self.gap, self.yoke, self.endcap]
-        return np.select(self._regions(x, y, z), values, default=0.0)
+        values: list[float | np.ndarray] = [self.inner, falling, self.gap, self.yoke, self.endcap]
+        return np.select(regions, values, default=0.0)
 
 
 @dataclass(frozen=True)
@@ -500,15 +512,16 @@ class MaterialModel:
 
     def loss(self, x: np.ndarray, y: np.ndarray, z: np.ndarray, field: FieldModel) -> np.ndarray:
         """GeV lost per metre of path at the given points."""
-        r = np.hypot(x, y)
-        az = np.abs(z)
+        r, az = np.hypot(x, y), np.abs(z)
+        return self.loss_in(r, az, field.regions(r, az))
+
+    def loss_in(self, r: np.ndarray, az: np.ndarray, regions: list[np.ndarray]) -> np.ndarray:
+        """The loss at radius r and |z| ``az`` whose field regions are known: inside the
+        solenoid the tracker and the calorimeters take the place of the field's two regions."""
         conditions = [
             (r < self.tracker_radius) & (az < self.tracker_half_length),
             (r < self.calorimeter_radius) & (az < self.calorimeter_z),
-            (r < field.coil_radius) & (az < field.coil_half_length),
-            (r < field.yoke_rmin) & (az < field.coil_half_length),
-            (r >= field.yoke_rmin) & (r < field.yoke_rmax) & (az < field.yoke_half_length),
-            (az >= field.coil_half_length) & (az < field.endcap_zmax) & (r < field.yoke_rmax),
+            *regions[1:],
         ]
         values = [self.tracker, 0.0, self.calorimeters, self.coil, self.yoke, self.endcap]
         return np.select(conditions, values, default=0.0)

@@ -35,6 +35,7 @@ from ispyrender.physics.cms_dimensions import (
     Boundary,
     FieldModel,
     MaterialModel,
+    transverse_distance,
 )
 
 __all__ = [
@@ -150,16 +151,28 @@ def _stop_limits(stop: StopName | Sequence[str] | np.ndarray, n: int) -> tuple[n
     return r_stop, z_stop, sides
 
 
-def _transverse(x: np.ndarray, y: np.ndarray, sides: np.ndarray) -> np.ndarray:
-    """The distance from the beam line that each particle's boundary measures: r for a
-    cylinder (sides = 0), the distance along the nearest face's normal for a polygon."""
-    r = np.hypot(x, y)
-    polygon = sides > 0
-    if not polygon.any():
-        return r
-    pitch = 2.0 * np.pi / np.where(polygon, sides, 1)
-    off = (np.arctan2(y, x) + 0.5 * pitch) % pitch - 0.5 * pitch
-    return np.where(polygon, r * np.cos(off), r)
+def _inscribed(r_stop: np.ndarray, sides: np.ndarray) -> np.ndarray:
+    """The radius inside which a point is inside its boundary whatever its phi: the stop
+    radius for a cylinder, r cos(pi / sides) for a polygon."""
+    return r_stop * np.where(sides > 0, np.cos(np.pi / np.maximum(sides, 1)), 1.0)
+
+
+def _outside(
+    x: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    rs: np.ndarray,
+    zs: np.ndarray,
+    sides: np.ndarray,
+    inscribed: np.ndarray,
+) -> np.ndarray:
+    """Whether each point is outside its boundary. Only points beyond the inscribed circle (a
+    few steps of each particle) need the costlier distance to a polygon's nearest face."""
+    out = np.abs(z) >= zs
+    near = np.hypot(x, y) >= inscribed
+    if near.any():
+        out[near] |= transverse_distance(x[near], y[near], sides[near]) >= rs[near]
+    return out
 
 
 def propagate(
@@ -201,7 +214,7 @@ def propagate(
 
     valid = np.isfinite(pt) & (pt > 0) & np.isfinite(eta) & np.isfinite(phi)
     valid &= np.isfinite(charge) & np.all(np.isfinite(origin), axis=1)
-    valid &= _transverse(origin[:, 0], origin[:, 1], sides) < r_stop
+    valid &= transverse_distance(origin[:, 0], origin[:, 1], sides) < r_stop
     valid &= np.abs(origin[:, 2]) < z_stop
 
     # Recorded points: particle ids and positions, one block per step; sorted by id at the end.
@@ -218,6 +231,7 @@ def propagate(
     slope = np.sinh(eta[ids])  # dz / ds
     ds_max = step / np.cosh(eta[ids])  # transverse step for a 3D step of `step` metres
     rs, zs, sd = r_stop[ids], z_stop[ids], sides[ids]
+    ri = _inscribed(rs, sd)
     turned = np.zeros(ids.size)
 
     # Steps that crossed a boundary, kept to be cut at the boundary in one batch at the end.
@@ -226,14 +240,17 @@ def propagate(
     for _ in range(max_steps):
         if ids.size == 0:
             break
-        k = -C_LIGHT * field_bz(x, y, z, field) * charge_now / pt_now
+        # The regions are found once per step for the field and the energy loss.
+        r, az = np.hypot(x, y), np.abs(z)
+        regions = field.regions(r, az)
+        k = -C_LIGHT * field.bz_in(az, regions) * charge_now / pt_now
         abs_k = np.abs(k)
         with np.errstate(divide="ignore"):
             # Limit the turn per step, and never turn past max_turning.
             turn_limit = np.minimum(max_step_turn, max_turning - turned)
             ds = np.minimum(ds_max, np.where(abs_k > 0, turn_limit / abs_k, np.inf))
         nx, ny, nz, nph = _arc(x, y, z, ph, k, ds, slope)
-        out = (_transverse(nx, ny, sd) >= rs) | (np.abs(nz) >= zs)
+        out = _outside(nx, ny, nz, rs, zs, sd, ri)
         if out.any():
             cross.append(
                 (
@@ -248,6 +265,7 @@ def propagate(
                     rs[out],
                     zs[out],
                     sd[out],
+                    ri[out],
                 )
             )
         inside = ~out
@@ -256,20 +274,20 @@ def propagate(
         turned = turned + abs_k * ds
         if material is not None:
             # p = pT cosh(eta) and a 3D step is ds cosh(eta): pT falls by loss * ds.
-            pt_now = pt_now - material.loss(x, y, z, field) * ds
+            pt_now = pt_now - material.loss_in(r, az, regions) * ds
         # 1e-9: the last step is sized to land on max_turning, up to rounding.
         keep = inside & (turned < max_turning - 1e-9) & (pt_now > pt_min)
         if not keep.all():
             ids, x, y, z, ph = ids[keep], nx[keep], ny[keep], nz[keep], nph[keep]
             pt_now, pt_min, charge_now = pt_now[keep], pt_min[keep], charge_now[keep]
             slope, ds_max = slope[keep], ds_max[keep]
-            rs, zs, sd, turned = rs[keep], zs[keep], sd[keep], turned[keep]
+            rs, zs, sd, ri, turned = rs[keep], zs[keep], sd[keep], ri[keep], turned[keep]
         else:
             x, y, z, ph = nx, ny, nz, nph
 
     if cross:
         columns = [np.concatenate(c) for c in zip(*cross, strict=True)]
-        cid, cx, cy, cz, cph, ck, cds, cslope, crs, czs, csd = columns
+        cid, cx, cy, cz, cph, ck, cds, cslope, crs, czs, csd, cri = columns
         # Bisect the fraction of the step at which the arc leaves the boundary: lo stays
         # inside, hi outside, and every trial point lies exactly on the arc.
         lo = np.zeros(cid.size)
@@ -277,7 +295,7 @@ def propagate(
         for _ in range(_BISECTIONS):
             mid = 0.5 * (lo + hi)
             mx, my, mz, _ = _arc(cx, cy, cz, cph, ck, cds * mid, cslope)
-            outside = (_transverse(mx, my, csd) >= crs) | (np.abs(mz) >= czs)
+            outside = _outside(mx, my, mz, crs, czs, csd, cri)
             hi = np.where(outside, mid, hi)
             lo = np.where(outside, lo, mid)
         ex, ey, ez, _ = _arc(cx, cy, cz, cph, ck, cds * hi, cslope)
