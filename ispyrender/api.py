@@ -139,7 +139,7 @@ def _style(style: str | Style, overrides: dict[str, Any]) -> Style:
         # A Style object plus overrides: validated as a --set on its own settings.
         from ispyrender.config.loader import style_from_data
 
-        return style_from_data(style.model_dump(), sets)
+        return style_from_data(style, sets)
     return load_style(style, sets)
 
 
@@ -282,7 +282,7 @@ def _figure_content(event: Any, style: Style, scale: float) -> tuple[Any, dict[s
         from ispyrender.rendering.renderer import check_headless
 
         check_headless()
-        panels = PanelRenderers(style, sizes)
+        panels = PanelRenderers(style, sizes, scale=scale)
         try:
             images = panels.draw(scene)
         finally:

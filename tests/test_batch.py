@@ -148,7 +148,7 @@ def test_broken_input_is_reported_and_the_others_rendered(tmp_path: Path) -> Non
     data = sample_path().read_bytes()
     broken.write_bytes(data[: len(data) // 2])  # cut short in transfer
     out = tmp_path / "out"
-    result = cli("render", broken, good, "-n", "3", *TINY_ARGS, "--keep-going", "-q", "-o", out)
+    result = cli("render", broken, good, "-n", "3", *TINY_ARGS, "--keep-going", "-o", out)
     assert result.exit_code == 1
     assert "skipping unreadable input" in result.stderr
     last = result.stderr.strip().splitlines()[-1]

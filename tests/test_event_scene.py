@@ -7,15 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ispyrender.config.style import JetStyle, Style, parse_color
+from ispyrender.config.style import EnergyScale, Style, parse_color
 from ispyrender.physics.cms_dimensions import MUON_SYSTEM_END, WHOLE_DETECTOR
 from ispyrender.physics.nanoaod import branch_plan, build_event
 from ispyrender.physics.objects import Jets, Met, Photons, PhysicsEvent, Tracks, Vertices
 from ispyrender.scene.event import (
     build_scene,
     cone_half_angle,
-    cone_length,
     direction,
+    energy_lengths,
+    event_energy_scale,
     max_cone_length,
 )
 from ispyrender.scene.primitives import Arrows, Cones, Polylines, Spheres, Towers
@@ -58,10 +59,9 @@ def test_direction_is_sin_theta_cos_phi():
     )
 
 
-def test_cone_axis_half_angle_and_length_modes():
+def test_cone_axis_half_angle_and_length_on_the_energy_scale():
     style = Style()
-    style.collections.jets.length_mode = "fixed"
-    style.collections.jets.length = 1.2
+    style.energy_scale = EnergyScale(mode="fixed", metres_per_gev=0.02, max_length=2.5)
     scene = build_scene(
         event(jets=[jets("jets", "Jet", [0.0, 1.0], [0.3, -2.0], [50, 80], 0.4)]), style
     )
@@ -69,17 +69,30 @@ def test_cone_axis_half_angle_and_length_modes():
     assert cones.axis == pytest.approx(direction(np.array([0.0, 1.0]), np.array([0.3, -2.0])))
     # Half-angle R sin(theta): 0.4 at eta = 0; 0.4 / cosh(1) = 0.4 / 1.543081 = 0.259222.
     assert cones.half_angle == pytest.approx([0.4, 0.259222], abs=1e-6)
-    assert cones.length == pytest.approx([1.2, 1.2])
+    # Lengths follow E_T = pT: 50 GeV x 0.02 = 1.0 m; 80 / cosh(1) = 51.84434 GeV -> 1.036887 m.
+    assert cones.length == pytest.approx([1.0, 1.036887], abs=1e-6)
     assert cones.apex == pytest.approx(np.zeros((2, 3)))
     assert cones.look.color == parse_color(style.collections.jets.color)
     assert cones.look.opacity == style.collections.jets.opacity
-
-    js = JetStyle(length=1.0, reference_energy=100.0, length_mode="linear")
-    assert cone_length(np.array([200.0, 50.0]), js) == pytest.approx([2.0, 0.5])
-    js = JetStyle(length=1.0, reference_energy=100.0, length_mode="log")
-    # ln(1 + 100) / ln(1 + 100) = 1; ln(1 + 1000) / ln(101) = 6.908755 / 4.615121 = 1.496983.
-    assert cone_length(np.array([100.0, 1000.0]), js) == pytest.approx([1.0, 1.496983], abs=1e-6)
+    assert cones.look.edge_color == parse_color(style.collections.jets.color)
+    assert scene.metres_per_gev == pytest.approx(0.02)
     assert cone_half_angle(np.array([0.0]), 1.5) == pytest.approx([1.0])  # capped
+
+
+def test_the_energy_scale_separates_20_100_and_1000_gev():
+    """One linear scale for an event: "combined" shrinks it so the largest object is
+    max_length long; "fixed" keeps it and caps lengths instead."""
+    et = np.array([20.0, 100.0, 1000.0])
+    combined = EnergyScale(mode="combined", metres_per_gev=0.02, max_length=2.5)
+    k = event_energy_scale([et], combined)
+    # 1000 GeV x 0.02 = 20 m > 2.5 m: k = 2.5 / 1000 = 0.0025 m/GeV.
+    assert k == pytest.approx(0.0025)
+    assert energy_lengths(et, k, combined) == pytest.approx([0.05, 0.25, 2.5])
+    # An event whose largest object fits keeps the style's scale.
+    assert event_energy_scale([np.array([20.0, 100.0])], combined) == pytest.approx(0.02)
+    fixed = EnergyScale(mode="fixed", metres_per_gev=0.02, max_length=2.5)
+    assert energy_lengths(et, 0.02, fixed) == pytest.approx([0.4, 2.0, 2.5])
+    assert event_energy_scale([], combined) is None
 
 
 def test_cones_are_clipped_inside_the_calorimeters():
@@ -96,8 +109,7 @@ def test_cones_are_clipped_inside_the_calorimeters():
     assert limit == pytest.approx([2.662603, 5.508057, 5.508057], abs=1e-5)
 
     style = Style()
-    style.collections.jets.length_mode = "fixed"
-    style.collections.jets.length = 20.0
+    style.energy_scale = EnergyScale(mode="fixed", metres_per_gev=1.0, max_length=20.0)
     phis = np.linspace(-3, 3, 7)
     etas = np.linspace(-3.0, 3.0, 7)
     origin = (0.001, -0.001, 0.05)
@@ -145,9 +157,9 @@ def test_fat_jets_and_taus_are_drawn_with_their_radii():
 
 def test_photons_line_to_ecal_face_and_tower():
     style = Style()
-    style.collections.photons.deposit_scale = 0.01
+    style.energy_scale = EnergyScale(mode="fixed", metres_per_gev=0.01, max_length=2.5)
     # Photon at eta = 0, phi = pi/2 from the PV (0, 0, 0.01): CMSSW's ECAL entrance at
-    # (0, 1.2752, 0.01). E = 60 GeV -> tower 0.01 * 60 = 0.6 m long along +y.
+    # (0, 1.2752, 0.01). E_T = 60 GeV -> tower 0.01 * 60 = 0.6 m long along +y.
     # Forward photon at eta = 3 from the same PV: z reaches 3.1681 at t = 3.1581 / tanh(3)
     # = 3.1581 / 0.995055 = 3.173795, r there = t / cosh(3) = 3.173795 / 10.067662 = 0.315246.
     photons = Photons(
@@ -173,8 +185,7 @@ def test_photons_line_to_ecal_face_and_tower():
 
 def test_met_arrow_direction_and_length():
     style = Style()
-    style.collections.met.scale = 0.02
-    style.collections.met.max_length = 3.0
+    style.energy_scale = EnergyScale(mode="fixed", metres_per_gev=0.02, max_length=3.0)
     # 100 GeV along phi = pi/2: 0.02 * 100 = 2 m along +y, from the beam line at z = 0.
     arrow = only(build_scene(event(met=Met("MET", 100.0, np.pi / 2)), style), Arrows)
     assert arrow.start == pytest.approx(np.zeros((1, 3)))
@@ -251,6 +262,6 @@ def test_scenes_from_every_shared_file(shared_data: Path):
                     if isinstance(prim, Cones):
                         assert np.all(prim.length >= 0) and np.all(np.isfinite(prim.length))
                 # Legend entries only for collections with something drawn.
-                assert all(entry.count > 0 for entry in scene.legend)
+                assert all(entry.count > 0 or entry.note for entry in scene.legend)
                 assert len(scene.legend) == len({entry.label for entry in scene.legend})
     assert drawn > 0

@@ -186,7 +186,8 @@ def test_nanoaod_without_run_and_event_is_named_by_entry(tmp_path: Path) -> None
         # mktree + extend writes NanoAOD names (nMuon, Muon_pt, ...), and no run or event.
         f.mktree("Events", {"Muon": muons.type.content})
         f["Events"].extend({"Muon": muons})
-    result = cli("render", path, "-o", tmp_path / "out", *SMALL_ARGS, "-q")
+    # Not -q: that would silence the warning checked here.
+    result = cli("render", path, "-o", tmp_path / "out", *SMALL_ARGS)
     assert result.exit_code == 0, result.stderr
     assert "no run/event branches" in result.stderr
     names = sorted(p.name for p in (tmp_path / "out").glob("*.png"))

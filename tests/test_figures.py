@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 from ispyrender.cli import app
 from ispyrender.config.loader import load_style
 from ispyrender.errors import OutputError
-from ispyrender.figures.layout import collision_energy, panel_sizes, qualifier
+from ispyrender.figures.layout import panel_sizes, qualifier
 from ispyrender.jobs.figure import FigureOptions, figure_events, parse_formats
 from ispyrender.rendering.panels import PanelRenderers, unpremultiply
 from ispyrender.sources.nanoaod import Dataset
@@ -157,14 +158,98 @@ def test_tiles_stitch_to_the_requested_size() -> None:
 
 
 def test_energy_and_label_modes() -> None:
-    style = load_style("paper")
-    assert collision_energy(style, 315267, False) == "13 TeV"
-    assert collision_energy(style, 200000, False) == "8 TeV"
-    assert collision_energy(style, 1, True) is None
-    assert collision_energy(load_style("paper", ["figure.energy=13.6 TeV"]), 1, True) == "13.6 TeV"
+    style = load_style("paper", ["labels.data_text=Open Data"])
     assert qualifier(style, False) == "Open Data" and qualifier(style, True) == "Simulation"
-    assert qualifier(load_style("paper", ["figure.label_mode=preliminary"]), True) == "Preliminary"
-    assert qualifier(load_style("paper", ["figure.label_mode=cms"]), True) == ""
+    # An explicit mode sets the words of collision data; simulation stays "Simulation", as
+    # mplhep writes "CMS Simulation Preliminary": a simulated event never reads as data.
+    preliminary = load_style("paper", ["figure.label_mode=preliminary"])
+    assert qualifier(preliminary, False) == "Preliminary"
+    assert qualifier(preliminary, True) == "Simulation Preliminary"
+    cms = load_style("paper", ["figure.label_mode=cms"])
+    assert qualifier(cms, False) == "" and qualifier(cms, True) == "Simulation"
+
+
+def _composed(path: Path, *overrides: str) -> tuple[Any, Any]:
+    """The paper figure of the file's first event, composed without its 3D raster (the
+    layout and every text are the same)."""
+    import matplotlib
+
+    from ispyrender.figures.layout import FigureContent, compose, rc_params
+    from ispyrender.physics import EventBuilder
+    from ispyrender.physics.quantities import masses
+    from ispyrender.scene.event import build_scene
+    from ispyrender.sources import open_source
+
+    style = load_style("paper", list(overrides))
+    with open_source([str(path)]) as source:
+        physics = next(iter(EventBuilder(source, style).events([0])))
+    scene = build_scene(physics, style)
+    content = FigureContent(physics, scene, {}, masses(physics, style.figure.masses))
+    with matplotlib.rc_context(rc_params()):  # type: ignore[arg-type]
+        fig = compose(content, style)
+        fig.canvas.draw()
+    return fig, physics
+
+
+def _boxes(fig: Any) -> list[tuple[str, Any]]:
+    renderer = fig.canvas.get_renderer()
+    texts = [(t.get_text(), t.get_window_extent(renderer)) for t in fig.texts if t.get_text()]
+    texts += [("legend", legend.get_window_extent(renderer)) for legend in fig.legends]
+    return texts
+
+
+@pytest.mark.parametrize("table", ["none", "right"])
+def test_figure_texts_never_overlap(shared_data: Path, table: str) -> None:
+    fig, _ = _composed(shared_data / "nanoaod" / "nano_dimuon.root", f"figure.table={table}")
+    boxes = _boxes(fig)
+    texts = [t for t, _ in boxes]
+    assert "2018 (13 TeV)" in texts and "3D" in texts
+    assert any(t.startswith("Energy scale (") for t in texts)
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1 :]:
+            # Table cells share a row's baseline but not its columns: a true overlap has area.
+            inter_w = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            inter_h = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            assert inter_w <= 0.5 or inter_h <= 0.5, (a, b)
+    # The panel titles sit below the whole header, the run line included.
+    run_line = next(box for t, box in boxes if t.startswith("Run 315267"))
+    title = next(box for t, box in boxes if t == "3D")
+    assert title.y1 < run_line.y0
+
+
+def test_simulation_figure_says_simulation_without_energy(shared_data: Path) -> None:
+    fig, physics = _composed(shared_data / "nanoaod" / "nano_dy.root")
+    texts = [t for t, _ in _boxes(fig)]
+    assert physics.is_simulation
+    assert "Simulation" in texts
+    assert not any("TeV)" in t for t in texts)
+
+
+def test_table_says_what_cleaning_removed(shared_data: Path) -> None:
+    fig, physics = _composed(shared_data / "nanoaod" / "nano_dimuon.root", "figure.table=right")
+    texts = " ".join(t for t, _ in _boxes(fig))
+    removed = sum(n for by in physics.removed.values() for n in by.values())
+    if removed:
+        assert "Not drawn, same object as a lepton or photon:" in texts
+    else:
+        assert "Not drawn" not in texts
+
+
+def test_projections_end_at_their_panel(shared_data: Path) -> None:
+    """Everything drawn in a projection is clipped to its panel, so a forward muon stops at
+    the panel's edge, short of the object table."""
+    fig, _ = _composed(shared_data / "nanoaod" / "nano_dimuon.root", "figure.table=right")
+    renderer = fig.canvas.get_renderer()
+    table_left = min(t.get_window_extent(renderer).x0 for t in fig.texts if t.get_text() == "$q$")
+    for ax in fig.axes[1:]:  # the rho-phi and rho-z panels
+        box = ax.get_window_extent(renderer)
+        assert box.x1 < table_left - 10
+        for artist in (*ax.collections, *ax.patches):
+            # matplotlib keeps a rectangular clip (the axes' box) as a clip box.
+            clip = artist.get_clip_box() or artist.get_clip_path()
+            assert artist.get_clip_on() and clip is not None
+            if artist.get_clip_box() is not None:
+                assert artist.get_clip_box().x1 <= box.x1 + 1
 
 
 def test_existing_files_are_refused(tmp_path: Path) -> None:

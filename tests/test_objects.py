@@ -45,6 +45,13 @@ def tracks_of(event: PhysicsEvent, key: str):
     return found
 
 
+def asking(*keys: str, style: Style | None = None) -> Style:
+    """A style whose user file or --set named the collections ``keys`` (the loader's job)."""
+    style = style or Style()
+    style._requested = frozenset(keys)
+    return style
+
+
 def full_branches() -> set[str]:
     names = {"PV_x", "PV_y", "PV_z", "MET_pt", "MET_phi", "SV_x", "SV_y", "SV_z"}
     for coll in ("Muon", "Electron", "IsoTrack", "PFCands"):
@@ -72,7 +79,7 @@ def test_plan_warns_once_per_collection_naming_what_is_missing():
     available = full_branches() - {"Muon_dz"}
     available -= {f"FatJet_{f}" for f in ("pt", "eta", "phi", "mass")}
     available -= {"Tau_eta"}
-    plan = branch_plan(Style(), available)
+    plan = branch_plan(asking("muons", "fatjets"), available)
     assert plan.warnings == [
         "Muon_dz missing: muons start at the primary vertex z",
         "FatJet_* missing in this file: fat jets not drawn",
@@ -80,6 +87,18 @@ def test_plan_warns_once_per_collection_naming_what_is_missing():
     ]
     assert "fatjets" not in plan.drawable and "taus" not in plan.drawable
     assert "muons" in plan.drawable
+
+
+def test_plan_is_silent_about_defaults_the_file_lacks():
+    """What a preset shows and the file lacks (a whole collection, an impact parameter) is not
+    news: only a collection the user named is warned about. A collection that the file has
+    but cannot be drawn (Tau_pt without Tau_eta) is odd whatever the style, and still named."""
+    available = full_branches() - {"Muon_dz"}
+    available -= {f"FatJet_{f}" for f in ("pt", "eta", "phi", "mass")}
+    available -= {"Tau_eta"}
+    plan = branch_plan(Style(), available)
+    assert plan.warnings == ["Tau_eta missing: taus not drawn"]
+    assert "fatjets" not in plan.drawable and "muons" in plan.drawable
 
 
 def test_plan_hidden_collections_do_not_warn():
@@ -90,22 +109,30 @@ def test_plan_hidden_collections_do_not_warn():
 
 
 def test_plan_missing_met_source_names_the_alternatives():
-    style = Style()
+    style = asking("met")
     style.collections.met.source = "PuppiMET"
     plan = branch_plan(style, full_branches() | {"RawMET_pt", "RawMET_phi"})
     assert plan.warnings == [
         "PuppiMET_pt and PuppiMET_phi missing: MET not drawn (this file has MET, RawMET)"
     ]
+    style._requested = frozenset()
+    assert branch_plan(style, full_branches()).warnings == []
 
 
 def test_plan_missing_pv_and_impact_parameters():
     available = full_branches() - {"PV_x", "PV_y", "PV_z", "Electron_dxy", "Electron_dz"}
-    plan = branch_plan(Style(), available)
-    assert plan.warnings == [
+    plan = branch_plan(asking("electrons"), available)
+    pv_line = (
         "PV_x, PV_y, PV_z missing: objects start at the detector centre; "
-        "the primary vertex is not drawn",
+        "the primary vertex is not drawn"
+    )
+    assert plan.warnings == [
+        pv_line,
         "Electron_dxy and Electron_dz missing: electrons start at the primary vertex",
     ]
+    # Every object moves without the PV: said whatever the style; the electrons' start only
+    # to who asked for electrons.
+    assert branch_plan(Style(), available).warnings == [pv_line]
 
 
 def test_missing_branches_never_crash():
@@ -353,3 +380,23 @@ def test_absent_pf_candidates_are_not_a_warning():
     assert not any("PFCands" in w for w in plain.warnings)
     partial = branch_plan(style, {"PFCands_pt", "PFCands_eta", "PV_x", "PV_y", "PV_z"})
     assert any("PFCands_phi missing" in w for w in partial.warnings)
+
+
+def test_absent_pf_candidates_warn_only_who_asked_for_towers():
+    plain = {"nMuon", "Muon_pt", "Muon_eta", "Muon_phi", "PV_x", "PV_y", "PV_z"}
+    assert branch_plan(Style(), plain).warnings == []
+    assert branch_plan(asking("em_towers"), plain).warnings == [
+        "PFCands_* missing in this file: EM towers not drawn"
+    ]
+    both = branch_plan(asking("em_towers", "had_towers", "pfcands"), plain).warnings
+    assert both == [
+        "PFCands_* missing in this file: PF candidates not drawn",
+        "PFCands_* missing in this file: EM towers and hadronic towers not drawn",
+    ]
+    # PF candidates without pdgId: tracks are drawn, towers cannot be split into EM and
+    # hadronic; news only to who asked for towers.
+    no_pdg = plain | {f"PFCands_{f}" for f in ("pt", "eta", "phi", "charge")}
+    assert branch_plan(Style(), no_pdg).warnings == []
+    plan = branch_plan(asking("had_towers"), no_pdg)
+    assert plan.warnings == ["PFCands_pdgId missing: hadronic towers not drawn"]
+    assert "had_towers" not in plan.drawable and "pfcands" in plan.drawable

@@ -193,11 +193,18 @@ def test_jets_match_the_input(sample_export):
 
 def test_met_matches_the_input(sample_export):
     raw, events = sample_export
+    min_pt = load_style("publication").collections.met.min_pt
+    checked = 0
     for i, event in enumerate(events):
-        (met,) = event["MissingEnergy"]["MET"]
         pt, phi = float(raw["MET_pt"][i]), float(raw["MET_phi"][i])
+        if pt < min_pt:  # the style leaves imbalances within the resolution out
+            assert "MissingEnergy" not in event
+            continue
+        checked += 1
+        (met,) = event["MissingEnergy"]["MET"]
         assert met["etx"] == pytest.approx(pt * np.cos(phi) * 1000.0, rel=1e-6, abs=1e-3)
         assert met["ety"] == pytest.approx(pt * np.sin(phi) * 1000.0, rel=1e-6, abs=1e-3)
+    assert checked >= 5
 
 
 def test_primary_vertex_matches_the_input(sample_export):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ispyrender.config.loader import PRESETS, list_presets, load_style
+from ispyrender.config.loader import PRESETS, list_presets, load_style, style_from_data
+from ispyrender.config.messages import StyleErrors
 from ispyrender.config.style import Style
 from ispyrender.errors import StyleError
 
@@ -55,14 +56,20 @@ def test_publication_and_outreach_look_as_promised() -> None:
     pub = load_style("publication")
     out = load_style("outreach")
     assert pub.canvas.background == "white"
-    assert pub.labels.data_text == "Open Data"
-    assert pub.collections.muons.color == "#e41a1c"
+    # A paper's figure of collision data says "CMS" alone; simulation says so whatever the style.
+    assert pub.labels.data_text == "" and pub.labels.simulation_text == "Simulation"
+    assert pub.collections.muons.color == "#bd1f01"  # Petroff's red
+    # iSpy's look: yellow tracks, red muons, orange DT and olive CSC chambers.
+    assert out.collections.tracks.color == out.collections.isotracks.color == "#ffff00"
+    assert out.collections.muons.color == "#ff2d2d"
+    assert out.detector.muon_barrel.edge_color == "#a65300"
+    assert out.detector.muon_endcap.edge_color == "#6b7d12"
     assert out.canvas.background == "#0b0f1a"
     assert out.labels.color == "white"
     assert out.canvas.anti_aliasing == "msaa"
     # outreach inherits what it does not change
     assert out.canvas.width == pub.canvas.width
-    assert out.labels.data_text == pub.labels.data_text
+    assert out.labels.simulation_text == pub.labels.simulation_text
 
 
 def test_preset_inheritance() -> None:
@@ -190,7 +197,7 @@ def test_override_unknown_nested_key_lists_valid_keys() -> None:
 def test_override_unknown_section() -> None:
     msg = error_of(None, ("colections.jets.show=false",))
     assert "colections: unknown key (did you mean 'collections'?)" in msg
-    assert "allowed: name, canvas, camera, labels, collections, detector, output" in msg
+    assert "allowed: name, canvas, camera, labels, collections, energy_scale, cleaning," in msg
 
 
 def test_override_into_a_setting() -> None:
@@ -266,7 +273,10 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     path = write(tmp_path, "canvass:\n  width: 800\n")
     msg = error_of(path)
     assert "line 1: canvass: unknown key (did you mean 'canvas'?)" in msg
-    allowed = "name, canvas, camera, labels, collections, detector, output, animation, figure, base"
+    allowed = (
+        "name, canvas, camera, labels, collections, energy_scale, cleaning, detector, output, "
+        "animation, figure, base"
+    )
     assert f"allowed: {allowed}" in msg
 
 
@@ -334,21 +344,54 @@ def test_section_given_a_value(tmp_path: Path) -> None:
     assert "(width, height, background, transparent, anti_aliasing), got 5" in msg
 
 
-def test_several_errors_report_first_by_line(tmp_path: Path) -> None:
+def errors_of(name_or_path: str | None, overrides: tuple[str, ...] = ()) -> list[str]:
+    """The lines of a StyleErrors: the count, then one mistake a line."""
+    with pytest.raises(StyleErrors) as info:
+        load_style(name_or_path, overrides)
+    assert isinstance(info.value, StyleError)  # the CLI's one handler reports it
+    return str(info.value).splitlines()
+
+
+def test_several_errors_are_all_reported_by_line(tmp_path: Path) -> None:
     text = "canvas:\n  height: 2\nlabels:\n  color: blu\ncamera:\n  preset: side\n"
     path = write(tmp_path, text)
-    msg = error_of(path)
-    assert msg.startswith(f"style error in {path} line 2: canvas.height = 2")
-    assert msg.endswith("(and 2 more errors)")
-    one_more = write(tmp_path, "canvas:\n  height: 2\n  width: 3\n", "two.yaml")
-    assert error_of(one_more).endswith("(and 1 more error)")
+    lines = errors_of(path)
+    assert lines[0] == "3 style errors:"
+    assert lines[1].startswith(f"  {path} line 2: canvas.height = 2: must be at least 16")
+    assert lines[2].startswith(f"  {path} line 4: labels.color: ")
+    assert lines[3].startswith(f"  {path} line 6: camera.preset = 'side': must be one of")
+    assert "more error" not in "\n".join(lines)
+    two = write(tmp_path, "canvas:\n  height: 2\n  width: 3\n", "two.yaml")
+    assert [line.split(":")[0] for line in errors_of(two)] == [
+        "2 style errors",
+        f"  {two} line 2",
+        f"  {two} line 3",
+    ]
 
 
 def test_file_errors_come_before_override_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "\n\ncanvas:\n  height: 2\n")
-    msg = error_of(path, ("canvas.width=1",))
-    assert msg.startswith(f"style error in {path} line 4: canvas.height = 2")
-    assert msg.endswith("(and 1 more error)")
+    lines = errors_of(path, ("canvas.width=1", "canvas.widht=5"))
+    assert lines[0] == "3 style errors:"
+    assert lines[1].startswith(f"  {path} line 4: canvas.height = 2")
+    # Overrides in the order given, each named as typed; an unknown key does not stop the rest.
+    assert lines[2].startswith("  --set canvas.width=1: canvas.width = 1: must be at least 16")
+    assert lines[3].startswith("  --set canvas.widht=5: canvas.widht: unknown key")
+
+
+def test_base_file_errors_come_before_the_child_file(tmp_path: Path) -> None:
+    base = write(tmp_path, "\n\n\n\ncanvas:\n  width: 3\n", "base.yaml")
+    child = write(tmp_path, "base: base.yaml\nlabels:\n  font_scale: 0\n", "child.yaml")
+    lines = errors_of(child)
+    assert lines[1].startswith(f"  {base} line 6: canvas.width = 3")
+    assert lines[2].startswith(f"  {child} line 3: labels.font_scale = 0")
+
+
+def test_duplicate_key_is_reported_with_the_other_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "canvas:\n  width: 800\n  width: 900\nlabels:\n  show: maybe\n")
+    lines = errors_of(path)
+    assert lines[1].startswith(f"  {path} line 3: canvas.width: duplicate key")
+    assert lines[2].startswith(f"  {path} line 5: labels.show: expected true or false")
 
 
 def test_error_in_base_file_names_that_file(tmp_path: Path) -> None:
@@ -405,14 +448,14 @@ def test_missing_file_lists_presets(tmp_path: Path) -> None:
     missing = str(tmp_path / "nope.yaml")
     assert error_of(missing) == (
         f"style error: {missing!r} is neither a style file nor a preset; "
-        "presets: collision, outreach, paper, publication, transverse"
+        "presets: collision, lego, outreach, paper, publication, transverse"
     )
 
 
 def test_unknown_preset_suggests_closest() -> None:
     msg = error_of("outrech")
     assert "'outrech' is neither a style file nor a preset (did you mean 'outreach'?)" in msg
-    assert msg.endswith("presets: collision, outreach, paper, publication, transverse")
+    assert msg.endswith("presets: collision, lego, outreach, paper, publication, transverse")
 
 
 def test_folder_is_not_a_style(tmp_path: Path) -> None:
@@ -423,7 +466,7 @@ def test_unknown_base(tmp_path: Path) -> None:
     path = write(tmp_path, "# comment\nbase: glossy\n")
     assert error_of(path) == (
         f"style error in {path} line 2: base: 'glossy' is neither a style file nor a preset; "
-        "presets: collision, outreach, paper, publication, transverse"
+        "presets: collision, lego, outreach, paper, publication, transverse"
     )
 
 
@@ -470,3 +513,22 @@ def test_digest_ignores_name(tmp_path: Path) -> None:
     copy = load_style(write(tmp_path, "base: publication\n", "copy.yaml"))
     assert copy.name == "copy"
     assert copy.digest() == load_style("publication").digest()
+
+
+# ---- the collections a user asks for ----------------------------------------------------------
+
+
+def test_presets_request_no_collection() -> None:
+    # Presets style every collection; only a user's own words say that one is wanted.
+    assert load_style("publication").requested_collections == frozenset()
+    assert load_style("paper").requested_collections == frozenset()
+
+
+def test_user_file_and_overrides_request_collections(tmp_path: Path) -> None:
+    path = write(tmp_path, "base: outreach\ncollections:\n  pfcands: {min_pt: 2}\n")
+    style = load_style(path, ["collections.muons.color=red", "canvas.width=800"])
+    assert style.requested_collections == frozenset({"pfcands", "muons"})
+    # Carried along by copies and by styles derived from it.
+    assert style.model_copy().requested_collections == style.requested_collections
+    derived = style_from_data(style, ["collections.jets.show=false"])
+    assert derived.requested_collections == frozenset({"pfcands", "muons", "jets"})

@@ -73,7 +73,7 @@ def animate(
                 out,
                 overwrite=overwrite,
                 skip_existing=skip_existing,
-                warn=warner(console),
+                warn=warner(console, quiet),
             )
         if not quiet:
             console.print(f"wrote {len(written)} movie(s) to {escape(out)}")

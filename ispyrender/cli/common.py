@@ -65,7 +65,10 @@ OverwriteOpt = Annotated[bool, typer.Option(help="Replace existing files.")]
 SkipExistingOpt = Annotated[
     bool, typer.Option(help="Keep existing files and make the rest (resume a run).")
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress bar, summary or warnings (errors still)."),
+]
 
 
 def stderr() -> Console:
@@ -130,8 +133,12 @@ def load(style: str, overrides: list[str] | None) -> Style:
     return load_style(style, overrides or [])
 
 
-def warner(console: Any) -> Callable[[str], None]:
+def warner(console: Any, quiet: bool = False) -> Callable[[str], None]:
+    """Print warnings in yellow; with --quiet, nothing (errors are reported regardless)."""
+
     def warn(message: str) -> None:
+        if quiet:
+            return
         console.print(f"[yellow]warning:[/] {escape(message)}", markup=True)
 
     return warn

@@ -79,7 +79,7 @@ def figure(
             chosen,
             quiet,
             lambda source, entries, progress: figure_events(
-                source, entries, the_style, options, warn=warner(console), progress=progress
+                source, entries, the_style, options, warn=warner(console, quiet), progress=progress
             ),
         )
         if not quiet:

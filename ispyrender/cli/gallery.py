@@ -72,7 +72,7 @@ def gallery(
             chosen,
             quiet,
             lambda source, entries, progress: build_gallery(
-                source, entries, the_style, options, warn=warner(console), progress=progress
+                source, entries, the_style, options, warn=warner(console, quiet), progress=progress
             ),
         )
         if not quiet:

@@ -42,7 +42,8 @@ def _print_report(report: Any) -> None:
     console.print(f"[bold]{data.get('num_events')}[/] events, {kind}", markup=True)
     runs = data.get("run_range")
     if runs:
-        console.print(f"runs {runs[0]} to {runs[1]}")
+        period = data.get("period")
+        console.print(f"runs {runs[0]} to {runs[1]}" + (f": {period}" if period else ""))
     files = Table("input", "entries", "storage", title=None, box=None)
     for f in data.get("files", []):
         files.add_row(escape(f.get("path")), str(f.get("entries")), str(f.get("storage")))

@@ -105,7 +105,7 @@ def render(
         )
         chosen = selection(events, ids, ids_file, where, max_events)
         console = stderr()
-        warn = warner(console)
+        warn = warner(console, quiet)
         if jobs is not None or scheduler or keep_going:
             if format_ != "png":
                 raise SelectionError("--jobs, --scheduler and --keep-going render PNGs only")

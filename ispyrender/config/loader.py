@@ -1,8 +1,11 @@
 """Loading styles: presets, user files, inheritance, ``--set`` overrides.
 
-Every mistake is a one-line :class:`~ispyrender.errors.StyleError` that names the file and line
-(or the override), the key path and what is allowed; the wording is
-:mod:`ispyrender.config.messages`'.
+Every mistake names the file and line (or the override), the key path and what is allowed; the
+wording is :mod:`ispyrender.config.messages`'. All the mistakes of a style are reported at
+once: one is a one-line :class:`~ispyrender.errors.StyleError`, several a
+:class:`~ispyrender.config.messages.StyleErrors` with the count first and one mistake a line.
+Only what stops reading altogether (a file that is not YAML, a base that does not exist or
+inherits from itself) is reported alone, at once.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from ispyrender.config.messages import (
     Key,
     KeyPath,
     Origin,
+    Problem,
     describe,
     dotted,
     kind,
     properties,
+    raise_problems,
     schema,
     show,
     unknown_key,
@@ -59,19 +64,21 @@ def load_style(name_or_path: str | None = None, overrides: Sequence[str] = ()) -
     from another style (deep merge); a user file without ``base`` starts from publication.
     Each override is ``path.to.key=value`` with the value read as YAML.
 
-    Raises StyleError with one line naming the file and line (or the override), the key path
-    and what is allowed.
+    Raises StyleError naming the file and line (or the override), the key path and what is
+    allowed; StyleErrors, one a line, when there are several mistakes.
     """
+    problems: list[Problem] = []
+    applied: list[str] = []  # the files, base first: the order their problems are listed in
     source = _resolve(name_or_path or DEFAULT_BASE, relative_to=None, where=None)
-    data, origins = _load_chain(source, chain=())
+    data, origins = _load_chain(source, (), problems, applied)
     # Style.name says which style made a picture: the preset name or the file's stem, unless
     # the file names itself (bases never leak their name, see _load_chain).
     if "name" not in data:
         data["name"] = source.name
         origins[("name",)] = (source.label, None)
     for text in overrides:
-        _apply_override(data, origins, text)
-    return _validate(data, origins)
+        _apply_override(data, origins, text, problems)
+    return _validate(data, origins, problems, [*applied, *(f"--set {t}" for t in overrides)])
 
 
 # ---- sources -------------------------------------------------------------------------------
@@ -151,8 +158,11 @@ def _resolve(ref: str, *, relative_to: Path | None, where: str | None) -> _Sourc
 # ---- reading one document ------------------------------------------------------------------
 
 
-def _read_document(source: _Source) -> tuple[dict[str, Any], dict[KeyPath, int]]:
-    """Parse one YAML document into plain data plus the line of every key path."""
+def _read_document(
+    source: _Source, problems: list[Problem]
+) -> tuple[dict[str, Any], dict[KeyPath, int]]:
+    """Parse one YAML document into plain data plus the line of every key path; keys that
+    cannot be used (duplicates, non-text keys) are added to ``problems`` and left out."""
     import yaml
 
     text = source.read()
@@ -163,7 +173,7 @@ def _read_document(source: _Source) -> tuple[dict[str, Any], dict[KeyPath, int]]
         if node is not None:
             # Walk the composed nodes before constructing: they carry the line marks, and
             # duplicate keys (which PyYAML would silently resolve to the last) are still visible.
-            _walk_node(node, (), lines, source.label)
+            _walk_node(node, (), lines, source.label, problems)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -185,48 +195,58 @@ def _read_document(source: _Source) -> tuple[dict[str, Any], dict[KeyPath, int]]
     return data, lines
 
 
-def _walk_node(node: Any, path: KeyPath, lines: dict[KeyPath, int], label: str) -> None:
+def _walk_node(
+    node: Any, path: KeyPath, lines: dict[KeyPath, int], label: str, problems: list[Problem]
+) -> None:
     import yaml
 
     if len(path) > 32:  # a recursive alias (&a [*a]) would otherwise never end
         return
     if isinstance(node, yaml.MappingNode):
         seen: set[Key] = set()
+        kept = []
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` keys
+                kept.append((key_node, value_node))
                 continue
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")):
-                where = dotted(path) or "the top level"
-                raise StyleError(
-                    f"style error in {label} line {line}: {where}: key "
-                    f"{getattr(key_node, 'value', '?')!r} must be a plain name"
-                )
+                name = dotted(path) or "the top level"
+                text = f"{name}: key {getattr(key_node, 'value', '?')!r} must be a plain name"
+                problems.append(Problem(label, line, text))
+                continue
             key = key_node.value
             if key in seen:
-                raise StyleError(
-                    f"style error in {label} line {line}: {dotted((*path, key))}: "
-                    "duplicate key (a later one would silently replace the earlier)"
+                text = (
+                    f"{dotted((*path, key))}: duplicate key (a later one would silently "
+                    "replace the earlier)"
                 )
+                problems.append(Problem(label, line, text))
+                continue
             seen.add(key)
+            kept.append((key_node, value_node))
             child: KeyPath = (*path, key)
             lines[child] = line
-            _walk_node(value_node, child, lines, label)
+            _walk_node(value_node, child, lines, label, problems)
+        # What was reported is left out of the document, so that it is reported once (not
+        # again by the validation) and the rest of the file is still checked.
+        node.value = kept
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             item_path: KeyPath = (*path, index)
             lines[item_path] = item.start_mark.line + 1
-            _walk_node(item, item_path, lines, label)
+            _walk_node(item, item_path, lines, label, problems)
 
 
 # ---- inheritance ---------------------------------------------------------------------------
 
 
 def _load_chain(
-    source: _Source, chain: tuple[str, ...]
+    source: _Source, chain: tuple[str, ...], problems: list[Problem], applied: list[str]
 ) -> tuple[dict[str, Any], dict[KeyPath, Origin]]:
-    """Load ``source`` on top of its base (recursively), with the origin of every key."""
-    data, lines = _read_document(source)
+    """Load ``source`` on top of its base (recursively), with the origin of every key; the
+    files' labels are appended to ``applied`` base first."""
+    data, lines = _read_document(source, problems)
     origins: dict[KeyPath, Origin] = {path: (source.label, line) for path, line in lines.items()}
     chain = (*chain, source.key)
     where = source.label
@@ -235,6 +255,7 @@ def _load_chain(
         base_line = lines.get(("base",))
         where = f"{source.label} line {base_line}" if base_line else source.label
         if base_ref is None:  # `base: null`: start from the model's own defaults
+            applied.append(source.label)
             return data, origins
         if not isinstance(base_ref, str) or not base_ref.strip():
             raise StyleError(
@@ -246,10 +267,12 @@ def _load_chain(
     elif source.preset is None:
         base = _Source(preset=DEFAULT_BASE)  # user files start from publication
     else:
+        applied.append(source.label)
         return data, origins
     if base.key in chain:
         raise StyleError(f"style error in {where}: base: {base.name!r} inherits from itself")
-    base_data, base_origins = _load_chain(base, chain)
+    base_data, base_origins = _load_chain(base, chain, problems, applied)
+    applied.append(source.label)
     base_data.pop("name", None)  # the style is named after the file asked for, not its base
     return _deep_merge(base_data, data), {**base_origins, **origins}
 
@@ -267,18 +290,23 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 # ---- overrides -----------------------------------------------------------------------------
 
 
-def _apply_override(data: dict[str, Any], origins: dict[KeyPath, Origin], text: str) -> None:
-    """Apply one ``path.to.key=value`` override to ``data`` in place."""
+def _apply_override(
+    data: dict[str, Any], origins: dict[KeyPath, Origin], text: str, problems: list[Problem]
+) -> None:
+    """Apply one ``path.to.key=value`` override to ``data`` in place; one that names no
+    setting is added to ``problems`` and skipped."""
     import yaml
 
     label = f"--set {text}"
     key_text, sep, value_text = text.partition("=")
     keys = [part.strip() for part in key_text.split(".")]
     if not sep or not all(keys):
-        raise StyleError(
-            f"style error in {label}: expected path.to.key=value, e.g. canvas.width=800"
-        )
-    _check_override_path(keys, label)
+        problems.append(Problem(label, None, "expected path.to.key=value, e.g. canvas.width=800"))
+        return
+    path_problem = _check_override_path(keys)
+    if path_problem:
+        problems.append(Problem(label, None, path_problem))
+        return
     value_text = value_text.strip()
     # YAML would read '#000000' as a comment (so: null) and '' as null; both are meant as text.
     if value_text == "" or value_text.startswith("#"):
@@ -315,51 +343,72 @@ def _mark_origin(origins: dict[KeyPath, Origin], path: KeyPath, value: Any, orig
             _mark_origin(origins, (*path, key), item, origin)
 
 
-def _check_override_path(keys: list[str], label: str) -> None:
-    """Refuse overrides into keys the model does not have, listing those it does."""
+def _check_override_path(keys: list[str]) -> str | None:
+    """What is wrong with an override into keys the model does not have (listing those it
+    does), or None."""
     node: dict[str, Any] | None = schema()
     for depth, key in enumerate(keys):
         props = properties(node)
         if props is None:
             done = dotted(tuple(keys[:depth]))
-            raise StyleError(
-                f"style error in {label}: {done} is a setting, not a section: "
-                f"use --set {done}=VALUE"
-            )
+            return f"{done} is a setting, not a section: use --set {done}=VALUE"
         if key not in props:
-            raise StyleError(
-                f"style error in {label}: {dotted(tuple(keys[: depth + 1]))}: "
-                f"{unknown_key(key, list(props))}"
-            )
+            return f"{dotted(tuple(keys[: depth + 1]))}: {unknown_key(key, list(props))}"
         node = props[key]
+    return None
 
 
 # ---- validation and messages ---------------------------------------------------------------
 
 
-def style_from_data(data: dict[str, Any], overrides: Sequence[str] = ()) -> Style:
-    """A Style from plain settings (e.g. another Style's ``model_dump()``) and ``--set``-style
-    overrides, validated as a loaded style is."""
+def style_from_data(data: dict[str, Any] | Style, overrides: Sequence[str] = ()) -> Style:
+    """A Style from plain settings (e.g. another Style's ``model_dump()``, or that Style
+    itself, whose requested collections then carry over) and ``--set``-style overrides,
+    validated as a loaded style is."""
     import copy
 
+    requested: frozenset[str] = frozenset()
+    if isinstance(data, Style):
+        requested = data.requested_collections
+        data = data.model_dump()
     data = copy.deepcopy(data)
     origins: dict[KeyPath, Origin] = {}
+    problems: list[Problem] = []
     for text in overrides:
-        _apply_override(data, origins, text)
-    return _validate(data, origins)
+        _apply_override(data, origins, text, problems)
+    style = _validate(data, origins, problems, [f"--set {text}" for text in overrides])
+    style._requested = style.requested_collections | requested
+    return style
 
 
-def _validate(data: dict[str, Any], origins: dict[KeyPath, Origin]) -> Style:
+def _validate(
+    data: dict[str, Any],
+    origins: dict[KeyPath, Origin],
+    problems: list[Problem],
+    order: Sequence[str],
+) -> Style:
+    """The Style, or every problem at once: those found while reading and every validation
+    error, in the order of the files and their lines, then the overrides."""
     from pydantic import ValidationError
 
+    style: Style | None = None
     try:
-        return Style.model_validate(data)
+        style = Style.model_validate(data)
     except ValidationError as exc:
-        problems = [describe(error, origins) for error in exc.errors()]
-    # Report the earliest line first: that is where a reader of the file starts fixing.
-    problems.sort(key=lambda item: item[0])
-    first = problems[0][1]
-    more = len(problems) - 1
-    if more:
-        first += f" (and {more} more error{'s' if more > 1 else ''})"
-    raise StyleError(first)
+        problems = [*problems, *(describe(error, origins) for error in exc.errors())]
+    # Raised outside the except block: the user sees the style's mistakes, not pydantic's.
+    raise_problems(problems, order)
+    assert style is not None
+    style._requested = requested_collections(origins)
+    return style
+
+
+def requested_collections(origins: dict[KeyPath, Origin]) -> frozenset[str]:
+    """The collections (``collections.<key>``) that a user's file or a ``--set`` names: those
+    whose absence from an input is worth a warning. Built-in presets name every collection,
+    so their settings do not count."""
+    return frozenset(
+        str(path[1])
+        for path, (label, _line) in origins.items()
+        if len(path) >= 2 and path[0] == "collections" and not label.startswith("preset ")
+    )

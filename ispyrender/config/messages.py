@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import difflib
 import functools
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from ispyrender.config.style import Style
+from ispyrender.errors import StyleError
 
 Key = str | int
 KeyPath = tuple[Key, ...]
@@ -16,14 +18,59 @@ KeyPath = tuple[Key, ...]
 Origin = tuple[str, int | None]
 
 
-def describe(error: Any, origins: dict[KeyPath, Origin]) -> tuple[tuple[int, int], str]:
+class Problem(NamedTuple):
+    """One mistake in a style: where it is and what is wrong."""
+
+    label: str  # the file ("my.yaml", "preset 'paper'") or the override ("--set x=1")
+    line: int | None  # 1-based line in that file; None for overrides
+    text: str  # "canvas.width = 1: must be at least 16 (allowed 16..7680)"
+
+    @property
+    def where(self) -> str:
+        return f"{self.label} line {self.line}" if self.line else self.label
+
+    @property
+    def message(self) -> str:
+        """The problem as a one-line error of its own."""
+        return f"style error in {self.where}: {self.text}"
+
+
+class StyleErrors(StyleError):
+    """Several mistakes in one style, all reported at once (as rendercv reports a CV's
+    validation errors): the count on the first line, then one mistake a line, each with its
+    file and line (or its --set), so that one round of editing fixes them all."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        lines = [f"  {p.where}: {' '.join(p.text.split())}" for p in self.problems]
+        # Not IspyError.__init__, which joins lines: here the line breaks are the format.
+        Exception.__init__(self, "\n".join([f"{len(lines)} style errors:", *lines]))
+
+
+def raise_problems(problems: Sequence[Problem], order: Sequence[str] = ()) -> None:
+    """Raise the problems found, if any: one as the usual one-line StyleError, several as one
+    StyleErrors listing them all. ``order`` lists the labels as they were applied (base files
+    first, then the --set options): problems sort by it, then by line, so a base's mistakes
+    come before those of the file built on it, and overrides come last."""
+    if not problems:
+        return
+
+    def key(p: Problem) -> tuple[int, int, int]:
+        index = order.index(p.label) if p.label in order else len(order)
+        return (1 if p.label.startswith("--set") else 0, index, p.line or 0)
+
+    ordered = sorted(problems, key=key)
+    if len(ordered) == 1:
+        raise StyleError(ordered[0].message)
+    raise StyleErrors(ordered)
+
+
+def describe(error: Any, origins: dict[KeyPath, Origin]) -> Problem:
+    """A pydantic validation error as a Problem: where the setting came from (file and line,
+    or the --set), the key path, and what is wrong and what is allowed."""
     loc: KeyPath = tuple(error["loc"])
     label, line = _origin(loc, origins)
-    where = f"{label} line {line}" if line else label
-    message = f"style error in {where}: {dotted(loc)}{_problem(error, loc)}"
-    # Overrides sort after file lines, in the order given.
-    rank = (0, line) if line and not label.startswith("--set") else (1, 0)
-    return rank, message
+    return Problem(label, line, f"{dotted(loc)}{_problem(error, loc)}")
 
 
 def _origin(loc: KeyPath, origins: dict[KeyPath, Origin]) -> Origin:

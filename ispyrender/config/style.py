@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from ispyrender.config.colors import RGB, check_color, parse_color
 
@@ -44,18 +44,19 @@ class TrackStyle(CollectionStyle):
 
 
 class JetStyle(CollectionStyle):
-    """Cones along (eta, phi) whose length follows the jet energy."""
+    """Cones along (eta, phi) whose length follows the jet's transverse energy on the style's
+    shared energy scale (``energy_scale``)."""
 
-    length_mode: Literal["fixed", "linear", "log"] = "log"
-    length: Positive = 1.0  # metres at reference_energy (or always, when fixed)
-    reference_energy: Positive = 100.0  # GeV
     cone_radius: Annotated[float, Field(gt=0.0, le=1.5)] | None = None  # None: the collection's
+    # The cone's outline (rim and the two edges seen from the camera) is drawn at this opacity
+    # over the light fill, so tracks and hits inside stay visible.
+    outline: Opacity = 0.9
 
 
 class PhotonStyle(CollectionStyle):
-    """A line from the vertex to the ECAL front face and a deposit there."""
+    """A line from the vertex to the ECAL front face and a deposit there, as long as its
+    transverse energy on the shared energy scale."""
 
-    deposit_scale: Positive = 0.01  # metres of tower length per GeV
     deposit_width: Positive = 0.08  # metres
 
 
@@ -63,12 +64,15 @@ class MetStyle(CollectionStyle):
     """Missing transverse momentum: an arrow in the transverse plane."""
 
     source: str = "MET"  # branch prefix: MET, PuppiMET, ChsMET, ...
-    scale: Positive = 0.02  # metres per GeV
-    max_length: Positive = 3.0  # metres
 
 
 class VertexStyle(CollectionStyle):
-    radius: Positive = 0.02  # metres on screen; real vertices are points
+    """Vertices are points: drawn as dots of ``size`` pixels (at 1080 pixels of picture height,
+    scaled with the picture), so they are visible at every resolution; ``radius`` is their
+    size in the 3D exports, where the viewer zooms."""
+
+    size: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0
+    radius: Positive = 0.02  # metres, 3D exports only
 
 
 class HitStyle(CollectionStyle):
@@ -78,6 +82,16 @@ class HitStyle(CollectionStyle):
     min_energy: NonNegative = 0.0  # GeV; hits below are not drawn
     scale: NonNegative = 0.1  # metres of depth per GeV (0: the cell's own depth)
     max_depth: Positive = 1.0  # metres
+
+
+class TowerStyle(CollectionStyle):
+    """Calorimeter towers built from PF candidates (PFNano files): the candidates' transverse
+    energy summed in (eta, phi) cells at the ECAL (photons, electrons) or HCAL (hadrons)
+    surface, each tower as long as its E_T on the shared energy scale."""
+
+    min_energy: NonNegative = 0.5  # GeV of E_T per tower; smaller towers are not drawn
+    eta_bin: Annotated[float, Field(gt=0.0, le=1.0)] = 0.087  # CMS's barrel tower size
+    phi_bin: Annotated[float, Field(gt=0.0, le=1.0)] = 0.0873  # 2 pi / 72
 
 
 class Collections(StrictModel):
@@ -98,6 +112,32 @@ class Collections(StrictModel):
     ecal_hits: HitStyle = HitStyle(color="#00c853", min_energy=0.25, scale=0.08, opacity=0.8)
     hcal_hits: HitStyle = HitStyle(color="#2962ff", min_energy=0.5, scale=0.04, opacity=0.6)
     muon_chambers: HitStyle = HitStyle(color="#ff5252", opacity=0.35, scale=0.0)
+    # Only in PFNano files: towers summed from the PF candidates.
+    em_towers: TowerStyle = TowerStyle(color="#e41a1c", opacity=0.85)
+    had_towers: TowerStyle = TowerStyle(color="#377eb8", opacity=0.85)
+
+
+class EnergyScale(StrictModel):
+    """One length scale for every energy drawn (jet cones, calorimeter towers, photon deposits,
+    MET), stated on the picture: ``metres_per_gev`` of transverse energy, so 20, 100 and 1000
+    GeV are told apart. In "combined" mode (as Fireworks') the scale is shrunk for an event
+    whose largest object would be longer than ``max_length``, so it stays in the detector; in
+    "fixed" mode lengths are capped at ``max_length`` instead."""
+
+    mode: Literal["combined", "fixed"] = "combined"
+    metres_per_gev: Positive = 0.02
+    max_length: Positive = 2.5  # metres
+
+
+class Cleaning(StrictModel):
+    """Cross-cleaning: a jet or tau is not drawn when it is the same object as a drawn lepton
+    or photon: NanoAOD's links (``Jet_muonIdx1``, ``Photon_jetIdx``, ...) where the file has
+    them, else the nearest within ``delta_r``; fat jets against leptons within
+    ``fatjet_delta_r``."""
+
+    enabled: bool = True
+    delta_r: Annotated[float, Field(gt=0.0, le=2.0)] = 0.4
+    fatjet_delta_r: Annotated[float, Field(gt=0.0, le=2.0)] = 0.8
 
 
 class PartStyle(StrictModel):
@@ -107,6 +147,9 @@ class PartStyle(StrictModel):
     color: Color = "grey"
     opacity: Opacity = 0.1
     representation: Literal["surface", "wireframe"] = "surface"
+    # Outline of the part (chamber and wedge edges, tube rims): line-art over a light fill.
+    # null: none.
+    edge_color: Color | None = None
 
 
 class Detector(StrictModel):
@@ -150,16 +193,25 @@ class Camera(StrictModel):
     elevation: Annotated[float, Field(ge=-90.0, le=90.0)] | None = None  # degrees
     zoom: Annotated[float, Field(gt=0.0, le=50.0)] = 1.0
     projection: Literal["perspective", "parallel"] = "perspective"
-    focus: Literal["detector", "event"] = "detector"
+    # "event": the camera fits the drawn objects (and the beam spot) so that they fill
+    # ``fill`` of the picture's shorter side, the detector around them; "detector": the whole
+    # detector is framed, the same for every event.
+    focus: Literal["detector", "event"] = "event"
+    fill: Annotated[float, Field(gt=0.1, le=1.0)] = 0.8
 
 
 class Labels(StrictModel):
     show: bool = True
     experiment: str = "CMS"
-    data_text: str = "Open Data"
+    # The word after the experiment for collision data: "" writes "CMS" alone (a paper's
+    # figure); "Preliminary", "Open Data", ... as the figure is used. Simulation always gets
+    # simulation_text.
+    data_text: str = ""
     simulation_text: str = "Simulation"
     event_info: bool = True
     legend: bool = True
+    # The invariant masses of figure.masses written on render pictures too.
+    masses: bool = False
     color: Color = "black"
     font_scale: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
 
@@ -297,10 +349,19 @@ class Style(StrictModel):
     camera: Camera = Camera()
     labels: Labels = Labels()
     collections: Collections = Collections()
+    energy_scale: EnergyScale = EnergyScale()
+    cleaning: Cleaning = Cleaning()
     detector: Detector = Detector()
     output: Output = Output()
     animation: Animation = Animation()
     figure: Figure = Figure()
+    # The collections a user's style file or --set names (set by the loader; built-in presets
+    # do not count): only these are warned about when a file lacks them.
+    _requested: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @property
+    def requested_collections(self) -> frozenset[str]:
+        return self._requested
 
     def digest(self) -> str:
         """A short, stable digest of every setting, written into each PNG."""

@@ -15,6 +15,7 @@ size of each 3D panel before the figure exists.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +30,20 @@ from ispyrender.figures.lego import draw_lego
 from ispyrender.figures.projections import DEFAULT_TITLES, Paint, draw_rho_phi, draw_rho_z
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.physics.quantities import MassResult
-from ispyrender.scene.labels import event_info
+from ispyrender.scene.labels import (
+    energy_scale_text,
+    energy_text,
+    event_info,
+    experiment_qualifier,
+    removed_text,
+    scaled_objects,
+)
 from ispyrender.scene.primitives import Scene
 
 __all__ = [
     "FONT_FAMILY",
     "FigureContent",
     "Layout",
-    "collision_energy",
     "compose",
     "layout",
     "qualifier",
@@ -95,40 +102,11 @@ def rc_params() -> dict[str, Any]:
 
 # ---- what the labels say ----------------------------------------------------------------------
 
-#: (first run, last run, energy): LHC proton-proton collision energies by run number.
-_ENERGIES = (
-    (132440, 180252, "7 TeV"),  # 2010-2011
-    (190456, 209634, "8 TeV"),  # 2012
-    (246908, 325175, "13 TeV"),  # 2015-2018
-    (355100, 10**7, "13.6 TeV"),  # 2022-
-)
-
-
-def collision_energy(style: Style, run: int, is_simulation: bool) -> str | None:
-    """The style's energy text; for 'auto', the LHC's energy in the year of a data run, and
-    nothing for simulation (its run number says nothing about the energy)."""
-    energy = style.figure.energy
-    if energy != "auto":
-        return energy or None
-    if is_simulation:
-        return None
-    for first, last, text in _ENERGIES:
-        if first <= run <= last:
-            return text
-    return None
-
 
 def qualifier(style: Style, is_simulation: bool) -> str:
-    """The italic word(s) after 'CMS', as mplhep's label modes."""
-    mode = style.figure.label_mode
-    if mode == "auto":
-        return style.labels.simulation_text if is_simulation else style.labels.data_text
-    return {
-        "cms": "",
-        "preliminary": "Preliminary",
-        "open_data": "Open Data",
-        "simulation": "Simulation",
-    }[mode]
+    """The italic word(s) after 'CMS': :func:`ispyrender.scene.labels.experiment_qualifier` in
+    the figure's ``label_mode``, so figures and render PNGs follow one rule."""
+    return experiment_qualifier(is_simulation, style, style.figure.label_mode)
 
 
 # ---- layout -------------------------------------------------------------------------------------
@@ -152,6 +130,20 @@ class Layout:
         return max(16, round(w * self.width_in * dpi)), max(16, round(h * self.height_in * dpi))
 
 
+#: The header's vertical rhythm in points (times the font factor k), shared by :func:`layout`
+#: and :func:`_header` so that what is drawn fits what was reserved: the top margin, the
+#: experiment line from its top to its baseline, the gap under it, one line of event text, and
+#: the gap above the panel titles.
+HEADER_TOP = 10.0
+EXPERIMENT = 26.0
+INFO_GAP = 10.0
+INFO_LINE = 16.0
+HEADER_GAP = 12.0
+#: Room between the panels and the object table, inches (times k): the projections end at
+#: their panel's edge, and the table's first column must not read as part of a drawing.
+TABLE_GAP = 0.3
+
+
 def layout(style: Style) -> Layout:
     canvas, fig = style.canvas, style.figure
     W, H = canvas.width / PX_PER_INCH, canvas.height / PX_PER_INCH
@@ -159,7 +151,10 @@ def layout(style: Style) -> Layout:
     margin = 0.18 * k
     show = style.labels.show
     info_lines = (1 if style.labels.event_info else 0) + (1 if fig.recorded else 0)
-    header_h = (26 + 10 + 16 * info_lines + 6) * PT * k if show else margin
+    # At least one line: the energy-scale statement sits at the right of the first one.
+    rows = max(info_lines, 1)
+    header_pt = HEADER_TOP + EXPERIMENT + INFO_GAP + INFO_LINE * rows + HEADER_GAP
+    header_h = header_pt * PT * k if show else margin
     legend_h = 30 * PT * k if show and style.labels.legend else 0.0
     table_w = 3.9 * k if fig.table == "right" else 0.0
     title_h = 18 * PT * k
@@ -176,18 +171,14 @@ def layout(style: Style) -> Layout:
         row, col = divmod(i, fig.columns)
         x0 = left + col * cell_w + gap / 2
         y1 = top - row * cell_h
-        strip = title_h if panel.title != "" else 0.0
+        strip = title_h if panel.title != "" and show else 0.0
         h = cell_h - strip - gap
         panels.append((x0 / W, (y1 - strip - h) / H, (cell_w - gap) / W, h / H))
         titles.append((x0 / W, (y1 - 2 * PT * k) / H))
     table = None
     if table_w:
-        table = (
-            (W - margin - table_w + gap) / W,
-            bottom / H,
-            (table_w - gap) / W,
-            (top - bottom) / H,
-        )
+        x = right + TABLE_GAP * k
+        table = (x / W, bottom / H, (W - margin - x) / W, (top - bottom) / H)
     legend_y = (margin + legend_h / 2) / H if legend_h else None
     return Layout(
         W, H, k, (0.0, top / H, 1.0, header_h / H), tuple(panels), tuple(titles), table, legend_y
@@ -260,12 +251,16 @@ def compose(
 
 
 def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> None:
+    """The experiment line and the event at the left, the energy and year (collision data)
+    and the energy scale at the right, the masses in the middle; in the room :func:`layout`
+    reserved (HEADER_TOP ... HEADER_GAP)."""
     event = content.event
     k = lay.k
     color = style.labels.color
     x = 0.18 * k / lay.width_in
-    top = 1.0 - 0.14 * k / lay.height_in
-    baseline = top - 26 * PT * k / lay.height_in
+    right_x = 1.0 - 0.18 * k / lay.width_in
+    top = 1.0 - HEADER_TOP * PT * k / lay.height_in
+    baseline = top - EXPERIMENT * PT * k / lay.height_in
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     if style.labels.experiment:
         cms = fig.text(
@@ -291,7 +286,8 @@ def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> N
                 va="baseline",
                 color=color,
             )
-    y = baseline - 10 * PT * k / lay.height_in
+    first_line = baseline - INFO_GAP * PT * k / lay.height_in
+    y = first_line
     lines = []
     if style.labels.event_info:
         lines.append(event_info(event.run, event.lumi, event.event))
@@ -299,20 +295,12 @@ def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> N
         lines.append(f"Data recorded: {style.figure.recorded}")
     for line in lines:
         fig.text(x, y, line, fontsize=13 * k, ha="left", va="top", color=color)
-        y -= 16 * PT * k / lay.height_in
+        y -= INFO_LINE * PT * k / lay.height_in
 
-    right_x = 1.0 - 0.18 * k / lay.width_in
-    energy = collision_energy(style, event.run, event.is_simulation)
+    energy = energy_text(style, event.run, event.is_simulation)
     if energy:
-        fig.text(
-            right_x,
-            baseline,
-            f"({energy})",
-            fontsize=18 * k,
-            ha="right",
-            va="baseline",
-            color=color,
-        )
+        fig.text(right_x, baseline, energy, fontsize=18 * k, ha="right", va="baseline", color=color)
+    placed = list(fig.texts)  # what the energy-scale statement must not run into
     # Masses sit in the middle of the header, one a line; a request the event cannot serve
     # (fewer objects than asked) is left out rather than cluttering every such figure.
     found = [m for m in content.masses if m.value is not None]
@@ -321,15 +309,50 @@ def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> N
         line_h = 17 * PT * k / lay.height_in
         y0 = lay.header[1] + lay.header[3] / 2 + (n - 1) * line_h / 2
         for i, result in enumerate(found):
-            fig.text(
-                0.5,
-                y0 - i * line_h,
-                result.text,
-                fontsize=15 * k,
-                ha="center",
-                va="center",
-                color=color,
+            placed.append(
+                fig.text(
+                    0.5,
+                    y0 - i * line_h,
+                    result.text,
+                    fontsize=15 * k,
+                    ha="center",
+                    va="center",
+                    color=color,
+                )
             )
+    scale = content.scene.metres_per_gev
+    # The lego's heights are in GeV on its own axis: the scale in metres is for the others.
+    drawn_in_metres = any(p.view != "lego" for p in style.figure.panels)
+    if scale is not None and scale > 0 and drawn_in_metres:
+        statement = fig.text(
+            right_x,
+            first_line,
+            energy_scale_text(scale, scaled_objects(content.scene), r"$E_\mathrm{T}$"),
+            fontsize=12 * k,
+            ha="right",
+            va="top",
+            color=color,
+        )
+        # On a narrow canvas the statement would reach the masses or the event line: smaller
+        # then, down to two thirds of its size.
+        size = 12 * k
+        while size > 8 * k and _overlaps(statement, placed, renderer):
+            size -= 0.5 * k
+            statement.set_fontsize(size)
+
+
+def _overlaps(text: Any, others: Sequence[Any], renderer: Any) -> bool:
+    box = text.get_window_extent(renderer)
+    return any(box.overlaps(o.get_window_extent(renderer)) for o in others if o is not text)
+
+
+def legend_labels(scene: Scene, notes: bool) -> list[str]:
+    """ "Jets (4)" per legend entry; with ``notes`` (figures without the object table, which
+    otherwise says it) what cross-cleaning removed: "Jets (2; 2 removed: same as muons)"."""
+    return [
+        f"{e.label} ({e.count}; {e.note})" if notes and e.note else f"{e.label} ({e.count})"
+        for e in scene.legend
+    ]
 
 
 def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) -> None:
@@ -337,20 +360,29 @@ def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) 
 
     if not scene.legend or lay.legend_y is None:
         return
-    handles = [Patch(facecolor=paint(e.color), edgecolor="none") for e in scene.legend]
-    labels = [f"{e.label} ({e.count})" for e in scene.legend]
-    fig.legend(
-        handles,
-        labels,
-        loc="center",
-        bbox_to_anchor=(0.5, lay.legend_y),
-        ncol=min(len(labels), 8),
-        frameon=False,
-        fontsize=12 * lay.k,
-        labelcolor=style.labels.color,
-        handlelength=1.6,
-        columnspacing=1.6,
-    )
+    # An entry with nothing drawn (all of it removed by cleaning) has no swatch.
+    handles = [
+        Patch(facecolor=paint(e.color) if e.count else "none", edgecolor="none")
+        for e in scene.legend
+    ]
+    labels = legend_labels(scene, notes=lay.table is None)
+    kw: dict[str, Any] = {
+        "loc": "center",
+        "bbox_to_anchor": (0.5, lay.legend_y),
+        "frameon": False,
+        "labelcolor": style.labels.color,
+        "handlelength": 1.6,
+        "columnspacing": 1.6,
+    }
+    legend = fig.legend(handles, labels, ncol=min(len(labels), 8), fontsize=12 * lay.k, **kw)
+    # Too wide for the page (many entries, or notes): two smaller rows in the same room.
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    room = fig.dpi * (lay.width_in - 2 * 0.18 * lay.k)
+    if legend.get_window_extent(renderer).width > room and len(labels) > 1:
+        legend.remove()
+        ncol = (len(labels) + 1) // 2
+        kw["labelspacing"] = 0.25
+        fig.legend(handles, labels, ncol=ncol, fontsize=10 * lay.k, **kw)
 
 
 _TABLE_SYMBOLS = {
@@ -438,6 +470,36 @@ def _table(
         y -= line
     if len(rows) > limit:
         fig.text(x0, y, f"... and {len(rows) - limit} more", ha="left", **kw)
+        y -= line
+    # What cross-cleaning left out, under the table, wrapped at the table's width.
+    note = removed_text(event.removed)
+    if note:
+        size = 10.5 * k
+        for text in _wrap(fig, note, size, w * fig.get_figwidth() * fig.dpi):
+            fig.text(x0, y, text, ha="left", fontsize=size, color=color, va="center")
+            y -= line * 0.85
+
+
+def _wrap(fig: Figure, text: str, size: float, width_px: float) -> list[str]:
+    """``text`` broken between words into lines no wider than ``width_px`` in ``fig``'s font
+    at ``size`` points, measured rather than guessed from a character count."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    prop = FontProperties(family=rc_params()["font.family"], size=size)
+
+    def fits(candidate: str) -> bool:
+        w, _, _ = renderer.get_text_width_height_descent(candidate, prop, ismath=False)
+        return bool(w <= width_px)
+
+    lines: list[str] = []
+    # A count stays with what it counts ("1 tau"), never split across lines.
+    for word in re.findall(r"\d+ [^\s,]+,?|\S+", text):
+        if lines and fits(f"{lines[-1]} {word}"):
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 def _hline(x0: float, x1: float, y: float, color: str) -> Line2D:

@@ -1,10 +1,17 @@
 """The eta-phi lego of one event, drawn with matplotlib as 2D polygons: an oblique projection
 of the (eta, phi) plane with bars of height proportional to pT (E_T for calorimeter hits),
-drawn back to front (painter's order), so that vector formats get true paths."""
+drawn back to front (painter's order), so that vector formats get true paths.
+
+Where the event has calorimeter towers (PF candidates of PFNano files), the lego is Fireworks':
+the towers stand in their (eta, phi) cells, EM E_T at the bottom and hadronic E_T stacked on
+top, in the styles' colours of ``em_towers`` and ``had_towers``; jets are their cones' circles
+on the floor, with their pT, and muons, electrons and photons markers at their (eta, phi), so
+that the towers are not hidden behind bars for the objects made of them."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +21,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from ispyrender.config.style import Style, parse_color
 from ispyrender.figures.projections import Paint
 
-__all__ = ["LegoBar", "draw_lego", "lego_bars"]
+__all__ = ["LegoBar", "TowerStack", "draw_lego", "lego_bars", "lego_towers"]
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.scene.primitives import (
     RGB,
@@ -70,6 +77,58 @@ def lego_bars(event: PhysicsEvent, style: Style) -> list[LegoBar]:
     return bars
 
 
+@dataclass(frozen=True)
+class TowerStack:
+    """The towers of one (eta, phi) cell, stacked: (E_T, colour) from the bottom up."""
+
+    eta: float
+    phi: float
+    eta_width: float
+    phi_width: float
+    layers: tuple[tuple[float, RGB], ...]
+
+    @property
+    def et(self) -> float:
+        return sum(et for et, _ in self.layers)
+
+
+#: The order in which tower collections are stacked, from the floor up (Fireworks' order).
+TOWER_ORDER = ("em_towers", "had_towers")
+
+
+def lego_towers(event: PhysicsEvent, style: Style) -> list[TowerStack]:
+    """One stack per occupied cell of the event's towers: EM at the bottom, hadronic on top.
+    Towers of different cell sizes (the styles' eta_bin and phi_bin differ) are not stacked."""
+    cols = style.collections
+    stacks: dict[tuple[int, int, float, float], list[tuple[int, float, RGB]]] = {}
+    for towers in event.towers:
+        if len(towers) == 0:
+            continue
+        color = parse_color(getattr(cols, towers.collection).color)
+        level = TOWER_ORDER.index(towers.collection) if towers.collection in TOWER_ORDER else 9
+        w_eta, w_phi = towers.eta_width, towers.phi_width
+        # Cells are keyed by their index: centres computed in float32 or float64 still match.
+        i_eta = np.floor(towers.eta / w_eta).astype(int)
+        i_phi = np.floor(np.mod(towers.phi, 2.0 * math.pi) / w_phi).astype(int)
+        for a, b, et in zip(i_eta, i_phi, towers.et, strict=True):
+            if np.isfinite(et) and et > 0:
+                key = (int(a), int(b), round(w_eta, 9), round(w_phi, 9))
+                stacks.setdefault(key, []).append((level, float(et), color))
+    result = []
+    for (a, b, w_eta, w_phi), layers in stacks.items():
+        layers.sort(key=lambda layer: layer[0])
+        result.append(
+            TowerStack(
+                eta=(a + 0.5) * w_eta,
+                phi=_wrap((b + 0.5) * w_phi),
+                eta_width=w_eta,
+                phi_width=w_phi,
+                layers=tuple((et, color) for _, et, color in layers),
+            )
+        )
+    return result
+
+
 def _wrap(phi: float) -> float:
     return (phi + math.pi) % (2.0 * math.pi) - math.pi
 
@@ -87,10 +146,18 @@ def _nice_step(top: float) -> float:
 
 
 def draw_lego(ax: Axes, event: PhysicsEvent, style: Style, paint: Paint, font_size: float) -> None:
-    """The eta-phi lego: an oblique floor with a grid, pT bars, MET marked at its phi."""
-    bars = lego_bars(event, style)
-    eta_max = 3.0 if all(abs(b.eta) <= 2.9 for b in bars) else 5.0
-    top = max([b.pt for b in bars] + [1.0])
+    """The eta-phi lego: an oblique floor with a grid, pT bars (or the event's calorimeter
+    towers, with the objects on the floor), MET marked at its phi."""
+    stacks = lego_towers(event, style)
+    bars = [] if stacks else lego_bars(event, style)
+    if stacks:
+        # The towers' and the jet circles' centres must fit on the floor.
+        reach = [abs(t.eta) + t.eta_width / 2 for t in stacks]
+        reach += [abs(float(e)) for jets in event.jets for e in jets.eta]
+        eta_max = 3.0 if all(r <= 3.0 for r in reach) else 5.0
+    else:
+        eta_max = 3.0 if all(abs(b.eta) <= 2.9 for b in bars) else 5.0
+    top = max([b.pt for b in bars] + [t.et for t in stacks] + [1.0])
     step = _nice_step(top)
     pt_scale = max(top, step) / BAR_HEIGHT * 1.0
     text = style.labels.color
@@ -158,7 +225,7 @@ def draw_lego(ax: Axes, event: PhysicsEvent, style: Style, paint: Paint, font_si
     ax.text(
         axis_top[0] - 0.018,
         axis_top[1] + 0.045,
-        r"$p_\mathrm{T}$, $E_\mathrm{T}$ [GeV]" if event.hits else r"$p_\mathrm{T}$ [GeV]",
+        _height_label(event, bool(stacks)),
         ha="right",
         va="bottom",
         color=text,
@@ -180,6 +247,13 @@ def draw_lego(ax: Axes, event: PhysicsEvent, style: Style, paint: Paint, font_si
             ha="right",
             va="center",
         )
+
+    if stacks:
+        floor = PolyCollection([corners], facecolors="none", edgecolors="none")
+        ax.add_collection(floor)
+        _draw_jet_circles(ax, event, style, paint, project, floor, font_size)
+        _draw_towers(ax, stacks, paint, project)
+        _draw_markers(ax, event, style, paint, project, font_size)
 
     # Painter's order: farthest (largest phi) first, then left to right, so each bar's front
     # and right faces cover what lies behind them.
@@ -210,4 +284,151 @@ def draw_lego(ax: Axes, event: PhysicsEvent, style: Style, paint: Paint, font_si
         )
     ax.set_xlim(-0.12, 1.0 + DEPTH[0] + 0.14)
     ax.set_ylim(-0.16, DEPTH[1] + BAR_HEIGHT + 0.1)
+    # The lego keeps its proportions (towers square, the floor as drawn) in a panel of any
+    # shape: a wide single panel would otherwise flatten it to a strip.
+    ax.set_aspect("equal", adjustable="box")
     ax.set_axis_off()
+
+
+Project = Callable[..., np.ndarray]
+
+
+def _height_label(event: PhysicsEvent, towers: bool) -> str:
+    if towers:
+        return r"$E_\mathrm{T}$ [GeV]"
+    return r"$p_\mathrm{T}$, $E_\mathrm{T}$ [GeV]" if event.hits else r"$p_\mathrm{T}$ [GeV]"
+
+
+def _box(
+    project: Project, e0: float, e1: float, p0: float, p1: float, h0: float, h1: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three faces of a box seen by the lego's viewer (at large eta, small phi, above):
+    the side at e1, the lid, the front at p0."""
+    side = np.vstack(
+        [project(e1, p0, h0), project(e1, p1, h0), project(e1, p1, h1), project(e1, p0, h1)]
+    )
+    lid = np.vstack(
+        [project(e0, p0, h1), project(e1, p0, h1), project(e1, p1, h1), project(e0, p1, h1)]
+    )
+    front = np.vstack(
+        [project(e0, p0, h0), project(e1, p0, h0), project(e1, p0, h1), project(e0, p0, h1)]
+    )
+    return side, lid, front
+
+
+def _draw_towers(ax: Axes, stacks: list[TowerStack], paint: Paint, project: Project) -> None:
+    """All towers as one collection of faces in painter's order (farthest phi first, then
+    increasing eta; within a cell from the floor up), so that the nearer cover the farther."""
+    faces: list[np.ndarray] = []
+    fills: list[tuple[float, float, float, float]] = []
+    edges: list[tuple[float, float, float, float]] = []
+    for stack in sorted(stacks, key=lambda t: (-t.phi, t.eta)):
+        e0, e1 = stack.eta - stack.eta_width / 2, stack.eta + stack.eta_width / 2
+        p0, p1 = stack.phi - stack.phi_width / 2, stack.phi + stack.phi_width / 2
+        h0 = 0.0
+        for et, color in stack.layers:
+            h1 = h0 + et
+            faces.extend(_box(project, e0, e1, p0, p1, h0, h1))
+            fills.extend([paint(_shade(color, 0.7)), paint(_shade(color, 1.3)), paint(color)])
+            # Edges a shade darker than the tower: hundreds of small towers with black edges
+            # would read as black specks.
+            edges.extend([paint(_shade(color, 0.45))] * 3)
+            h0 = h1
+    if faces:
+        ax.add_collection(
+            PolyCollection(faces, facecolors=fills, edgecolors=edges, linewidths=0.25, zorder=3)
+        )
+
+
+def _draw_jet_circles(
+    ax: Axes,
+    event: PhysicsEvent,
+    style: Style,
+    paint: Paint,
+    project: Project,
+    floor: PolyCollection,
+    font_size: float,
+) -> None:
+    """Each jet's cone as its circle of radius R on the floor (Fireworks' jets in the lego),
+    in its collection's colour, and its pT written at the front; a circle across phi = +-pi
+    is drawn on both sides, clipped to the floor."""
+    text = style.labels.color
+    t = np.linspace(0.0, 2.0 * math.pi, 73)
+    for jets in event.jets:
+        jet_style = getattr(style.collections, jets.collection)
+        color = parse_color(jet_style.color)
+        outline = _shade(color, 0.75)  # a pale colour such as the jets' yellow, legible
+        # Fat jets hold jets: dashed and unfilled, so the jets inside keep their colour.
+        fat = jets.collection == "fatjets"
+        for pt, eta, phi in zip(jets.pt, jets.eta, jets.phi, strict=True):
+            phi = _wrap(float(phi))
+            for shift in (-2.0 * math.pi, 0.0, 2.0 * math.pi):
+                ring = project(eta + jets.radius * np.cos(t), phi + shift + jets.radius * np.sin(t))
+                if shift and not np.any(np.abs(phi + shift + jets.radius * np.sin(t)) < math.pi):
+                    continue
+                (edge,) = ax.plot(
+                    ring[:, 0],
+                    ring[:, 1],
+                    color=paint(outline),
+                    lw=1.0 if fat else 1.2,
+                    ls="--" if fat else "-",
+                    zorder=2,
+                )
+                edge.set_clip_path(floor.get_paths()[0], floor.get_transform())
+                if not fat:
+                    (fill,) = ax.fill(ring[:, 0], ring[:, 1], color=paint(color, 0.2), zorder=2)
+                    fill.set_clip_path(floor.get_paths()[0], floor.get_transform())
+            if jets.collection == "jets":
+                # Written in front of the circle, over the towers, on a veil of the floor's
+                # colour so that it reads across them.
+                x, y = project(float(eta), max(phi - jets.radius, -math.pi))
+                ax.text(
+                    x,
+                    y - 0.004,
+                    f"{pt:.0f} GeV",
+                    ha="center",
+                    va="top",
+                    color=paint(text, 0.85),
+                    fontsize=font_size * 0.6,
+                    zorder=4,
+                    bbox={
+                        "boxstyle": "round,pad=0.1",
+                        "facecolor": paint(style.canvas.background, 0.7),
+                        "edgecolor": "none",
+                    },
+                )
+
+
+#: Marker per collection drawn on the lego's floor where it has towers.
+_MARKERS = {"muons": "o", "electrons": "s", "photons": "D"}
+
+
+def _draw_markers(
+    ax: Axes,
+    event: PhysicsEvent,
+    style: Style,
+    paint: Paint,
+    project: Project,
+    font_size: float,
+) -> None:
+    """Muons, electrons and photons as markers at their (eta, phi) on the floor, over the
+    towers (a muon leaves no tower; an electron's or photon's is under its marker)."""
+    sources: list[tuple[str, np.ndarray, np.ndarray]] = [
+        (t.collection, t.eta, t.phi) for t in event.tracks if t.collection in _MARKERS
+    ]
+    if event.photons is not None:
+        sources.append(("photons", event.photons.eta, event.photons.phi))
+    for key, eta, phi in sources:
+        if np.size(eta) == 0:
+            continue
+        xy = project(np.asarray(eta, dtype=float), np.array([_wrap(float(p)) for p in phi]))
+        ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            s=(font_size * 0.9) ** 2,
+            marker=_MARKERS[key],
+            facecolors=[paint(getattr(style.collections, key).color)],
+            edgecolors=[paint(style.canvas.background)],
+            linewidths=0.8,
+            zorder=5,
+        )

@@ -119,22 +119,38 @@ def _bar(base: np.ndarray, direction: np.ndarray, length: float, width: float) -
     return np.array([base - perp, base + perp, tip + perp, tip - perp])
 
 
-def _fill(ax: Axes, polygons: Sequence[np.ndarray], color: str, paint: Paint, z: float) -> None:
+@dataclass(frozen=True)
+class PartLook:
+    """A detector part's fill and outline in the projections: a part with an outline in the
+    style (line-art) is filled opaque in its light colour and outlined; otherwise its colour
+    is used translucent for both, as the 3D picture does."""
+
+    color: str
+    edge: str | None
+
+    def fill(self, paint: Paint) -> tuple[float, float, float, float]:
+        return paint(self.color, 1.0 if self.edge else DETECTOR_FILL)
+
+    def outline(self, paint: Paint) -> tuple[float, float, float, float]:
+        return paint(self.edge, 1.0) if self.edge else paint(self.color, DETECTOR_EDGE)
+
+
+def _fill(ax: Axes, polygons: Sequence[np.ndarray], part: PartLook, paint: Paint, z: float) -> None:
     if not polygons:
         return
     ax.add_collection(
         PolyCollection(
             list(polygons),
-            facecolors=[paint(color, DETECTOR_FILL)],
-            edgecolors=[paint(color, DETECTOR_EDGE)],
-            linewidths=0.4,
+            facecolors=[part.fill(paint)],
+            edgecolors=[part.outline(paint)],
+            linewidths=0.6 if part.edge else 0.4,
             zorder=z,
         )
     )
 
 
-def _parts(detector: Detector) -> dict[str, str]:
-    """Style key -> colour of the parts shown (none when the detector is hidden)."""
+def _parts(detector: Detector) -> dict[str, PartLook]:
+    """Style key -> look of the parts shown (none when the detector is hidden)."""
     if not detector.show:
         return {}
     keys = (
@@ -148,7 +164,12 @@ def _parts(detector: Detector) -> dict[str, str]:
         "muon_barrel",
         "muon_endcap",
     )
-    return {k: getattr(detector, k).color for k in keys if getattr(detector, k).show}
+    looks = {}
+    for k in keys:
+        part = getattr(detector, k)
+        if part.show:
+            looks[k] = PartLook(part.color, part.edge_color)
+    return looks
 
 
 # ---- the detector in each projection --------------------------------------------------------
@@ -177,9 +198,9 @@ def detector_rho_phi(ax: Axes, detector: Detector, paint: Paint) -> None:
                     (0.0, 0.0),
                     rmax,
                     rmax - rmin,
-                    facecolor=paint(parts[key], DETECTOR_FILL),
-                    edgecolor=paint(parts[key], DETECTOR_EDGE),
-                    linewidth=0.4,
+                    facecolor=parts[key].fill(paint),
+                    edgecolor=parts[key].outline(paint),
+                    linewidth=0.6 if parts[key].edge else 0.4,
                     zorder=1,
                 )
             )
@@ -460,6 +481,12 @@ def _frame(
     ax.set_ylim(-ylim, ylim)
     ax.set_aspect("equal", adjustable="box")
     ax.set_axis_off()
+    # The detector and the event (drawn before the frame) end at the panel's edge, whatever
+    # their kind (paths, patches, markers): a forward muon must not run on into the next panel
+    # or the object table. The clip follows the axes' box once the aspect has shrunk it.
+    for artist in (*ax.collections, *ax.patches, *ax.lines, *ax.images):
+        artist.set_clip_on(True)
+        artist.set_clip_path(ax.patch)
     x0, y0 = -xlim * 0.94, -ylim * 0.94
     kw: dict[str, Any] = {"color": text_color, "fontsize": font_size, "zorder": 9}
     for dx, dy, name in ((1.0, 0.0, names[0]), (0.0, 1.0, names[1])):

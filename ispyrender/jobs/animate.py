@@ -178,7 +178,7 @@ def _label_layer(item: MovieEvent, size: tuple[int, int], style: Style) -> np.nd
     from ispyrender.rendering.overlay import draw_labels
     from ispyrender.scene.labels import event_labels
 
-    block = event_labels(item.physics, item.scene.legend, style)
+    block = event_labels(item.physics, item.scene, style)
     return draw_labels(np.zeros((size[1], size[0], 4), dtype=np.uint8), block, style)
 
 
@@ -192,22 +192,14 @@ def _reel(
     """One movie through every selected event: a title card, then a turn around the event."""
     from ispyrender.outputs.video import MovieWriter
     from ispyrender.rendering.overlay import title_card
-    from ispyrender.scene.labels import event_info, experiment_qualifier
+    from ispyrender.scene.labels import title_lines
 
     animation = style.animation
     card_frames = round(animation.title_seconds * animation.fps) if animation.title_card else 0
     with MovieWriter(target, animation.format, animation.fps, renderer.size) as movie:
         for item in events:
             if card_frames:
-                card = title_card(
-                    renderer.size,
-                    [
-                        f"{style.labels.experiment} "
-                        f"{experiment_qualifier(item.physics.is_simulation, style)}".strip(),
-                        event_info(item.physics.run, item.physics.lumi, item.physics.event),
-                    ],
-                    style,
-                )
+                card = title_card(renderer.size, title_lines(item.physics, style), style)
                 for _ in range(card_frames):
                     movie.add(card)
             layer = _label_layer(item, renderer.size, style)

@@ -94,6 +94,7 @@ def figure_events(
     from ispyrender.physics import EventBuilder
     from ispyrender.physics.quantities import check_mass_requests, masses
     from ispyrender.scene.event import build_scene
+    from ispyrender.scene.labels import label_mode_warning
 
     check_figure(style, options)
     check_mass_requests(style, source.available_branches() if source.has_branches else None)
@@ -135,9 +136,17 @@ def figure_events(
         from ispyrender.figures.layout import panel_sizes
         from ispyrender.rendering.panels import PanelRenderers
 
-        renderers = PanelRenderers(style, panel_sizes(style, options.scale), tile_limit)
+        renderers = PanelRenderers(
+            style, panel_sizes(style, options.scale), tile_limit, scale=options.scale
+        )
+    mode_warned = False
     try:
         for physics in builder.events(todo):
+            # An explicit label mode that contradicts the file is said once, not per figure.
+            mode_warning = None if mode_warned else label_mode_warning(style, physics.is_simulation)
+            if mode_warning:
+                say(mode_warning)
+                mode_warned = True
             scene = build_scene(physics, style)
             images = renderers.draw(scene) if renderers is not None else {}
             content = FigureContent(physics, scene, images, masses(physics, style.figure.masses))

@@ -115,6 +115,9 @@ class InspectReport:
     collections: list[CollectionSummary]
     met_sources: list[str]
     missing: list[str] = field(default_factory=list)
+    # The LHC data taking of collision data's runs, as labels write it: "2018 (13 TeV)"; None
+    # for simulation and for runs outside the known proton-proton periods.
+    period: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form: ``files`` is a list, ``collections`` maps name -> statistics."""
@@ -131,6 +134,7 @@ class InspectReport:
             },
             "met_sources": list(self.met_sources),
             "missing": list(self.missing),
+            "period": self.period,
         }
 
 
@@ -215,6 +219,20 @@ def _missing(dataset: Dataset, branches: set[str]) -> list[str]:
     return notes
 
 
+def data_period(run_range: tuple[int, int] | None, is_simulation: bool) -> str | None:
+    """ "2018 (13 TeV)" for collision data whose runs are in one known period (from the same
+    table as the labels), "2017 (13 TeV) to 2018 (13 TeV)" across two; None otherwise."""
+    from ispyrender.scene.labels import run_period
+
+    if is_simulation or run_range is None:
+        return None
+    start, end = run_period(run_range[0]), run_period(run_range[1])
+    if start is None or end is None:
+        return None
+    first, last = (f"{p.year} ({p.energy})" for p in (start, end))
+    return first if first == last else f"{first} to {last}"
+
+
 def inspect_dataset(dataset: Dataset) -> InspectReport:
     """Summarise a dataset reading only event ids and collection counters."""
     branches = dataset.available_branches()
@@ -243,6 +261,7 @@ def inspect_dataset(dataset: Dataset) -> InspectReport:
         collections=_multiplicities(dataset, _collection_names(union)),
         met_sources=met_sources,
         missing=_missing(dataset, branches),
+        period=data_period(run_range, dataset.is_simulation),
     )
 
 
@@ -293,11 +312,12 @@ def _inspect_ispy(source: IspySource) -> InspectReport:
     missing.append("iSpy files hold no generator record: GenPart cannot be drawn")
     if ids.lumi is None:
         missing.append("no lumi section in some event headers: event ids show RUN:EVENT only")
+    run_range = (int(ids.run.min()), int(ids.run.max())) if n else None
     return InspectReport(
         num_events=n,
         is_simulation=source.is_simulation,
         kind="simulation" if source.is_simulation else "collision data",
-        run_range=(int(ids.run.min()), int(ids.run.max())) if n else None,
+        run_range=run_range,
         inputs=[
             InputSummary(
                 path=span.path,
@@ -312,6 +332,7 @@ def _inspect_ispy(source: IspySource) -> InspectReport:
         collections=collections,
         met_sources=["PFMETs"] if any(counts.get("PFMETs", [])) else [],
         missing=missing,
+        period=data_period(run_range, source.is_simulation),
     )
 
 

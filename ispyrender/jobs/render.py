@@ -56,6 +56,17 @@ def render_events(
 
         # Before the output folder is made: a machine without EGL should leave nothing behind.
         check_headless()
+        if style.labels.masses:
+            from ispyrender.physics.quantities import check_mass_requests
+
+            # The masses written on the pictures are figure.masses: refused as the figure job
+            # refuses them, before anything is written.
+            check_mass_requests(style, source.available_branches() if source.has_branches else None)
+            if not style.figure.masses:
+                say(
+                    "labels.masses is true but figure.masses asks for no mass: nothing is "
+                    "written; e.g. --set 'figure.masses=[{collection: muons, count: 2}]'"
+                )
     # Names first (a bad template must not leave an empty folder behind), then the folder.
     plan = plan_outputs(
         source,

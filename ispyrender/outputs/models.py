@@ -44,6 +44,13 @@ def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray] | None:
     return np.asarray(mesh.points, dtype=np.float32), faces.astype(np.uint32)
 
 
+#: Largest opacity of a detector part in a 3D model. A picture is seen from the style's camera,
+#: through the cut-away wedge and with the event drawn over the detector; a model is turned
+#: to any angle in a viewer that depth-sorts everything, so an opaque detector would hide the
+#: event from most sides.
+MODEL_DETECTOR_OPACITY = 0.2
+
+
 def named_meshes(detector: list[Primitive], scene: Scene) -> list[NamedMesh]:
     """One mesh per group: detector parts first (prefixed "detector/"), then the event."""
     groups: dict[str, list[Primitive]] = {}
@@ -64,9 +71,10 @@ def named_meshes(detector: list[Primitive], scene: Scene) -> list[NamedMesh]:
             offset += len(pts)
         if points:
             look = prims[0].look
-            out.append(
-                NamedMesh(name, np.vstack(points), np.vstack(tris), look.color, look.opacity)
-            )
+            opacity = look.opacity
+            if name.startswith("detector/"):
+                opacity = min(opacity, MODEL_DETECTOR_OPACITY)
+            out.append(NamedMesh(name, np.vstack(points), np.vstack(tris), look.color, opacity))
     return out
 
 

@@ -65,7 +65,7 @@ class EventProducts:
         from ispyrender.rendering.overlay import draw_labels
 
         image = self.renderer.draw(scene)
-        return draw_labels(image, event_labels(physics, scene.legend, self.style), self.style)
+        return draw_labels(image, event_labels(physics, scene, self.style), self.style)
 
     def make(self, physics: PhysicsEvent, scene: Scene, paths: dict[str, Path]) -> dict[Path, Blob]:
         """The files of one event, keyed by where they go (``paths`` from the OutputPlan)."""
@@ -91,7 +91,7 @@ class EventProducts:
         if self.format == "html":
             from ispyrender.outputs.webpage import event_page
 
-            block = event_labels(physics, scene.legend, style)
+            block = event_labels(physics, scene, style)
             return {main: event_page(glb_bytes(meshes), block, style)}
         mtl = paths[".mtl"]
         obj, mtl_text = obj_bytes(meshes, mtl.name)

@@ -566,6 +566,9 @@ HCAL_ENDCAP = Section(
 )
 HCAL_OUTER = Barrel(rmin=3.904, rmax=4.140, half_length=7.072)  # HO rings (file: ho.json)
 HCAL_FORWARD = Endcap(rmin=0.125, rmax=1.300, zmin=11.150, zmax=12.801)  # HF (file: hehf.json)
+#: The HCAL's inner faces: HB's inner radius and HE's front (where HE steps forward); towers
+#: of hadronic energy stand on it.
+HCAL_ENTRANCE = Boundary(radius=HCAL_BARREL.near[0][0], half_length=3.919)
 #: The calorimeters inside the solenoid (HB outer radius, HE back face): jet cones end inside.
 CALORIMETER_ENVELOPE = Boundary(
     radius=HCAL_BARREL.rmax, half_length=max(z for _, z in HCAL_ENDCAP.far)

@@ -7,6 +7,8 @@ draws instead of a propagated helix:
   position and direction at both ends), as iSpy draws them;
 - global muons: lines through their tracker and muon-system points.
 Calorimeter rec hits and muon chambers with hits are kept as the cells the file stores.
+Jets that are the same object as a drawn muon, electron or photon are left out
+(``style.cleaning``, by Delta R: iSpy files store no links between them).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections import defaultdict
 import numpy as np
 
 from ispyrender.config.style import CollectionStyle, HitStyle, Style
+from ispyrender.physics.cleaning import Drawn, clean
 from ispyrender.physics.objects import (
     CaloHits,
     Jets,
@@ -39,13 +42,16 @@ HIT_COLLECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-def _keep(pt: np.ndarray, style: CollectionStyle) -> np.ndarray:
-    """Indices passing show/min_pt/max_count, highest pT first."""
+def _keep(pt: np.ndarray, style: CollectionStyle, *, limit: bool = True) -> np.ndarray:
+    """Indices passing show/min_pt/max_count, highest pT first (max_count only if ``limit``:
+    jets are cleaned first, so that max_count counts drawn jets)."""
     if not style.show or pt.size == 0:
         return np.zeros(0, dtype=int)
     order = np.argsort(-pt, kind="stable")
     order = order[np.isfinite(pt[order]) & (pt[order] >= style.min_pt)]
-    return order[: style.max_count] if style.max_count is not None else order
+    if limit and style.max_count is not None:
+        return order[: style.max_count]
+    return order
 
 
 def bezier(p0: np.ndarray, d0: np.ndarray, p3: np.ndarray, d3: np.ndarray) -> np.ndarray:
@@ -170,26 +176,6 @@ def physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
             physics.tracks.append(tracks)
             counts[key] = len(tracks)
 
-    jets = ev.rows("PFJets")
-    if jets:
-        et = _column(jets, "et")
-        eta = _column(jets, "eta")
-        keep = _keep(et, cols.jets)
-        if keep.size:
-            physics.jets.append(
-                Jets(
-                    "jets",
-                    "PFJet",
-                    et[keep],
-                    eta[keep],
-                    _column(jets, "phi")[keep],
-                    et[keep] * np.cosh(eta[keep]),
-                    cols.jets.cone_radius or 0.4,
-                    pv,
-                )
-            )
-            counts["jets"] = int(keep.size)
-
     photons = ev.rows("Photons")
     if photons:
         et = _column(photons, "et")
@@ -205,6 +191,42 @@ def physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
                 pv,
             )
             counts["photons"] = int(keep.size)
+
+    jets = ev.rows("PFJets")
+    if jets:
+        et = _column(jets, "et")
+        eta = _column(jets, "eta")
+        phi = _column(jets, "phi")
+        keep = _keep(et, cols.jets, limit=False)
+        if keep.size and style.cleaning.enabled:
+            drawn = [
+                (Drawn(t.collection, t.pt, t.eta, t.phi), None)
+                for t in physics.tracks
+                if t.collection in ("muons", "electrons")
+            ]
+            if physics.photons is not None:
+                p = physics.photons
+                drawn.append((Drawn("photons", p.pt, p.eta, p.phi), None))
+            cleaned = clean(et[keep], eta[keep], phi[keep], drawn, style.cleaning.delta_r)
+            keep = keep[cleaned.keep]
+            if cleaned.removed:
+                physics.removed["jets"] = cleaned.removed
+        if cols.jets.max_count is not None:
+            keep = keep[: cols.jets.max_count]
+        if keep.size:
+            physics.jets.append(
+                Jets(
+                    "jets",
+                    "PFJet",
+                    et[keep],
+                    eta[keep],
+                    phi[keep],
+                    et[keep] * np.cosh(eta[keep]),
+                    cols.jets.cone_radius or 0.4,
+                    pv,
+                )
+            )
+            counts["jets"] = int(keep.size)
 
     mets = ev.rows("PFMETs")
     if mets and cols.met.show and float(mets[0]["pt"]) >= cols.met.min_pt:

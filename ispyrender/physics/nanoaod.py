@@ -1,12 +1,16 @@
 """NanoAOD events -> physics objects (:mod:`ispyrender.physics.objects`).
 
 :func:`branch_plan` looks at the branches a dataset has and the style, once per job: which
-branches to read, and one warning line per shown collection that cannot be drawn as asked
-(a missing ``pt``/``eta``/``phi``, or a missing impact parameter that moves where tracks start).
+branches to read, and one warning line per collection the user asked for that cannot be drawn
+as asked (absent from the file, or a missing impact parameter that moves where tracks start);
+collections shown only by default are not warned about, except one the file has without its
+``pt``/``eta``/``phi``.
 :func:`build_event` then turns each :class:`~ispyrender.sources.nanoaod.EventRecord` into a
 :class:`PhysicsEvent`: vectorised arrays per collection, already filtered by the style's
 ``show``, ``min_pt`` and ``max_count``, with objects that carry NaN in any used field skipped and
-counted (the caller reports the totals once).
+counted (the caller reports the totals once). Jets, taus and fat jets that are the same object
+as a drawn lepton or photon are left out (:mod:`ispyrender.physics.cleaning`), and PFNano's PF
+candidates are summed into calorimeter towers (:mod:`ispyrender.physics.towers`).
 
 Units and conventions: NanoAOD vertex positions (PV, SV, GenVtx) and impact parameters (dxy,
 dz) are in cm and are converted to metres here. A track's origin is its point of closest
@@ -23,10 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ispyrender.config.style import CollectionStyle, JetStyle, Style
+from ispyrender.config.style import CollectionStyle, JetStyle, Style, TowerStyle
+from ispyrender.physics.cleaning import Drawn, Links, clean
 from ispyrender.physics.objects import (
     DEFAULT_LABELS,
     NOUNS,
+    CaloTowers,
     Jets,
     Met,
     Photons,
@@ -34,6 +40,7 @@ from ispyrender.physics.objects import (
     Tracks,
     Vertices,
 )
+from ispyrender.physics.towers import TOWER_KINDS, pf_towers
 
 if TYPE_CHECKING:
     from ispyrender.sources.nanoaod import EventRecord
@@ -66,6 +73,19 @@ JET_RADII: dict[str, tuple[str, float]] = {
 }
 
 _KINEMATICS = ("pt", "eta", "phi")
+
+#: NanoAOD's links between jets and the leptons and photons among their constituents, read for
+#: cross-cleaning (:mod:`ispyrender.physics.cleaning`); indices into the whole collections.
+_JET_LINKS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "muons": (("Jet_muonIdx1", "Jet_muonIdx2"), "Muon_jetIdx"),
+    "electrons": (("Jet_electronIdx1", "Jet_electronIdx2"), "Electron_jetIdx"),
+    "photons": ((), "Photon_jetIdx"),
+}
+_JET_LINK_BRANCHES: tuple[str, ...] = tuple(
+    name
+    for forward, backward in _JET_LINKS.values()
+    for name in (*forward, *((backward,) if backward else ()))
+)
 
 
 def charge_from_pdgid(pdg_id: np.ndarray) -> np.ndarray:
@@ -133,8 +153,16 @@ def _met_sources(available: Collection[str]) -> list[str]:
 
 def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
     """The branches to read for ``style`` from a dataset with ``available`` branches, and one
-    warning line for each shown collection that is missing something it needs."""
+    warning line for each shown collection that is missing something it needs.
+
+    Warnings are about what the user asked for: a collection that the file lacks entirely, or
+    one drawn less precisely than it could be (no impact parameter, no mass, ...), is named
+    only when the user's style file or ``--set`` names it (``style.requested_collections``).
+    Defaults stay silent: every file lacks some collection a preset shows, and ``inspect``
+    lists what a file has. A collection the file has but without pt, eta or phi is always
+    named: the file, not the style, is odd."""
     cols = style.collections
+    requested = style.requested_collections
     branches: set[str] = set()
     warnings: list[str] = []
     drawable: set[str] = set()
@@ -145,14 +173,22 @@ def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
     def shown(key: str) -> bool:
         return bool(getattr(cols, key).show)
 
+    def not_drawn(keys: tuple[str, ...], problem: str) -> None:
+        """Warn that ``keys`` are not drawn, unless the whole collection is absent and the user
+        asked for none of them."""
+        if problem.endswith("missing in this file") and not requested.intersection(keys):
+            return
+        nouns = " and ".join(NOUNS[k] for k in keys)
+        warnings.append(f"{problem}: {nouns} not drawn")
+
     pv = ("PV_x", "PV_y", "PV_z")
     anything = any(shown(key) for key in DEFAULT_LABELS)
     if anything:
         want(*pv)
         if not all(name in available for name in pv):
-            missing = ", ".join(n for n in pv if n not in available)
+            absent = ", ".join(n for n in pv if n not in available)
             tail = "; the primary vertex is not drawn" if shown("vertices") else ""
-            warnings.append(f"{missing} missing: objects start at the detector centre{tail}")
+            warnings.append(f"{absent} missing: objects start at the detector centre{tail}")
 
     for key, (branch, _) in TRACK_COLLECTIONS.items():
         if not shown(key):
@@ -160,10 +196,7 @@ def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
         need = (*_KINEMATICS, "pdgId") if key == "genparts" else _KINEMATICS
         problem = _missing_required(branch, need, available)
         if problem:
-            # Only PFNano files have PF candidates: their absence elsewhere is the norm, not a
-            # problem worth a line on every run (a partial PFCands collection still warns).
-            if not (key == "pfcands" and problem.endswith("missing in this file")):
-                warnings.append(f"{problem}: {NOUNS[key]} not drawn")
+            not_drawn((key,), problem)
             continue
         drawable.add(key)
         want(*(f"{branch}_{f}" for f in (*_KINEMATICS, "charge", "pdgId", "dxy", "d0", "dz")))
@@ -181,7 +214,7 @@ def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
             note = _impact_note(key, branch, available)
             if note:
                 notes.append(note)
-        if notes:
+        if notes and key in requested:
             warnings.append("; ".join(notes))
 
     for key, (branch, _) in (*JET_RADII.items(), ("photons", ("Photon", 0.0))):
@@ -189,13 +222,30 @@ def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
             continue
         problem = _missing_required(branch, _KINEMATICS, available)
         if problem:
-            warnings.append(f"{problem}: {NOUNS[key]} not drawn")
+            not_drawn((key,), problem)
             continue
         drawable.add(key)
         want(*(f"{branch}_{f}" for f in (*_KINEMATICS, "mass")))
-        if key != "photons" and f"{branch}_mass" not in available:
+        if key != "photons" and f"{branch}_mass" not in available and key in requested:
             # Photons are massless; for jets the mass adds to the energy that sets the length.
             warnings.append(f"{branch}_mass missing: {NOUNS[key]} drawn as massless")
+
+    if style.cleaning.enabled and shown("jets"):
+        # Jets are cleaned by NanoAOD's links where the file has them, else by Delta R.
+        want(*_JET_LINK_BRANCHES)
+
+    towers = tuple(key for key in TOWER_KINDS if shown(key))
+    if towers:
+        problem = _missing_required("PFCands", (*_KINEMATICS, "pdgId"), available)
+        if problem:
+            # Towers are made from the PF candidates, whose own problems the pfcands line
+            # names: a missing pdgId alone (no towers, tracks fine) is news only to who asked.
+            asked = tuple(key for key in towers if key in requested)
+            if asked:
+                warnings.append(f"{problem}: {' and '.join(NOUNS[k] for k in asked)} not drawn")
+        else:
+            drawable.update(towers)
+            want(*(f"PFCands_{f}" for f in (*_KINEMATICS, "pdgId", "charge", "d0", "dxy", "dz")))
 
     if shown("met"):
         source = cols.met.source
@@ -203,18 +253,18 @@ def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
         if all(n in available for n in names):
             drawable.add("met")
             want(*names)
-        else:
+        elif "met" in requested:
             others = [s for s in _met_sources(available) if s != source]
             hint = f" (this file has {', '.join(others)})" if others else ""
-            missing = " and ".join(n for n in names if n not in available)
-            warnings.append(f"{missing} missing: MET not drawn{hint}")
+            absent = " and ".join(n for n in names if n not in available)
+            warnings.append(f"{absent} missing: MET not drawn{hint}")
 
     if shown("vertices") and all(n in available for n in pv):
         drawable.add("vertices")
     if shown("secondary_vertices"):
         problem = _missing_required("SV", ("x", "y", "z"), available)
         if problem:
-            warnings.append(f"{problem}: secondary vertices not drawn")
+            not_drawn(("secondary_vertices",), problem)
         else:
             drawable.add("secondary_vertices")
             want("SV_x", "SV_y", "SV_z", "SV_pt")
@@ -243,12 +293,19 @@ class _Values:
     def has(self, name: str) -> bool:
         return name in self.values
 
+    def size(self, name: str) -> int:
+        """The number of values of a branch (0 when absent)."""
+        return 0 if name not in self.values else int(np.size(self.values[name]))
 
-def _select(pt: np.ndarray, keep: np.ndarray, style: CollectionStyle) -> np.ndarray:
-    """Indices of the kept objects passing min_pt, highest pT first, at most max_count."""
+
+def _select(
+    pt: np.ndarray, keep: np.ndarray, style: CollectionStyle, *, limit: bool = True
+) -> np.ndarray:
+    """Indices of the kept objects passing min_pt, highest pT first, at most max_count (unless
+    ``limit`` is False: cleaning comes first, so that max_count counts drawn objects)."""
     idx = np.flatnonzero(keep & (pt >= style.min_pt))
     idx = idx[np.argsort(-pt[idx], kind="stable")]
-    if style.max_count is not None:
+    if limit and style.max_count is not None:
         idx = idx[: style.max_count]
     return idx
 
@@ -271,24 +328,54 @@ def _primary_vertex(values: _Values) -> np.ndarray | None:
     return pv if np.all(np.isfinite(pv)) else None
 
 
+def _closest_approach(
+    pv: np.ndarray,
+    phi: np.ndarray,
+    dxy: np.ndarray | None,
+    dz: np.ndarray | None,
+    *,
+    pf_candidates: bool = False,
+) -> np.ndarray:
+    """(N, 3) metres: each track's point of closest approach, PV + dxy (-sin phi, cos phi) in
+    x-y and PV_z + dz in z (cm in the file); at the PV where the impact parameters are absent."""
+    n = phi.size
+    origin = np.repeat(pv[None, :], n, axis=0)
+    d_xy = dxy * CM if dxy is not None else np.zeros(n)
+    d_z = dz * CM if dz is not None else np.zeros(n)
+    if pf_candidates and dxy is not None and dz is not None:
+        # PFNano writes dxy = dz = -1 for candidates without track details: no shift.
+        none = (dxy == -1) & (dz == -1)
+        d_xy = np.where(none, 0.0, d_xy)
+        d_z = np.where(none, 0.0, d_z)
+    origin[:, 0] += -d_xy * np.sin(phi)
+    origin[:, 1] += d_xy * np.cos(phi)
+    origin[:, 2] += d_z
+    return origin
+
+
+def _charges(
+    key: str, branch: str, values: _Values, pdg: np.ndarray | None, n: int
+) -> tuple[np.ndarray | None, bool]:
+    """Each object's charge and whether it is known (from the charge branch, else the pdgId)."""
+    if values.has(f"{branch}_charge") and key != "genparts":
+        return values.array(f"{branch}_charge"), True
+    if pdg is not None:
+        # Older IsoTrack (and all GenPart) have no charge branch: the pdgId says it.
+        return charge_from_pdgid(pdg), True
+    return np.zeros(n), False  # warned in branch_plan: straight lines
+
+
 def _tracks(
     key: str, values: _Values, style: CollectionStyle, pv: np.ndarray, skipped: dict[str, int]
-) -> Tracks | None:
+) -> tuple[Tracks, np.ndarray] | None:
+    """The drawn tracks of a collection and their positions in the file's collection."""
     branch, stop = TRACK_COLLECTIONS[key]
     pt, eta, phi = (values.array(f"{branch}_{f}") for f in _KINEMATICS)
     if pt is None or eta is None or phi is None:
         return None
     n = pt.size
     pdg = values.ints(f"{branch}_pdgId")
-    charge_known = True
-    if values.has(f"{branch}_charge") and key != "genparts":
-        charge = values.array(f"{branch}_charge")
-    elif pdg is not None:
-        # Older IsoTrack (and all GenPart) have no charge branch: the pdgId says it.
-        charge = charge_from_pdgid(pdg)
-    else:
-        charge = np.zeros(n)  # warned in branch_plan: straight lines
-        charge_known = False
+    charge, charge_known = _charges(key, branch, values, pdg, n)
     dxy = values.array(_first(values.values, branch, ("dxy", "d0")))
     dz = values.array(f"{branch}_dz")
     if not _same_length(n, eta, phi, charge, dxy, dz, pdg):
@@ -309,28 +396,25 @@ def _tracks(
     idx = _select(pt, keep, style)
     pt, eta, phi, charge = pt[idx], eta[idx], phi[idx], charge[idx]
 
-    origin = np.repeat(pv[None, :], idx.size, axis=0)
     if key == "genparts":
+        origin = np.repeat(pv[None, :], idx.size, axis=0)
         gen = [values.array(f"GenVtx_{c}") for c in "xyz"]
         if all(a is not None and a.size == 1 and np.isfinite(a[0]) for a in gen):
             # The generated collision point; NanoAOD stores no production vertex per particle,
             # so decay products of long-lived particles are drawn from here too.
             origin[:] = np.array([float(a[0]) for a in gen if a is not None]) * CM
     else:
-        d_xy = dxy[idx] * CM if dxy is not None else np.zeros(idx.size)
-        d_z = dz[idx] * CM if dz is not None else np.zeros(idx.size)
-        if key == "pfcands" and dxy is not None and dz is not None:
-            # PFNano writes dxy = dz = -1 for candidates without track details: no shift.
-            none = (dxy[idx] == -1) & (dz[idx] == -1)
-            d_xy[none] = 0.0
-            d_z[none] = 0.0
-        origin[:, 0] += -d_xy * np.sin(phi)
-        origin[:, 1] += d_xy * np.cos(phi)
-        origin[:, 2] += d_z
+        origin = _closest_approach(
+            pv,
+            phi,
+            None if dxy is None else dxy[idx],
+            None if dz is None else dz[idx],
+            pf_candidates=key == "pfcands",
+        )
     stops = np.full(idx.size, stop, dtype="<U4")
     if key == "genparts" and pdg is not None:
         stops[np.abs(pdg[idx]) == 13] = "muon"
-    return Tracks(key, branch, pt, eta, phi, charge, origin, stops)
+    return Tracks(key, branch, pt, eta, phi, charge, origin, stops), idx
 
 
 def _energy(pt: np.ndarray, eta: np.ndarray, mass: np.ndarray | None) -> np.ndarray:
@@ -340,13 +424,32 @@ def _energy(pt: np.ndarray, eta: np.ndarray, mass: np.ndarray | None) -> np.ndar
     return np.sqrt(p * p + mass * mass)
 
 
-def _kinematics(
+@dataclass(frozen=True)
+class _Objects:
+    """Selected objects of a jet-like or photon collection, highest pT first."""
+
+    index: np.ndarray  # positions in the file's collection
+    pt: np.ndarray
+    eta: np.ndarray
+    phi: np.ndarray
+    energy: np.ndarray
+
+    def subset(self, which: np.ndarray) -> _Objects:
+        return _Objects(*(a[which] for a in (self.index, self.pt, self.eta, self.phi, self.energy)))
+
+    def kinematics(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.pt, self.eta, self.phi, self.energy
+
+
+def _objects(
     key: str,
     branch: str,
     values: _Values,
     style: CollectionStyle,
     skipped: dict[str, int],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    *,
+    limit: bool = True,
+) -> _Objects | None:
     pt, eta, phi = (values.array(f"{branch}_{f}") for f in _KINEMATICS)
     mass = values.array(f"{branch}_mass")
     if pt is None or eta is None or phi is None or not _same_length(pt.size, eta, phi, mass):
@@ -354,13 +457,90 @@ def _kinematics(
     finite = _finite(pt, eta, phi, mass)
     if nan := int(np.count_nonzero(~finite)):
         skipped[key] = skipped.get(key, 0) + nan
-    idx = _select(pt, finite & (pt > 0), style)
+    idx = _select(pt, finite & (pt > 0), style, limit=limit)
     energy = _energy(pt[idx], eta[idx], None if mass is None else mass[idx])
-    return pt[idx], eta[idx], phi[idx], energy
+    return _Objects(idx, pt[idx], eta[idx], phi[idx], energy)
+
+
+def _jet_links(values: _Values, key: str, n_jets: int, n_other: int | None) -> Links | None:
+    """NanoAOD's links between the Jet collection and the drawn collection ``key``, where the
+    file has them and their lengths fit the collections (else None: Delta R is used)."""
+    if key not in _JET_LINKS:
+        return None
+    forward_names, backward_name = _JET_LINKS[key]
+    forward = tuple(
+        a for name in forward_names if (a := values.ints(name)) is not None and a.size == n_jets
+    )
+    backward = values.ints(backward_name) if backward_name else None
+    if backward is not None and (n_other is None or backward.size != n_other):
+        backward = None
+    links = Links(forward, backward)
+    return links if links else None
+
+
+def _cleaned(
+    key: str,
+    candidates: _Objects,
+    drawn: dict[str, Drawn],
+    sizes: dict[str, int],
+    values: _Values,
+    style: Style,
+) -> tuple[_Objects, dict[str, int]]:
+    """The candidates of a jet-like collection that are not the same object as drawn leptons
+    or photons (see :mod:`ispyrender.physics.cleaning`), and how many were left out by which."""
+    settings = style.cleaning
+    if not settings.enabled:
+        return candidates, {}
+    if key == "jets":
+        n_jets = values.size("Jet_pt")
+        against = [
+            (d, _jet_links(values, d.key, n_jets, sizes.get(d.key)))
+            for name in ("muons", "electrons", "photons")
+            if (d := drawn.get(name)) is not None
+        ]
+        radius = settings.delta_r
+    else:
+        # Taus and fat jets against leptons by Delta R: NanoAOD links them to no lepton.
+        against = [
+            (d, None) for name in ("muons", "electrons") if (d := drawn.get(name)) is not None
+        ]
+        radius = settings.fatjet_delta_r if key == "fatjets" else settings.delta_r
+    result = clean(
+        candidates.pt, candidates.eta, candidates.phi, against, radius, index=candidates.index
+    )
+    return candidates.subset(result.keep), result.removed
+
+
+def _towers(values: _Values, style: Style, plan: BranchPlan, pv: np.ndarray) -> list[CaloTowers]:
+    """Towers of the shown kinds summed from the PF candidates (see
+    :mod:`ispyrender.physics.towers`)."""
+    styles: dict[str, TowerStyle] = {
+        key: getattr(style.collections, key) for key in TOWER_KINDS if key in plan.drawable
+    }
+    pt, eta, phi = (values.array(f"PFCands_{f}") for f in _KINEMATICS)
+    pdg = values.ints("PFCands_pdgId")
+    if not styles or pt is None or eta is None or phi is None or pdg is None:
+        return []
+    charge, _ = _charges("pfcands", "PFCands", values, pdg, pt.size)
+    dxy = values.array(_first(values.values, "PFCands", ("dxy", "d0")))
+    dz = values.array("PFCands_dz")
+    if not _same_length(pt.size, eta, phi, pdg, charge, dxy, dz):
+        return []
+    assert charge is not None
+    origin = _closest_approach(pv, phi, dxy, dz, pf_candidates=True)
+    # Candidates with NaN anywhere are not summed (bin_cells and pf_towers skip them).
+    bad = ~_finite(pt, eta, phi, charge, dxy, dz)
+    pt = np.where(bad, np.nan, pt)
+    origin[bad] = np.nan
+    return pf_towers(pt, eta, phi, pdg, charge, origin, styles)
 
 
 def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsEvent:
-    """The physics objects of one event, filtered and converted as the style asks."""
+    """The physics objects of one event, filtered and converted as the style asks.
+
+    Leptons and photons are selected first; jets, taus and fat jets that are the same object as
+    one of them are then left out (``style.cleaning``; how many, in ``PhysicsEvent.removed``)
+    before their max_count is applied, so that max_count counts what is drawn."""
     values = _Values(record.values)
     cols = style.collections
     skipped: dict[str, int] = {}
@@ -381,31 +561,52 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
         skipped["vertices"] = skipped.get("vertices", 0) + 1  # present but NaN
     origin = pv if pv is not None else np.zeros(3)
 
+    # What jets may duplicate: the drawn leptons and photons, with their positions in the
+    # file's collections (NanoAOD's links count in those) and those collections' sizes.
+    drawn: dict[str, Drawn] = {}
+    sizes: dict[str, int] = {}
     for key in TRACK_COLLECTIONS:
         if key not in plan.drawable:
             continue
         if key == "genparts" and not record.is_simulation:
             continue
-        tracks = _tracks(key, values, getattr(cols, key), origin, skipped)
-        if tracks is not None:
+        built = _tracks(key, values, getattr(cols, key), origin, skipped)
+        if built is not None:
+            tracks, idx = built
             event.tracks.append(tracks)
             counts[key] = len(tracks)
+            if key in ("muons", "electrons"):
+                drawn[key] = Drawn(key, tracks.pt, tracks.eta, tracks.phi, idx)
+                sizes[key] = values.size(f"{TRACK_COLLECTIONS[key][0]}_pt")
+
+    if "photons" in plan.drawable:
+        photons = _objects("photons", "Photon", values, cols.photons, skipped)
+        if photons is not None:
+            event.photons = Photons("photons", "Photon", *photons.kinematics(), origin.copy())
+            counts["photons"] = photons.pt.size
+            drawn["photons"] = Drawn("photons", photons.pt, photons.eta, photons.phi, photons.index)
+            sizes["photons"] = values.size("Photon_pt")
 
     for key, (branch, default_radius) in JET_RADII.items():
         if key not in plan.drawable:
             continue
         jet_style: JetStyle = getattr(cols, key)
-        kin = _kinematics(key, branch, values, jet_style, skipped)
-        if kin is not None:
-            radius = jet_style.cone_radius if jet_style.cone_radius is not None else default_radius
-            event.jets.append(Jets(key, branch, *kin, float(radius), origin.copy()))
-            counts[key] = kin[0].size
+        candidates = _objects(key, branch, values, jet_style, skipped, limit=False)
+        if candidates is None:
+            continue
+        kept, removed = _cleaned(key, candidates, drawn, sizes, values, style)
+        if removed:
+            event.removed[key] = removed
+        if jet_style.max_count is not None:
+            kept = kept.subset(np.arange(min(jet_style.max_count, kept.pt.size)))
+        radius = jet_style.cone_radius if jet_style.cone_radius is not None else default_radius
+        event.jets.append(Jets(key, branch, *kept.kinematics(), float(radius), origin.copy()))
+        counts[key] = kept.pt.size
 
-    if "photons" in plan.drawable:
-        kin = _kinematics("photons", "Photon", values, cols.photons, skipped)
-        if kin is not None:
-            event.photons = Photons("photons", "Photon", *kin, origin.copy())
-            counts["photons"] = kin[0].size
+    if any(key in plan.drawable for key in TOWER_KINDS):
+        for towers in _towers(values, style, plan, origin):
+            event.towers.append(towers)
+            counts[towers.collection] = len(towers)
 
     if "met" in plan.drawable:
         source = cols.met.source

@@ -14,6 +14,7 @@ __all__ = [
     "DEFAULT_LABELS",
     "NOUNS",
     "CaloHits",
+    "CaloTowers",
     "Jets",
     "Met",
     "MuonChambers",
@@ -38,6 +39,8 @@ DEFAULT_LABELS: dict[str, str] = {
     "met": "MET",
     "vertices": "Primary vertex",
     "secondary_vertices": "Secondary vertices",
+    "em_towers": "EM towers (PF)",
+    "had_towers": "Hadronic towers (PF)",
 }
 
 #: The collections' names in warnings ("... muons start at the primary vertex").
@@ -55,6 +58,8 @@ NOUNS: dict[str, str] = {
     "met": "MET",
     "vertices": "the primary vertex",
     "secondary_vertices": "secondary vertices",
+    "em_towers": "EM towers",
+    "had_towers": "hadronic towers",
 }
 
 # ---- the objects ---------------------------------------------------------------------------
@@ -147,6 +152,25 @@ class CaloHits:
 
 
 @dataclass(frozen=True)
+class CaloTowers:
+    """Calorimeter towers summed from PF candidates (PFNano): one per (eta, phi) cell with
+    its transverse energy, at the ECAL surface ("ecal": photons and electrons) or the HCAL
+    surface ("hcal": hadrons)."""
+
+    collection: str  # style key: "em_towers" or "had_towers"
+    branch: str  # group name in the scene and exports, e.g. "PFCands_em"
+    eta: np.ndarray  # (N,) cell centres
+    phi: np.ndarray
+    et: np.ndarray  # (N,) GeV
+    eta_width: float  # cell size in eta
+    phi_width: float  # cell size in phi (radians)
+    surface: str  # "ecal" or "hcal"
+
+    def __len__(self) -> int:
+        return int(self.et.size)
+
+
+@dataclass(frozen=True)
 class MuonChambers:
     """Muon chambers with hits, as the boxes the file stores (iSpy files)."""
 
@@ -171,6 +195,10 @@ class PhysicsEvent:
     vertices: list[Vertices] = field(default_factory=list)
     hits: list[CaloHits] = field(default_factory=list)
     chambers: MuonChambers | None = None
+    towers: list[CaloTowers] = field(default_factory=list)
+    # Cross-cleaning: per cleaned collection (style key), how many objects were left out and
+    # why, by the collection they duplicate, e.g. {"jets": {"muons": 2, "photons": 1}}.
+    removed: dict[str, dict[str, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # drawn objects per style key
     skipped_nan: dict[str, int] = field(default_factory=dict)  # per style key
     entry: int = 0  # entry number within its input

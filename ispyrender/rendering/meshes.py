@@ -58,18 +58,22 @@ def polylines_mesh(paths: tuple[np.ndarray, ...] | list[np.ndarray]) -> pv.PolyD
     return pv.PolyData(points, lines=cells)
 
 
-def cones_mesh(p: Cones, sides: int = CONE_SIDES) -> pv.PolyData:
-    n = len(p.apex)
-    if n == 0:
-        return pv.PolyData()
+def _cone_rings(p: Cones, t: np.ndarray) -> np.ndarray:
+    """Points (n, len(t), 3) on each cone's rim at the angles ``t``."""
     axis = p.axis / np.linalg.norm(p.axis, axis=1, keepdims=True)
     u, v = _frame(axis)
     base = p.apex + axis * p.length[:, None]
     radius = p.length * np.tan(p.half_angle)
-    t = np.linspace(0.0, 2.0 * np.pi, sides, endpoint=False)
-    ring = base[:, None, :] + radius[:, None, None] * (
+    return base[:, None, :] + radius[:, None, None] * (
         np.cos(t)[None, :, None] * u[:, None, :] + np.sin(t)[None, :, None] * v[:, None, :]
-    )  # (n, sides, 3)
+    )
+
+
+def cones_mesh(p: Cones, sides: int = CONE_SIDES) -> pv.PolyData:
+    n = len(p.apex)
+    if n == 0:
+        return pv.PolyData()
+    ring = _cone_rings(p, np.linspace(0.0, 2.0 * np.pi, sides, endpoint=False))
     # Per cone: vertex 0 is the apex, 1..sides the rim.
     points = np.concatenate([p.apex[:, None, :], ring], axis=1).reshape(-1, 3)
     offset = (np.arange(n) * (sides + 1))[:, None]
@@ -81,10 +85,23 @@ def cones_mesh(p: Cones, sides: int = CONE_SIDES) -> pv.PolyData:
     return pv.PolyData(points, faces=faces)
 
 
+def cone_rims(p: Cones, sides: int = CONE_SIDES) -> pv.PolyData:
+    """The rim circle of each cone, as closed polylines."""
+    if len(p.apex) == 0:
+        return pv.PolyData()
+    return polylines_mesh(list(_cone_rings(p, np.linspace(0.0, 2.0 * np.pi, sides + 1))))
+
+
+def tube_rims(p: Tube, sides: int = TUBE_SIDES) -> pv.PolyData:
+    """A tube's outline without the lines along z: its rims and, when cut, the cut's edges."""
+    return tube_wireframe(p, sides, spokes=0, cut_edges=True)
+
+
 _SPHERE = None
 
 
 def spheres_mesh(p: Spheres) -> pv.PolyData:
+    """Spheres of ``radius`` (pictures draw dots of ``pixels`` from the centres instead)."""
     global _SPHERE
     if len(p.centers) == 0:
         return pv.PolyData()
@@ -104,9 +121,10 @@ def arrows_mesh(p: Arrows) -> pv.PolyData:
         length = float(np.linalg.norm(vec))
         if length <= 0:
             continue
-        # Absolute sizes (metres) so a short arrow is not a needle and a long one not a pole.
-        shaft = 0.012 * p.look.line_width
-        tip_len = min(0.35, 0.4 * length)
+        # Absolute sizes (metres) so a long arrow is not a pole, but never fatter than a
+        # twentieth of its length, so a short one is not a mushroom.
+        shaft = min(0.012 * p.look.line_width, 0.05 * length)
+        tip_len = min(0.35, 0.3 * length)
         meshes.append(
             pv.Arrow(
                 start=start,
@@ -213,9 +231,11 @@ def tube_mesh(p: Tube, sides: int = TUBE_SIDES) -> pv.PolyData:
     return pv.PolyData(points, faces=_faces(np.vstack(quads)))
 
 
-def tube_wireframe(p: Tube, sides: int = TUBE_SIDES, spokes: int = WIRE_SPOKES) -> pv.PolyData:
+def tube_wireframe(
+    p: Tube, sides: int = TUBE_SIDES, spokes: int = WIRE_SPOKES, cut_edges: bool = False
+) -> pv.PolyData:
     """Outline of a tube: its four rims and lines along z at a few angles, which reads better
-    than every polygon edge of the surface mesh."""
+    than every polygon edge of the surface mesh; ``cut_edges`` adds the edges of a cut wedge."""
     t = _arc_angles(p, sides)
     if p.closed:
         t = np.append(t, t[0])
@@ -232,6 +252,12 @@ def tube_wireframe(p: Tube, sides: int = TUBE_SIDES, spokes: int = WIRE_SPOKES) 
         paths.append(
             np.array([[p.rmax * ca, p.rmax * sa, p.zmin], [p.rmax * ca, p.rmax * sa, p.zmax]])
         )
+    if cut_edges and not p.closed:
+        for a in (p.phi_start, p.phi_end):
+            ca, sa = np.cos(a), np.sin(a)
+            corners = [(p.rmin, p.zmin), (p.rmax, p.zmin), (p.rmax, p.zmax), (p.rmin, p.zmax)]
+            loop = [[r * ca, r * sa, z] for r, z in corners + corners[:1]]
+            paths.append(np.array(loop))
     return polylines_mesh(paths)
 
 
@@ -240,12 +266,26 @@ _HEX_QUADS = np.array(
 )
 
 
+def outward_corners(corners: np.ndarray) -> np.ndarray:
+    """Cells reordered, where needed, so that every face of ``_HEX_QUADS`` winds outwards:
+    the renderer culls back faces of the detector, and the corner order of a cell depends on
+    where it came from (a mirrored wedge or chamber winds the other way). A cell whose front
+    face's normal points towards its centre has its front and back faces swapped."""
+    corners = np.asarray(corners, dtype=float)
+    front = corners[:, :4]
+    normal = np.cross(front[:, 1] - front[:, 0], front[:, 2] - front[:, 0])
+    inward = np.einsum("ij,ij->i", normal, corners.mean(axis=1) - front.mean(axis=1)) > 0
+    fixed = corners.copy()
+    fixed[inward] = corners[inward][:, [4, 5, 6, 7, 0, 1, 2, 3]]
+    return fixed
+
+
 def hexahedra_mesh(p: Hexahedra) -> pv.PolyData:
     n = len(p.corners)
     if n == 0:
         return pv.PolyData()
     quads = (_HEX_QUADS[None] + (np.arange(n) * 8)[:, None, None]).reshape(-1, 4)
-    return pv.PolyData(np.asarray(p.corners, dtype=float).reshape(-1, 3), faces=_faces(quads))
+    return pv.PolyData(outward_corners(p.corners).reshape(-1, 3), faces=_faces(quads))
 
 
 def primitive_mesh(p: Primitive) -> pv.PolyData:

@@ -33,8 +33,11 @@ def _font_files() -> dict[str, Path | None]:
     return {k: (v if v.exists() else None) for k, v in found.items()}
 
 
+FontLike = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
 @functools.lru_cache(maxsize=64)
-def font(kind: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font(kind: str, size: int) -> FontLike:
     path = _font_files().get(kind)
     if path is None:
         return ImageFont.load_default(size=size)
@@ -46,9 +49,48 @@ def _rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
     return (round(r * 255), round(g * 255), round(b * 255), alpha)
 
 
+#: Where the overlay writes E_T, with the T as a subscript (the fonts have no subscript T).
+_ET = "E_T"
+
+
+def _rich_width(draw: ImageDraw.ImageDraw, text: str, fnt: FontLike, sub: FontLike) -> float:
+    """Width of ``text`` as :func:`_draw_rich` draws it."""
+    width = 0.0
+    for k, part in enumerate(text.split(_ET)):
+        if k:
+            width += draw.textlength("E", font=fnt) + draw.textlength("T", font=sub)
+        width += draw.textlength(part, font=fnt)
+    return width
+
+
+def _draw_rich(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    fnt: FontLike,
+    sub: FontLike,
+    fill: tuple[int, int, int, int],
+) -> None:
+    """Draw ``text`` from its top-left corner, each "E_T" with a subscript T."""
+    x, y = xy
+    ascent = fnt.getmetrics()[0] if isinstance(fnt, ImageFont.FreeTypeFont) else 0
+    baseline = y + ascent
+    drop = 0.25 * getattr(fnt, "size", 10)
+    for k, part in enumerate(text.split(_ET)):
+        if k:
+            draw.text((x, baseline), "E", font=fnt, fill=fill, anchor="ls")
+            x += draw.textlength("E", font=fnt)
+            draw.text((x, baseline + drop), "T", font=sub, fill=fill, anchor="ls")
+            x += draw.textlength("T", font=sub)
+        draw.text((x, baseline), part, font=fnt, fill=fill, anchor="ls")
+        x += draw.textlength(part, font=fnt)
+
+
 def draw_labels(image: np.ndarray, block: LabelBlock, style: Style) -> np.ndarray:
-    """Return a copy of ``image`` (H, W, 3|4 uint8) with the experiment label, event line and
-    legend drawn on it."""
+    """Return a copy of ``image`` (H, W, 3|4 uint8) with the labels drawn on it: at the top
+    left the experiment line, the event, the energy scale and the masses; at the top right the
+    energy and year of collision data (where mplhep writes "(13 TeV)") and, below it, the
+    legend."""
     if not style.labels.show:
         return image
     mode = "RGBA" if image.shape[2] == 4 else "RGB"
@@ -62,32 +104,50 @@ def draw_labels(image: np.ndarray, block: LabelBlock, style: Style) -> np.ndarra
 
     big = font("bold", max(8, round(54 * scale)))
     qual = font("italic", max(8, round(42 * scale)))
+    energy_size = max(8, round(38 * scale))
+    energy_font = font("regular", energy_size)
     small = font("regular", max(7, round(28 * scale)))
+    tiny = font("regular", max(6, round(22 * scale)))
 
     # Experiment line: bold "CMS", then the italic qualifier on the same baseline.
     # Pillow's text boxes are floats: so are the positions.
     x: float = margin
     y: float = margin
+    right: float = margin  # the right edge of the block at the top left
+    baseline: float | None = None
     if block.experiment:
         draw.text((x, y), block.experiment, font=big, fill=text_color, anchor="la")
         bbox = draw.textbbox((x, y), block.experiment, font=big, anchor="la")
         ascent_big = big.getmetrics()[0] if hasattr(big, "getmetrics") else bbox[3] - y
+        baseline = y + ascent_big
+        right = bbox[2]
         if block.qualifier:
             ascent_q = qual.getmetrics()[0] if hasattr(qual, "getmetrics") else 0
-            draw.text(
-                (bbox[2] + round(14 * scale), y + ascent_big - ascent_q),
-                block.qualifier,
-                font=qual,
-                fill=text_color,
-            )
+            at = (bbox[2] + round(14 * scale), y + ascent_big - ascent_q)
+            draw.text(at, block.qualifier, font=qual, fill=text_color)
+            right = draw.textbbox(at, block.qualifier, font=qual)[2]
         y = bbox[3] + round(16 * scale)
-    for line in block.info:
-        draw.text((x, y), line, font=small, fill=text_color)
-        bbox = draw.textbbox((x, y), line, font=small)
+    lines = [*block.info, *([block.energy_scale] if block.energy_scale else []), *block.masses]
+    for line in lines:
+        _draw_rich(draw, (x, y), line, small, tiny, text_color)
+        right = max(right, x + _rich_width(draw, line, small, tiny))
+        bbox = draw.textbbox((x, y), line.replace(_ET, "ET"), font=small)
         y = bbox[3] + round(10 * scale)
+    left_block = (right, y)
+
+    # Energy and year at the top right, on the baseline of "CMS" as mplhep's rlabel.
+    top = float(margin)
+    if block.energy:
+        at_x = canvas.size[0] - margin
+        at_y = baseline if baseline is not None else margin + energy_size
+        draw.text((at_x, at_y), block.energy, font=energy_font, fill=text_color, anchor="rs")
+        top = draw.textbbox((at_x, at_y), block.energy, font=energy_font, anchor="rs")[3]
+        top += round(18 * scale)
 
     if block.legend:
-        _draw_legend(draw, block, canvas.size, scale, text_color, small, margin)
+        _draw_legend(
+            draw, block, canvas.size, scale, text_color, (small, tiny), margin, top, left_block
+        )
 
     out = Image.alpha_composite(canvas, layer)
     return np.asarray(out.convert(mode))
@@ -99,26 +159,42 @@ def _draw_legend(
     size: tuple[int, int],
     scale: float,
     text_color: tuple[int, int, int, int],
-    fnt: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    fonts: tuple[FontLike, FontLike],
     margin: int,
+    top: float,
+    left_block: tuple[float, float],
 ) -> None:
+    """The legend at the top right from ``top`` down: a swatch and "Label (count)" per
+    entry, and under it, smaller, what cross-cleaning removed from that collection. An entry
+    with nothing drawn (everything removed) has no swatch."""
+    fnt, note_font = fonts
     texts = [f"{e.label} ({e.count})" for e in block.legend]
-    widths = [draw.textbbox((0, 0), t, font=fnt)[2] for t in texts]
+    widths = [draw.textlength(t, font=fnt) for t in texts]
+    widths += [draw.textlength(e.note, font=note_font) for e in block.legend if e.note]
     row = round(40 * scale)
+    note_row = round(32 * scale)
     swatch = round(44 * scale)
     gap = round(12 * scale)
     width = swatch + gap + max(widths)
     x0 = size[0] - margin - width
-    y = margin
+    y = top
+    # On a narrow picture the legend would run into the block at the top left: it goes
+    # below that block instead.
+    if x0 < left_block[0] + 2 * gap:
+        y = max(y, left_block[1] + gap)
     for entry, text in zip(block.legend, texts, strict=True):
         color = (*(round(c * 255) for c in entry.color), 255)
         mid = y + row // 2
-        draw.rectangle(
-            (x0, mid - round(9 * scale), x0 + swatch, mid + round(9 * scale)),
-            fill=color,
-        )
+        if entry.count > 0:
+            draw.rectangle(
+                (x0, mid - round(9 * scale), x0 + swatch, mid + round(9 * scale)),
+                fill=color,
+            )
         draw.text((x0 + swatch + gap, mid), text, font=fnt, fill=text_color, anchor="lm")
         y += row
+        if entry.note:
+            draw.text((x0 + swatch + gap, y), entry.note, font=note_font, fill=text_color)
+            y += note_row
 
 
 def title_card(size: tuple[int, int], lines: list[str], style: Style) -> np.ndarray:

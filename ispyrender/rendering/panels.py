@@ -36,7 +36,11 @@ class PanelRenderers:
     (the figure layout knows them)."""
 
     def __init__(
-        self, style: Style, sizes: dict[int, tuple[int, int]], tile_limit: int | None = None
+        self,
+        style: Style,
+        sizes: dict[int, tuple[int, int]],
+        tile_limit: int | None = None,
+        scale: float = 1.0,
     ) -> None:
         from ispyrender.rendering.renderer import Renderer, max_render_size
         from ispyrender.scene.detector import build_detector
@@ -45,6 +49,9 @@ class PanelRenderers:
         self.sizes = dict(sizes)
         detector = build_detector(style.detector)
         limit = tile_limit if tile_limit is not None else (max_render_size() if sizes else 0)
+        # Lines and dots are sized for the whole figure, as the projections beside them are,
+        # not for the panel; tiles render at window size, so this holds with magnification too.
+        line_scale = style.canvas.height * scale / 1080.0
         for i, (w, h) in self.sizes.items():
             panel = style.figure.panels[i]
             magnification = max(1, math.ceil(max(w, h) / limit))
@@ -59,7 +66,10 @@ class PanelRenderers:
             panel_style = style.model_copy(
                 update={"canvas": canvas, "camera": panel.camera or style.camera}
             )
-            self.renderers[i] = (Renderer(panel_style, detector), magnification)
+            self.renderers[i] = (
+                Renderer(panel_style, detector, line_scale=line_scale),
+                magnification,
+            )
 
     def draw(self, scene: Scene) -> dict[int, np.ndarray]:
         images = {}

@@ -42,6 +42,7 @@ def part_appearance(part: PartStyle) -> Appearance:
         opacity=part.opacity,
         line_width=1.0,
         wireframe=part.representation == "wireframe",
+        edge_color=parse_color(part.edge_color) if part.edge_color else None,
     )
 
 
@@ -106,7 +107,8 @@ def build_detector(detector: Detector) -> list[Primitive]:
     if not detector.show:
         return []
     parts: list[Primitive] = []
-    # The beam pipe and tracker envelope stay whole: they are thin and hide nothing.
+    # The beam pipe stays whole: it is thin and hides nothing. The tracker envelope is cut
+    # like the rest, so that an opaque style shows its inside.
     arc = kept_arc(detector.cutaway)
 
     def shown(key: str) -> Appearance | None:
@@ -116,7 +118,7 @@ def build_detector(detector: Detector) -> list[Primitive]:
     if look := shown("beam_pipe"):
         parts.append(_barrel("beam_pipe", BEAM_PIPE, look))
     if look := shown("tracker"):
-        parts.append(_barrel("tracker", TRACKER, look))
+        parts.append(_barrel("tracker", TRACKER, look, arc))
     if look := shown("ecal_barrel"):
         parts.append(_barrel("ecal_barrel", ECAL_BARREL, look, arc))
     if look := shown("ecal_endcap"):

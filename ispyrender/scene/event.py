@@ -8,30 +8,59 @@
   turns the direction by d(theta) = -sin(theta) d(eta), and a step of d(phi) by
   sin(theta) d(phi), so both a Delta-eta and a Delta-phi of R subtend about R * sin(theta)
   (central jets look as wide as R, forward jets as narrow as they are in the detector). The
-  length follows the style's ``length_mode`` and is clipped so that the whole cone, rim
-  included, stays inside the calorimeters (HCAL barrel outer radius, HCAL endcap back face).
+  length follows the jet's transverse energy on the energy scale and is clipped so that the
+  whole cone, rim included, stays inside the calorimeters (HCAL barrel outer radius, HCAL
+  endcap back face). A light fill with an outline (rim and silhouette), drawn under tracks.
 * Photons: a straight line from the vertex to the ECAL front face and a tower standing there
-  along the photon's direction, ``deposit_scale`` metres per GeV long.
-* MET: an arrow in the transverse plane (z = 0) from the beam line along phi, ``scale`` metres
-  per GeV, at most ``max_length``.
-* Vertices: spheres.
+  along the photon's direction, as long as its E_T on the energy scale.
+* PF towers (PFNano): boxes standing on the ECAL or HCAL inner surface along their cell's
+  direction, as wide as the cell and as long as their E_T on the energy scale.
+* MET: an arrow in the transverse plane (z = 0) from the beam line along phi, as long as its
+  magnitude on the energy scale.
+* Vertices: dots of a fixed size in pixels.
 
-Legend entries are added only for collections with something drawn.
+One energy scale (``style.energy_scale``, metres per GeV of E_T) serves jets, towers, photon
+deposits and MET, so their lengths compare; the scene records it so the picture can state it.
+Legend entries are added only for collections with something drawn, with a note of what
+cross-cleaning removed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ispyrender.config.style import CollectionStyle, HitStyle, JetStyle, Style, parse_color
-from ispyrender.physics.cms_dimensions import CALORIMETER_ENVELOPE, ECAL_ENTRANCE, Boundary
-from ispyrender.physics.objects import DEFAULT_LABELS, CaloHits, Jets, Photons, PhysicsEvent, Tracks
+from ispyrender.config.style import (
+    CollectionStyle,
+    EnergyScale,
+    HitStyle,
+    JetStyle,
+    Style,
+    TowerStyle,
+    parse_color,
+)
+from ispyrender.physics.cms_dimensions import (
+    CALORIMETER_ENVELOPE,
+    ECAL_ENTRANCE,
+    HCAL_ENTRANCE,
+    Boundary,
+)
+from ispyrender.physics.objects import (
+    DEFAULT_LABELS,
+    NOUNS,
+    CaloHits,
+    CaloTowers,
+    Jets,
+    Photons,
+    PhysicsEvent,
+    Tracks,
+)
 from ispyrender.physics.trajectories import line_exit_distance, propagate
 from ispyrender.scene.primitives import (
     Appearance,
     Arrows,
     Cones,
     Hexahedra,
+    LegendEntry,
     Polylines,
     Scene,
     Spheres,
@@ -42,13 +71,18 @@ __all__ = [
     "MAX_HALF_ANGLE",
     "build_scene",
     "cone_half_angle",
-    "cone_length",
     "direction",
+    "energy_lengths",
+    "event_energy_scale",
     "max_cone_length",
 ]
 
 #: Widest cone drawn (radians): keeps tan(half-angle) finite for R up to 1.5 at theta = 90 deg.
 MAX_HALF_ANGLE = 1.0
+
+#: An arrow shorter than this fraction of the energy scale's longest length is not drawn (its
+#: legend entry gives its size): MET of 60 GeV beside a 1.7 TeV jet would be a speck.
+MIN_ARROW_FRACTION = 0.05
 
 #: Order of the collections in the scene and the legend: leptons and photons first.
 _TRACK_ORDER = ("muons", "electrons", "isotracks", "pfcands", "genparts", "tracks")
@@ -58,6 +92,18 @@ _JET_ORDER = ("taus", "jets", "fatjets")
 def look(style: CollectionStyle) -> Appearance:
     return Appearance(
         color=parse_color(style.color), opacity=style.opacity, line_width=style.line_width
+    )
+
+
+def cone_look(style: JetStyle) -> Appearance:
+    """A cone's light fill at the style's opacity, outlined in the same colour."""
+    color = parse_color(style.color)
+    return Appearance(
+        color=color,
+        opacity=style.opacity,
+        line_width=style.line_width,
+        edge_color=color if style.outline > 0 else None,
+        edge_opacity=style.outline,
     )
 
 
@@ -79,16 +125,24 @@ def cone_half_angle(eta: np.ndarray, radius: float) -> np.ndarray:
     return np.minimum(radius / np.cosh(np.asarray(eta, dtype=float)), MAX_HALF_ANGLE)
 
 
-def cone_length(energy: np.ndarray, style: JetStyle) -> np.ndarray:
-    """Unclipped cone length: ``length`` at ``reference_energy``; fixed, linear in E, or
-    logarithmic, length * ln(1 + E/GeV) / ln(1 + E_ref/GeV), which keeps soft jets visible and
-    hard ones inside the picture."""
-    energy = np.asarray(energy, dtype=float)
-    if style.length_mode == "fixed":
-        return np.full(energy.shape, style.length)
-    if style.length_mode == "linear":
-        return style.length * energy / style.reference_energy
-    return style.length * np.log1p(energy) / np.log1p(style.reference_energy)
+def event_energy_scale(energies: list[np.ndarray], scale: EnergyScale) -> float | None:
+    """Metres per GeV of E_T for one event: the style's, shrunk in "combined" mode when the
+    largest drawn energy would be longer than ``max_length`` (Fireworks' combined scale); None
+    when nothing energy-scaled is drawn."""
+    values = [np.asarray(e, dtype=float).ravel() for e in energies if np.size(e)]
+    if not values:
+        return None
+    top = float(np.max(np.concatenate(values)))
+    k = scale.metres_per_gev
+    if scale.mode == "combined" and top * k > scale.max_length:
+        k = scale.max_length / top
+    return k
+
+
+def energy_lengths(et: np.ndarray, k: float, scale: EnergyScale) -> np.ndarray:
+    """Lengths (metres) of E_T values on the event's scale ``k``; in "fixed" mode capped at
+    ``max_length`` (in "combined" mode ``k`` already keeps them below it)."""
+    return np.minimum(np.asarray(et, dtype=float) * k, scale.max_length)
 
 
 def max_cone_length(
@@ -130,6 +184,23 @@ def max_cone_length(
     return np.maximum(limit * np.cos(a), 0.0)
 
 
+def _removed_note(event: PhysicsEvent, key: str) -> str:
+    """The legend's note of what cross-cleaning left out of a collection."""
+    removed = event.removed.get(key, {})
+    total = sum(removed.values())
+    if total == 0:
+        return ""
+    why = " or ".join(NOUNS.get(k, k) for k in removed)
+    return f"{total} removed: same as {why}"
+
+
+def _removed_only(scene: Scene, key: str, style: CollectionStyle, note: str) -> None:
+    """A legend entry with no object (count 0) that only says what cleaning removed: the
+    legend draws it as a line of text without a swatch."""
+    if note:
+        scene.legend.append(LegendEntry(label(key, style), parse_color(style.color), 0, note))
+
+
 def _add_tracks(scene: Scene, tracks: Tracks, style: Style) -> None:
     track_style: CollectionStyle = getattr(style.collections, tracks.collection)
     if tracks.paths is not None:  # the curves the file stores (iSpy)
@@ -147,26 +218,60 @@ def _add_tracks(scene: Scene, tracks: Tracks, style: Style) -> None:
         )
 
 
-def _add_jets(scene: Scene, jets: Jets, style: Style) -> None:
+def _add_jets(scene: Scene, jets: Jets, style: Style, k: float, note: str) -> None:
     jet_style: JetStyle = getattr(style.collections, jets.collection)
     n = len(jets)
     if n == 0:
+        _removed_only(scene, jets.collection, jet_style, note)
         return
     apex = np.repeat(np.asarray(jets.origin, dtype=float).reshape(1, 3), n, axis=0)
     half_angle = cone_half_angle(jets.eta, jets.radius)
     length = np.minimum(
-        cone_length(jets.energy, jet_style), max_cone_length(apex, jets.eta, half_angle)
+        energy_lengths(jets.pt, k, style.energy_scale), max_cone_length(apex, jets.eta, half_angle)
     )
     scene.add(
         Cones(
-            jets.branch, apex, direction(jets.eta, jets.phi), length, half_angle, look(jet_style)
+            jets.branch,
+            apex,
+            direction(jets.eta, jets.phi),
+            length,
+            half_angle,
+            cone_look(jet_style),
         ),
         label(jets.collection, jet_style),
+        n,
+        note,
+    )
+
+
+def _add_towers(scene: Scene, towers: CaloTowers, style: Style, k: float) -> None:
+    """PF towers standing on the ECAL or HCAL inner surface, one box per (eta, phi) cell."""
+    tower_style: TowerStyle = getattr(style.collections, towers.collection)
+    n = len(towers)
+    if n == 0:
+        return
+    axis = direction(towers.eta, towers.phi)
+    surface = ECAL_ENTRANCE if towers.surface == "ecal" else HCAL_ENTRANCE
+    start = np.zeros((n, 3))
+    distance = line_exit_distance(start, axis, surface)
+    # The cell's angular size across the line of sight, at that distance.
+    sin_t = 1.0 / np.cosh(np.asarray(towers.eta, dtype=float))
+    width = distance * min(towers.eta_width, towers.phi_width) * sin_t
+    scene.add(
+        Towers(
+            towers.branch,
+            axis * distance[:, None],
+            axis,
+            energy_lengths(towers.et, k, style.energy_scale),
+            width,
+            look(tower_style),
+        ),
+        label(towers.collection, tower_style),
         n,
     )
 
 
-def _add_photons(scene: Scene, photons: Photons, style: Style) -> None:
+def _add_photons(scene: Scene, photons: Photons, style: Style, k: float) -> None:
     photon_style = style.collections.photons
     n = len(photons)
     if n == 0:
@@ -182,7 +287,7 @@ def _add_photons(scene: Scene, photons: Photons, style: Style) -> None:
             photons.branch,
             face,
             axis,
-            photon_style.deposit_scale * np.asarray(photons.energy, dtype=float),
+            energy_lengths(photons.pt, k, style.energy_scale),
             np.full(n, photon_style.deposit_width),
             appearance,
         )
@@ -195,25 +300,46 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
     cols = style.collections
     tracks = {t.collection: t for t in event.tracks}
     jets = {j.collection: j for j in event.jets}
+    energies = [j.pt for j in event.jets] + [t.et for t in event.towers]
+    if event.photons is not None:
+        energies.append(event.photons.pt)
+    if event.met is not None:
+        energies.append(np.array([event.met.pt]))
+    k = event_energy_scale(energies, style.energy_scale)
+    scene.metres_per_gev = k
+    k = k or style.energy_scale.metres_per_gev
 
     for key in _TRACK_ORDER[:2]:  # muons, electrons
         if key in tracks:
             _add_tracks(scene, tracks[key], style)
     if event.photons is not None:
-        _add_photons(scene, event.photons, style)
+        _add_photons(scene, event.photons, style, k)
     for key in _JET_ORDER:
+        note = _removed_note(event, key)
         if key in jets:
-            _add_jets(scene, jets[key], style)
+            _add_jets(scene, jets[key], style, k, note)
+        else:
+            _removed_only(scene, key, getattr(cols, key), note)
+    for towers in event.towers:
+        _add_towers(scene, towers, style, k)
     if event.met is not None:
         met_style = cols.met
-        length = min(met_style.scale * event.met.pt, met_style.max_length)
+        length = float(energy_lengths(np.array([event.met.pt]), k, style.energy_scale)[0])
         vector = length * np.array([[np.cos(event.met.phi), np.sin(event.met.phi), 0.0]])
         default = "MET" if event.met.source == "MET" else event.met.source
-        scene.add(
-            Arrows(event.met.source, np.zeros((1, 3)), vector, look(met_style)),
-            met_style.label if met_style.label is not None else default,
-            1,
-        )
+        name = met_style.label if met_style.label is not None else default
+        if length >= MIN_ARROW_FRACTION * style.energy_scale.max_length:
+            scene.add(Arrows(event.met.source, np.zeros((1, 3)), vector, look(met_style)), name, 1)
+        else:
+            # Next to a far larger object the arrow would be a speck: say its size instead.
+            scene.legend.append(
+                LegendEntry(
+                    name,
+                    parse_color(met_style.color),
+                    0,
+                    f"{event.met.pt:.0f} GeV: too short to draw at this energy scale",
+                )
+            )
     for key in _TRACK_ORDER[2:]:  # isolated tracks, PF candidates, generator particles
         if key in tracks:
             _add_tracks(scene, tracks[key], style)
@@ -227,7 +353,13 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
             # the chosen one.
             name = "Primary vertices"
         scene.add(
-            Spheres(vertices.branch, vertices.positions, vertex_style.radius, look(vertex_style)),
+            Spheres(
+                vertices.branch,
+                vertices.positions,
+                vertex_style.radius,
+                look(vertex_style),
+                pixels=vertex_style.size,
+            ),
             name,
             len(vertices),
         )

@@ -23,6 +23,10 @@ class Appearance:
     opacity: float = 1.0
     line_width: float = 2.0
     wireframe: bool = False
+    # Outline drawn over a surface: cones get their rim and silhouette, boxes and cells their
+    # edges, in this colour (None: no outline) at ``edge_opacity``.
+    edge_color: RGB | None = None
+    edge_opacity: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,14 @@ class Cones:
 
 @dataclass(frozen=True)
 class Spheres:
+    """Points such as vertices: spheres of ``radius`` metres in 3D exports; in pictures dots of
+    ``pixels`` (at 1080 pixels of picture height) when set, so they show at every zoom."""
+
     group: str
     centers: np.ndarray  # (N, 3)
     radius: float
     look: Appearance
+    pixels: float | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,9 @@ class LegendEntry:
     label: str
     color: RGB
     count: int
+    # What cross-cleaning left out of this collection, e.g. "2 removed: same as muons".
+    note: str = ""
+    group: str = ""  # the group of the primitives drawn for it ("" when nothing is drawn)
 
 
 @dataclass
@@ -134,8 +145,19 @@ class Scene:
 
     primitives: list[Primitive] = field(default_factory=list)
     legend: list[LegendEntry] = field(default_factory=list)
+    # The energy scale the lengths of cones, towers and MET were drawn with (metres per GeV
+    # of transverse energy), stated on the picture; None when nothing energy-scaled is drawn.
+    metres_per_gev: float | None = None
 
-    def add(self, primitive: Primitive, label: str | None = None, count: int | None = None) -> None:
+    def add(
+        self,
+        primitive: Primitive,
+        label: str | None = None,
+        count: int | None = None,
+        note: str = "",
+    ) -> None:
         self.primitives.append(primitive)
         if label is not None:
-            self.legend.append(LegendEntry(label, primitive.look.color, int(count or 0)))
+            self.legend.append(
+                LegendEntry(label, primitive.look.color, int(count or 0), note, primitive.group)
+            )
