@@ -391,11 +391,15 @@ def _expected_removed(path: Path, entries: int) -> tuple[dict[str, dict[str, int
                 count("jets", max(share, key=lambda k: share[k]))
             else:
                 drawn_jets += 1
-        # Taus and fat jets: each drawn lepton with its nearest candidate within the radius.
-        for key, coll, radius in (("taus", "Tau", 0.4), ("fatjets", "FatJet", 0.8)):
+        # Taus (against leptons and photons) and fat jets (against leptons): each drawn
+        # object with its nearest candidate within the radius.
+        for key, coll, radius, by in (
+            ("taus", "Tau", 0.4, ("muons", "electrons", "photons")),
+            ("fatjets", "FatJet", 0.8, ("muons", "electrons")),
+        ):
             cands = _drawn_positions(ev[f"{coll}_pt"], getattr(cols, key).min_pt)
             share_of: dict[int, dict[str, float]] = {c: {} for c in cands}
-            for lepton in ("muons", "electrons"):
+            for lepton in by:
                 for _, p, eta, phi in objects[lepton]:
                     dist = {
                         c: math.hypot(eta - ev[f"{coll}_eta"][c], _wrap(phi - ev[f"{coll}_phi"][c]))

@@ -160,7 +160,9 @@ def _write_movies(
                 for state in states:
                     # Actors are rebuilt only when the content changes, not for camera moves.
                     if (state.growth, state.beams, state.show) != shown:
-                        renderer.set_scene(frame_scene(item.scene, state))
+                        renderer.set_scene(
+                            frame_scene(item.scene, state), item.scene, animation.axis
+                        )
                         renderer.show_detector(state.show is None or "detector" in state.show)
                         shown = (state.growth, state.beams, state.show)
                     frame = renderer.orbit(
@@ -203,7 +205,7 @@ def _reel(
                 for _ in range(card_frames):
                     movie.add(card)
             layer = _label_layer(item, renderer.size, style)
-            renderer.set_scene(item.scene)
+            renderer.set_scene(item.scene, orbit_axis=animation.axis)
             for state in states:
                 frame = renderer.orbit(animation.axis, state.azimuth, state.zoom, state.elevation)
                 movie.add(_blend(frame, layer))

@@ -500,10 +500,10 @@ def _cleaned(
         ]
         radius = settings.delta_r
     else:
-        # Taus and fat jets against leptons by Delta R: NanoAOD links them to no lepton.
-        against = [
-            (d, None) for name in ("muons", "electrons") if (d := drawn.get(name)) is not None
-        ]
+        # Taus against leptons and photons, fat jets against leptons, by Delta R: NanoAOD
+        # links them to none of these. (A fat jet holds many photons of its own.)
+        names = ("muons", "electrons") if key == "fatjets" else ("muons", "electrons", "photons")
+        against = [(d, None) for name in names if (d := drawn.get(name)) is not None]
         radius = settings.fatjet_delta_r if key == "fatjets" else settings.delta_r
     result = clean(
         candidates.pt, candidates.eta, candidates.phi, against, radius, index=candidates.index

@@ -239,6 +239,18 @@ def max_render_size() -> int:
         plotter.close()
 
 
+#: Angles (radians) at which a turntable's event is framed.
+_TURNS = np.linspace(0.0, 2.0 * np.pi, 16, endpoint=False)
+
+
+def _rotation(axis: str, angle: float) -> np.ndarray:
+    """The rotation by ``angle`` about the beam line (axis "beam", z) or the vertical (y)."""
+    c, s = np.cos(angle), np.sin(angle)
+    if axis == "beam":
+        return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
 class Renderer:
     """An off-screen plotter with the detector drawn once, reused for every event."""
 
@@ -430,7 +442,7 @@ class Renderer:
         prop.render_lines_as_tubes = isinstance(prim, Cones)
         return actor
 
-    def _apply_camera(self, scene: Scene | None) -> None:
+    def _apply_camera(self, scene: Scene | None, orbit_axis: str | None = None) -> None:
         cam_style = self.style.camera
         eye, up = camera_vectors(cam_style)
         cam = self.plotter.camera
@@ -445,8 +457,13 @@ class Renderer:
         cam.view_angle = VIEW_ANGLE
         # An empty scene (a picture of the detector alone) is framed on the detector.
         if cam_style.focus == "event" and scene is not None and scene.primitives:
+            points = event_points(scene)
+            if orbit_axis is not None:
+                # A turntable turns about an axis through the beam spot: frame the event as it
+                # is at every turn, so it stays in the picture and the focal point on the axis.
+                points = np.vstack([points @ _rotation(orbit_axis, a).T for a in _TURNS])
             focal, size = frame_event(
-                event_points(scene),
+                points,
                 eye,
                 up,
                 self.size[0] / self.size[1],
@@ -485,10 +502,14 @@ class Renderer:
             layer = event_layer(p)
             self._event_actors.extend((layer, a) for a in self._add(p, layer))
 
-    def set_scene(self, scene: Scene) -> None:
-        """Replace the event's actors (the detector stays) and aim the style's camera."""
+    def set_scene(
+        self, scene: Scene, frame: Scene | None = None, orbit_axis: str | None = None
+    ) -> None:
+        """Replace the event's actors (the detector stays) and aim the style's camera at
+        ``frame`` (the whole event, when ``scene`` shows it part-drawn), framed for a turn
+        about ``orbit_axis`` ("beam" or "vertical") when the camera will orbit."""
         self._replace_event(scene)
-        self._apply_camera(scene)
+        self._apply_camera(frame if frame is not None else scene, orbit_axis)
         cam = self.plotter.camera
         self._base_camera = (np.array(cam.position), np.array(cam.up), cam.parallel_scale)
         self._base_focal = np.array(cam.focal_point)
@@ -508,12 +529,7 @@ class Renderer:
         actors."""
         position, up, parallel_scale = self._base_camera
         focal = self._base_focal
-        a = np.radians(degrees)
-        c, s = np.cos(a), np.sin(a)
-        if axis == "beam":
-            rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-        else:
-            rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+        rot = _rotation(axis, np.radians(degrees))
         cam = self.plotter.camera
         cam.position = tuple(rot @ (focal + (position - focal) / zoom))
         cam.up = tuple(rot @ up)

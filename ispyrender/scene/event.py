@@ -80,6 +80,10 @@ __all__ = [
 #: Widest cone drawn (radians): keeps tan(half-angle) finite for R up to 1.5 at theta = 90 deg.
 MAX_HALF_ANGLE = 1.0
 
+#: Towers beyond this |eta| (the forward calorimeter, 11 m from the centre) are drawn in the
+#: lego only.
+MAX_TOWER_ETA = 3.0
+
 #: An arrow shorter than this fraction of the energy scale's longest length is not drawn (its
 #: legend entry gives its size): MET of 60 GeV beside a 1.7 TeV jet would be a speck.
 MIN_ARROW_FRACTION = 0.05
@@ -250,22 +254,25 @@ def _add_towers(scene: Scene, towers: CaloTowers, style: Style, k: float) -> Non
     n = len(towers)
     if n == 0:
         return
-    axis = direction(towers.eta, towers.phi)
+    # The forward calorimeter (|eta| > 3) stands 11 m out: its towers are in the lego only,
+    # where they do not set the frame of the picture.
+    central = np.abs(np.asarray(towers.eta, dtype=float)) <= MAX_TOWER_ETA
+    n = int(central.sum())
+    if n == 0:
+        return
+    eta = np.asarray(towers.eta, dtype=float)[central]
+    axis = direction(eta, np.asarray(towers.phi, dtype=float)[central])
     surface = ECAL_ENTRANCE if towers.surface == "ecal" else HCAL_ENTRANCE
-    start = np.zeros((n, 3))
-    distance = line_exit_distance(start, axis, surface)
+    distance = line_exit_distance(np.zeros((n, 3)), axis, surface)
+    base = axis * distance[:, None]
     # The cell's angular size across the line of sight, at that distance.
-    sin_t = 1.0 / np.cosh(np.asarray(towers.eta, dtype=float))
-    width = distance * min(towers.eta_width, towers.phi_width) * sin_t
+    width = distance * min(towers.eta_width, towers.phi_width) / np.cosh(eta)
+    length = np.minimum(
+        energy_lengths(np.asarray(towers.et)[central], k, style.energy_scale),
+        max_cone_length(base, eta, np.zeros(n)),  # inside the calorimeters, as the cones
+    )
     scene.add(
-        Towers(
-            towers.branch,
-            axis * distance[:, None],
-            axis,
-            energy_lengths(towers.et, k, style.energy_scale),
-            width,
-            look(tower_style),
-        ),
+        Towers(towers.branch, base, axis, length, width, look(tower_style)),
         label(towers.collection, tower_style),
         n,
     )
@@ -287,7 +294,10 @@ def _add_photons(scene: Scene, photons: Photons, style: Style, k: float) -> None
             photons.branch,
             face,
             axis,
-            energy_lengths(photons.pt, k, style.energy_scale),
+            np.minimum(
+                energy_lengths(photons.pt, k, style.energy_scale),
+                max_cone_length(face, photons.eta, np.zeros(n)),
+            ),
             np.full(n, photon_style.deposit_width),
             appearance,
         )

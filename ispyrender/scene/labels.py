@@ -92,8 +92,15 @@ RUN_PERIODS: tuple[RunPeriod, ...] = (
 )
 
 
+#: Runs inside a proton-proton year's range that are not proton-proton collisions: the 2017
+#: xenon-xenon runs (304899 and 304906) and the 2012 proton-lead pilot run (202792).
+NOT_PROTON_PROTON: tuple[tuple[int, int], ...] = ((304899, 304906), (202792, 202792))
+
+
 def run_period(run: int) -> RunPeriod | None:
     """The proton-proton data-taking period of a collision-data run, or None."""
+    if any(first <= run <= last for first, last in NOT_PROTON_PROTON):
+        return None
     for period in RUN_PERIODS:
         if period.first <= run <= period.last:
             return period
