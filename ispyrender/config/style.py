@@ -173,6 +173,11 @@ class Detector(StrictModel):
     muon_barrel: PartStyle = PartStyle(color="#ef9a9a", opacity=0.12)
     muon_endcap: PartStyle = PartStyle(color="#ef9a9a", opacity=0.08)
 
+    @classmethod
+    def parts(cls) -> tuple[str, ...]:
+        """The style keys of the detector parts, inner parts first."""
+        return tuple(k for k, f in cls.model_fields.items() if f.annotation is PartStyle)
+
 
 class Canvas(StrictModel):
     width: Annotated[int, Field(ge=16, le=7680)] = 1920

@@ -153,19 +153,8 @@ def _parts(detector: Detector) -> dict[str, PartLook]:
     """Style key -> look of the parts shown (none when the detector is hidden)."""
     if not detector.show:
         return {}
-    keys = (
-        "beam_pipe",
-        "tracker",
-        "ecal_barrel",
-        "ecal_endcap",
-        "hcal_barrel",
-        "hcal_endcap",
-        "solenoid",
-        "muon_barrel",
-        "muon_endcap",
-    )
     looks = {}
-    for k in keys:
+    for k in Detector.parts():
         part = getattr(detector, k)
         if part.show:
             looks[k] = PartLook(part.color, part.edge_color)

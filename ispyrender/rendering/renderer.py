@@ -292,6 +292,8 @@ class Renderer:
         self._event_actors: list[tuple[int, object]] = []
         self._base_camera: tuple[np.ndarray, np.ndarray, float] = (np.zeros(3), np.zeros(3), 1.0)
         self._base_focal = np.zeros(3)
+        # The last scene framed, its orbit axis, focal point and lens (see _event_frame).
+        self._framed: tuple[Scene, str | None, np.ndarray, float] | None = None
         self._detector = list(detector)
         # Kept so that an animation can hide the detector without rebuilding it.
         self._detector_actors = [
@@ -457,19 +459,7 @@ class Renderer:
         cam.view_angle = VIEW_ANGLE
         # An empty scene (a picture of the detector alone) is framed on the detector.
         if cam_style.focus == "event" and scene is not None and scene.primitives:
-            points = event_points(scene)
-            if orbit_axis is not None:
-                # A turntable turns about an axis through the beam spot: frame the event as it
-                # is at every turn, so it stays in the picture and the focal point on the axis.
-                points = np.vstack([points @ _rotation(orbit_axis, a).T for a in _TURNS])
-            focal, size = frame_event(
-                points,
-                eye,
-                up,
-                self.size[0] / self.size[1],
-                cam_style.fill,
-                perspective=not parallel,
-            )
+            focal, size = self._event_frame(scene, orbit_axis, eye, up, parallel)
             cam.focal_point = tuple(focal)
             cam.position = tuple(focal + eye * CAMERA_DISTANCE)
             if parallel:
@@ -487,6 +477,25 @@ class Renderer:
             layer.SetActiveCamera(cam)
         cam.zoom(cam_style.zoom)
         self._reset_clipping()
+
+    def _event_frame(
+        self, scene: Scene, orbit_axis: str | None, eye: np.ndarray, up: np.ndarray, parallel: bool
+    ) -> tuple[np.ndarray, float]:
+        """:func:`frame_event` for ``scene``, kept for the next call with the same scene: a
+        collision movie aims at its whole event once per frame while its tracks grow."""
+        cached = self._framed
+        if cached is not None and cached[0] is scene and cached[1] == orbit_axis:
+            return cached[2], cached[3]
+        points = event_points(scene)
+        if orbit_axis is not None:
+            # A turntable turns about an axis through the beam spot: frame the event as it is
+            # at every turn, so it stays in the picture and the focal point on the axis.
+            points = np.vstack([points @ _rotation(orbit_axis, a).T for a in _TURNS])
+        aspect = self.size[0] / self.size[1]
+        fill = self.style.camera.fill
+        focal, size = frame_event(points, eye, up, aspect, fill, perspective=not parallel)
+        self._framed = (scene, orbit_axis, focal, size)
+        return focal, size
 
     def _reset_clipping(self) -> None:
         """Near and far planes around the whole detector, whatever the layers hold: each layer
