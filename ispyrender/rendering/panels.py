@@ -67,7 +67,7 @@ class PanelRenderers:
                 update={"canvas": canvas, "camera": panel.camera or style.camera}
             )
             self.renderers[i] = (
-                Renderer(panel_style, detector, line_scale=line_scale),
+                Renderer(panel_style, detector, line_scale=line_scale, label_band=0.0),
                 magnification,
             )
 

@@ -60,6 +60,10 @@ REFERENCE_HEIGHT = 1080.0
 #: not blown up to fill the picture.
 MIN_FRAME_HALF = 0.5
 
+#: Fraction of a picture's height at the top kept clear of the event for the labels: the
+#: experiment and event lines at the left, the legend's first entries at the right.
+LABEL_BAND = 0.2
+
 #: The perspective camera's vertical view angle framing the whole detector, degrees.
 VIEW_ANGLE = 20.0
 
@@ -104,8 +108,11 @@ def frame_event(
     aspect: float,
     fill: float,
     perspective: bool,
+    top: float = 0.0,
 ) -> tuple[np.ndarray, float]:
-    """Where to aim the camera so that ``points`` fill ``fill`` of the picture.
+    """Where to aim the camera so that ``points`` fill ``fill`` of the picture, below a band of
+    ``top`` of its height kept for the labels (experiment line at the left, legend at the
+    right).
 
     ``eye`` is the unit vector from the focal point to the camera, ``up`` the view up, ``aspect``
     width / height. The points are centred by their extent across the view, together with a
@@ -130,12 +137,14 @@ def frame_event(
     cx, cy = (x.max() + x.min()) / 2, (y.max() + y.min()) / 2
     focal = cx * right + cy * up
     dx, dy = np.abs(x - cx), np.abs(y - cy)
+    below = 1.0 - top
     if not perspective:
-        half_height = max(dy.max(), dx.max() / aspect) / fill
-        return focal, float(half_height)
+        half_height = max(dy.max() / below, dx.max() / aspect) / fill
+        # The objects' centre goes to the middle of the picture under the band.
+        return focal + up * top * half_height, float(half_height)
     depth = np.maximum(CAMERA_DISTANCE - (z - float(np.dot(focal, eye))), 1.0)
-    t = float(np.max(np.maximum(dx / (depth * fill * aspect), dy / (depth * fill))))
-    return focal, float(np.degrees(2.0 * np.arctan(t)))
+    t = float(np.max(np.maximum(dx / (depth * fill * aspect), dy / (depth * fill * below))))
+    return focal + up * top * CAMERA_DISTANCE * t, float(np.degrees(2.0 * np.arctan(t)))
 
 
 # Named views: (azimuth, elevation) in degrees. Azimuth turns the eye about the vertical y axis
@@ -260,6 +269,7 @@ class Renderer:
         detector: Sequence[Primitive] = (),
         scale: float = 1.0,
         line_scale: float | None = None,
+        label_band: float | None = None,
     ) -> None:
         check_headless()
         import pyvista as pv
@@ -274,6 +284,11 @@ class Renderer:
         # Pixels per style pixel: style sizes are for a 1080-pixel-high picture. A figure's 3D
         # panel passes the figure's own ratio, so its lines match the projections beside it.
         self.line_scale = line_scale if line_scale is not None else self.size[1] / REFERENCE_HEIGHT
+        # The top of the picture is kept for the labels drawn over it (a figure's 3D panel has
+        # its labels outside and passes 0).
+        if label_band is None:
+            label_band = LABEL_BAND if style.labels.show else 0.0
+        self.label_band = label_band
         try:
             plotter = pv.Plotter(off_screen=True, window_size=list(self.size))
         except Exception as exc:  # VTK reports a broken GL stack in many ways
@@ -493,7 +508,9 @@ class Renderer:
             points = np.vstack([points @ _rotation(orbit_axis, a).T for a in _TURNS])
         aspect = self.size[0] / self.size[1]
         fill = self.style.camera.fill
-        focal, size = frame_event(points, eye, up, aspect, fill, perspective=not parallel)
+        focal, size = frame_event(
+            points, eye, up, aspect, fill, perspective=not parallel, top=self.label_band
+        )
         self._framed = (scene, orbit_axis, focal, size)
         return focal, size
 
