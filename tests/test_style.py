@@ -66,7 +66,7 @@ def test_publication_and_outreach_look_as_promised() -> None:
     assert out.detector.muon_endcap.edge_color == "#6b7d12"
     assert out.canvas.background == "#0b0f1a"
     assert out.labels.color == "white"
-    assert out.canvas.anti_aliasing == "msaa"
+    assert out.canvas.anti_aliasing == "fxaa"
     # outreach inherits what it does not change
     assert out.canvas.width == pub.canvas.width
     assert out.labels.simulation_text == pub.labels.simulation_text
@@ -304,7 +304,7 @@ def test_literal_lists_choices(tmp_path: Path) -> None:
     path = write(tmp_path, "canvas:\n  anti_aliasing: msa\n")
     assert error_of(path) == (
         f"style error in {path} line 2: canvas.anti_aliasing = 'msa': "
-        "must be one of 'none', 'msaa', 'ssaa' (did you mean 'msaa'?)"
+        "must be one of 'none', 'fxaa', 'msaa', 'ssaa' (did you mean 'msaa'?)"
     )
 
 
