@@ -1,20 +1,39 @@
-"""Benchmark: events per second and peak memory for 1920x1080 anti-aliased 3D PNGs.
+"""Benchmark: PNG pictures per second, first picture and peak memory, against a naive script
+and the floor, all measured in the same run.
 
-Runs each mode in its own process (so peak memory is that mode's alone) over the 1000-event
-NanoAODv5 file in ../shared/data, and prints a table:
+Each row runs in its own process (so peak memory is its own) over the 1000-event NanoAODv5 file
+in ../shared/data (the built-in sample when absent), in the publication style at two sizes:
+1920x1080 and 320x180 thumbnails.
 
-    python benchmarks/bench_render.py                 # 200 events reused, 20 with a fresh plotter
-    python benchmarks/bench_render.py --events 1000   # the whole file
+    python benchmarks/bench_render.py                  # 150 HD events, 400 thumbnails
+    python benchmarks/bench_render.py --hd 400 --thumbs 1000 --repeat 3
 
-"reused" is what `ispyrender render` does: one plotter and one detector per process.
-"fresh plotter" builds a new pyvista Plotter (and detector) for every event, for comparison.
+Rows:
+  ispyrender       `render_events`, what `ispyrender render` runs: one window, the detector
+                   built once, labels drawn, PNGs written (encoded in a thread).
+  naive            what a physicist writes with pyvista: for every event a fresh Plotter, the
+                   same detector and event meshes added with `add_mesh` (pyvista's defaults:
+                   MSAA, five-light kit), `screenshot(file)`. No labels.
+  naive, 6 tubes   the same with a simple detector of six cylinders (the issue's naive script).
+  floor            the same frames as the ispyrender row, timed as raw VTK `Render()` plus the
+                   read-back alone (scene, actors, labels and file untimed), and, separately,
+                   the least a PNG encoder can do with the pixels (zlib level 1 of the rows).
+  first PNG        whole process `ispyrender render --events 0 -o ...`: start-up, imports, the
+                   window, one event; its floor is a process that imports the same libraries
+                   and writes one raw VTK frame of one sphere at the same size as a PNG.
+
+"rate" is marginal (after start-up: the first event of each process is not counted);
+ratios are printed against the naive script and the floor. Take the median of a few --repeat:
+the machine is shared and single runs vary by up to 30 %.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,78 +42,242 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_INPUT = ROOT.parent / "shared" / "data" / "nanoaod" / "NanoAODv5_sample.root"
+SIZES = {"hd": (1920, 1080), "thumb": (320, 180)}
 
 
-def run_mode(mode: str, n: int, path: Path, style_name: str, aa: str) -> dict[str, float]:
+def _style(size: str):  # type: ignore[no-untyped-def]
     from ispyrender.config.loader import load_style
-    from ispyrender.jobs.render import RenderOptions, render_events
-    from ispyrender.sources.nanoaod import Dataset
 
-    style = load_style(
-        style_name, [f"canvas.anti_aliasing={aa}", "canvas.width=1920", "canvas.height=1080"]
-    )
-    with Dataset([str(path)]) as dataset, tempfile.TemporaryDirectory() as tmp:
-        entries = list(range(min(n, dataset.num_entries)))
+    width, height = SIZES[size]
+    return load_style("publication", [f"canvas.width={width}", f"canvas.height={height}"])
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_ispyrender(size: str, n: int, path: str) -> dict[str, float]:
+    from ispyrender.jobs.render import RenderOptions, render_events
+    from ispyrender.sources import open_source
+
+    style = _style(size)
+    stamps: list[float] = []
+    with open_source([path]) as source, tempfile.TemporaryDirectory() as tmp:
+        entries = list(range(min(n, source.num_entries)))
         options = RenderOptions(out=Path(tmp), overwrite=True)
+        render_events(
+            source, entries, style, options, progress=lambda r: stamps.append(time.perf_counter())
+        )
+    return {"events": len(stamps), "rate": (len(stamps) - 1) / (stamps[-1] - stamps[0])}
+
+
+def _scenes(size: str, n: int, path: str):  # type: ignore[no-untyped-def]
+    from ispyrender.physics import EventBuilder
+    from ispyrender.scene.event import build_scene
+    from ispyrender.sources import open_source
+
+    style = _style(size)
+    with open_source([path]) as source:
+        entries = list(range(min(n, source.num_entries)))
+        for physics in EventBuilder(source, style).events(entries):
+            yield style, build_scene(physics, style)
+
+
+def run_naive(size: str, n: int, path: str, simple: bool) -> dict[str, float]:
+    import pyvista as pv
+
+    from ispyrender.rendering.meshes import primitive_mesh
+    from ispyrender.scene.detector import build_detector
+
+    width, height = SIZES[size]
+    style = _style(size)
+    if simple:
+        detector = [
+            (pv.Cylinder(radius=r, height=2 * z, direction=(0, 0, 1)), color)
+            for r, z, color in (
+                (1.16, 2.8, "#d9e9f6"),
+                (1.52, 2.9, "#c3d7ea"),
+                (2.9, 4.4, "#e4e7ec"),
+                (3.0, 6.3, "#d5d9de"),
+                (5.0, 6.6, "#eaedf0"),
+                (7.4, 6.6, "#eaedf0"),
+            )
+        ]
+    else:
+        detector = [(primitive_mesh(p), p.look.color) for p in build_detector(style.detector)]
+    stamps = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (_, scene) in enumerate(_scenes(size, n, path)):
+            plotter = pv.Plotter(off_screen=True, window_size=[width, height])
+            for mesh, color in detector:
+                plotter.add_mesh(mesh, color=color, opacity=0.3 if simple else 1.0, render=False)
+            for p in scene.primitives:
+                mesh = primitive_mesh(p)
+                if mesh.n_points:
+                    plotter.add_mesh(
+                        mesh, color=p.look.color, line_width=p.look.line_width, render=False
+                    )
+            plotter.view_isometric()
+            plotter.screenshot(str(Path(tmp) / f"{i}.png"))
+            plotter.close()
+            stamps.append(time.perf_counter())
+    return {"events": len(stamps), "rate": (len(stamps) - 1) / (stamps[-1] - stamps[0])}
+
+
+def run_floor(size: str, n: int, path: str) -> dict[str, float]:
+    import zlib
+
+    import numpy as np
+
+    from ispyrender.rendering.renderer import Renderer
+    from ispyrender.scene.detector import build_detector
+
+    renderer = None
+    render_s: list[float] = []
+    encode_s: list[float] = []
+    for style, scene in _scenes(size, n, path):
+        if renderer is None:
+            renderer = Renderer(style, build_detector(style.detector))
+        renderer.set_scene(scene)
         start = time.perf_counter()
-        if mode == "reused":
-            render_events(dataset, entries, style, options)
+        renderer.window.Render()
+        pixels = renderer._read()
+        render_s.append(time.perf_counter() - start)
+        rows = np.empty((pixels.shape[0], 1 + pixels[0].size), dtype=np.uint8)
+        rows[:, 0] = 0
+        rows[:, 1:] = pixels.reshape(pixels.shape[0], -1)
+        start = time.perf_counter()
+        zlib.compress(rows.data, 1)
+        encode_s.append(time.perf_counter() - start)
+    assert renderer is not None
+    renderer.close()
+    # The first frame compiles shaders: not counted, as for the other rows.
+    render, encode = statistics.median(render_s[1:]), statistics.median(encode_s[1:])
+    return {"events": len(render_s), "rate": 1.0 / render, "render_ms": render * 1e3,
+            "encode_ms": encode * 1e3}  # fmt: skip
+
+
+FLOOR_FIRST = """
+import os, sys, time, zlib
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+import numpy, uproot, awkward, pydantic, PIL.Image
+import vtkmodules.vtkRenderingOpenGL2
+from vtkmodules.vtkRenderingCore import (vtkActor, vtkPolyDataMapper, vtkRenderWindow,
+    vtkRenderer, vtkWindowToImageFilter)
+from vtkmodules.vtkFiltersSources import vtkSphereSource
+from vtkmodules.util.numpy_support import vtk_to_numpy
+w, h = int(sys.argv[1]), int(sys.argv[2])
+window = vtkRenderWindow(); window.SetOffScreenRendering(True); window.SetSize(w, h)
+window.SetMultiSamples(0); renderer = vtkRenderer(); window.AddRenderer(renderer)
+sphere = vtkSphereSource(); mapper = vtkPolyDataMapper()
+mapper.SetInputConnection(sphere.GetOutputPort())
+actor = vtkActor(); actor.SetMapper(mapper); renderer.AddActor(actor); window.Render()
+grab = vtkWindowToImageFilter(); grab.SetInput(window); grab.Update()
+pixels = vtk_to_numpy(grab.GetOutput().GetPointData().GetScalars()).reshape(h, w, -1)
+PIL.Image.fromarray(pixels[::-1]).save(sys.argv[3], compress_level=1)
+"""
+
+
+def run_first(size: str, which: str) -> dict[str, float]:
+    width, height = SIZES[size]
+    with tempfile.TemporaryDirectory() as tmp:
+        if which == "ispyrender":
+            cmd = [sys.executable, "-m", "ispyrender", "render", "--events", "0", "-q", "-o", tmp]
+            cmd += ["--set", f"canvas.width={width}", "--set", f"canvas.height={height}"]
         else:
-            for e in entries:
-                render_events(dataset, [e], style, options)
+            cmd = [sys.executable, "-c", FLOOR_FIRST, str(width), str(height), f"{tmp}/f.png"]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
         seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {
-        "events": len(entries),
-        "seconds": seconds,
-        "rate": len(entries) / seconds,
-        "peak_mb": peak_mb,
-    }
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": peak}
+
+
+def one(kind: str, size: str, n: int, path: str) -> dict[str, float]:
+    if kind == "ispyrender":
+        out = run_ispyrender(size, n, path)
+    elif kind == "naive":
+        out = run_naive(size, n, path, simple=False)
+    elif kind == "naive6":
+        out = run_naive(size, n, path, simple=True)
+    elif kind == "floor":
+        out = run_floor(size, n, path)
+    else:
+        return run_first(size, kind.removeprefix("first-"))
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def child(kind: str, size: str, n: int, path: str) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--one", kind, size, str(n), "--input", path],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} {size} failed: {proc.stderr.strip()[-800:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", type=Path, default=DEFAULT_INPUT)
-    parser.add_argument("--events", type=int, default=200)
-    parser.add_argument("--fresh-events", type=int, default=20)
-    parser.add_argument("--style", default="publication")
-    parser.add_argument("--aa", default="msaa", choices=["none", "msaa", "ssaa"])
-    parser.add_argument("--mode", help=argparse.SUPPRESS)
-    parser.add_argument("-n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--input", default=None)
+    parser.add_argument("--hd", type=int, default=150, help="events at 1920x1080")
+    parser.add_argument("--thumbs", type=int, default=400, help="events at 320x180")
+    parser.add_argument("--naive", type=int, default=20, help="events for the naive scripts")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each row (median)")
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.mode:
-        print(json.dumps(run_mode(args.mode, args.n, args.input, args.style, args.aa)))
+    path = args.input
+    if path is None:
+        if DEFAULT_INPUT.exists():
+            path = str(DEFAULT_INPUT)
+        else:
+            from ispyrender.sources.sample import sample_path
+
+            path = str(sample_path())
+    if args.one:
+        kind, size, n = args.one
+        print(json.dumps(one(kind, size, int(n), path)))
         return
-    rows = []
-    for mode, n in (("reused", args.events), ("fresh plotter", args.fresh_events)):
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--mode",
-                mode,
-                "-n",
-                str(n),
-                "--input",
-                str(args.input),
-                "--style",
-                args.style,
-                "--aa",
-                args.aa,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        rows.append((mode, json.loads(out.strip().splitlines()[-1])))
-    print(f"1920x1080 PNG, anti-aliasing {args.aa}, style {args.style}, input {args.input.name}")
-    print(f"{'mode':<15} {'events':>6} {'seconds':>8} {'events/s':>9} {'peak MB':>8}")
-    for mode, r in rows:
+
+    def median_of(kind: str, size: str, n: int) -> dict[str, float]:
+        runs = [child(kind, size, n, path) for _ in range(args.repeat)]
+        return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+    print(f"input {Path(path).name}, publication style, median of {args.repeat} run(s)")
+    print(f"{'size':<10} {'row':<16} {'events':>6} {'ev/s':>7} {'peak MB':>8}  notes")
+    for size, n in (("hd", args.hd), ("thumb", args.thumbs)):
+        label = "x".join(map(str, SIZES[size]))
+        ours = median_of("ispyrender", size, n)
+        naive = median_of("naive", size, args.naive)
+        naive6 = median_of("naive6", size, args.naive)
+        floor = median_of("floor", size, min(n, 60))
+        rows = (
+            ("ispyrender", ours, f"{ours['rate'] / naive['rate']:.1f}x naive, "
+             f"{ours['rate'] / naive6['rate']:.1f}x naive 6 tubes, "
+             f"{ours['rate'] / floor['rate']:.2f} of the floor's render rate"),
+            ("naive", naive, ""),
+            ("naive, 6 tubes", naive6, ""),
+            ("floor", floor, f"render+read {floor['render_ms']:.1f} ms, "
+             f"zlib-1 encode {floor['encode_ms']:.1f} ms"),
+        )  # fmt: skip
+        for name, r, note in rows:
+            print(
+                f"{label:<10} {name:<16} {r['events']:>6.0f} {r['rate']:>7.2f} "
+                f"{r['peak_mb']:>8.0f}  {note}"
+            )
+    print(f"\n{'first PNG (whole process)':<28} {'seconds':>8} {'peak MB':>8}")
+    for size in ("hd",):
+        first = median_of("first-ispyrender", size, 1)
+        floor = median_of("first-floor", size, 1)
+        print(f"{'ispyrender render':<28} {first['seconds']:>8.2f} {first['peak_mb']:>8.0f}  "
+              f"{first['seconds'] / floor['seconds']:.1f}x the floor")  # fmt: skip
         print(
-            f"{mode:<15} {r['events']:>6} {r['seconds']:>8.2f} {r['rate']:>9.2f} "
-            f"{r['peak_mb']:>8.0f}"
+            f"{'floor (imports + 1 frame)':<28} {floor['seconds']:>8.2f} {floor['peak_mb']:>8.0f}"
         )
-    print(f"speed-up of reusing the plotter: {rows[0][1]['rate'] / rows[1][1]['rate']:.1f}x")
 
 
 if __name__ == "__main__":

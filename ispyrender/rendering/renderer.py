@@ -1,8 +1,10 @@
-"""Headless rendering of scenes with pyvista/VTK.
+"""Headless rendering of scenes with VTK.
 
-One :class:`Renderer` per process keeps one off-screen plotter and the detector actors, built
-once, and draws event after event into it: creating a plotter costs about a second, and adding
-actors with ``render=False`` avoids re-rendering the window for every mesh.
+One :class:`Renderer` per process keeps one off-screen render window and the detector actors,
+built once, and draws event after event into it. The window, actors and camera are VTK's own
+classes, not pyvista's plotter: pyvista's plotting module imports matplotlib.pyplot (0.6 s of
+every command's start-up) and wraps every property set in Python (a few ms an event). pyvista
+still builds the meshes (:mod:`ispyrender.rendering.meshes`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -234,18 +236,33 @@ def detector_bounds(primitives: Sequence[Primitive]) -> tuple[float, ...] | None
     return (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
 
 
+def _open_window(size: tuple[int, int]) -> Any:
+    """An off-screen OpenGL render window (EGL where there is no display)."""
+    configure_headless()
+    # Importing the OpenGL2 module registers VTK's OpenGL classes with its object factory, so
+    # that vtkRenderWindow() below gives the EGL (or X) window and vtkRenderer() the GL one.
+    import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+    from vtkmodules.vtkRenderingCore import vtkRenderWindow
+
+    window = vtkRenderWindow()
+    window.SetOffScreenRendering(True)
+    window.SetSize(*size)
+    window.SetMultiSamples(0)
+    # Alpha planes for pictures with a transparent background.
+    window.SetAlphaBitPlanes(True)
+    return window
+
+
 def max_render_size() -> int:
     """The largest texture (so framebuffer) side the GL gives us: 16384 on Mesa llvmpipe."""
-    configure_headless()
-    import pyvista as pv
     from vtkmodules.vtkRenderingOpenGL2 import vtkTextureObject
 
-    plotter: Any = pv.Plotter(off_screen=True, window_size=[16, 16])
+    window = _open_window((16, 16))
     try:
-        plotter.render()
-        return int(vtkTextureObject.GetMaximumTextureSize(plotter.render_window)) or 4096
+        window.Render()
+        return int(vtkTextureObject.GetMaximumTextureSize(window)) or 4096
     finally:
-        plotter.close()
+        window.Finalize()
 
 
 #: Angles (radians) at which a turntable's event is framed.
@@ -261,7 +278,7 @@ def _rotation(axis: str, angle: float) -> np.ndarray:
 
 
 class Renderer:
-    """An off-screen plotter with the detector drawn once, reused for every event."""
+    """An off-screen render window with the detector drawn once, reused for every event."""
 
     def __init__(
         self,
@@ -272,11 +289,10 @@ class Renderer:
         label_band: float | None = None,
     ) -> None:
         check_headless()
-        import pyvista as pv
+        from vtkmodules.vtkRenderingCore import vtkMapper
 
         from ispyrender.rendering.meshes import primitive_mesh
 
-        self._pv = pv
         self._primitive_mesh = primitive_mesh
         self.style = style
         canvas = style.canvas
@@ -290,28 +306,22 @@ class Renderer:
             label_band = LABEL_BAND if style.labels.show else 0.0
         self.label_band = label_band
         try:
-            plotter = pv.Plotter(off_screen=True, window_size=list(self.size))
+            self.window: Any = _open_window(self.size)
         except Exception as exc:  # VTK reports a broken GL stack in many ways
             raise RenderingError(
                 f"could not open an off-screen OpenGL window ({exc}): {EGL_HELP}"
             ) from None
-        # Any: pyvista's decorated methods confuse type checkers.
-        self.plotter: Any = cast(Any, plotter)
-        self.plotter.set_background(parse_color(canvas.background))
-        # pyvista's theme turns MSAA x4 on for every plotter: only "msaa" keeps it (Mesa caps
-        # it at 4 samples; 8 gives the same image). On llvmpipe it costs 160 ms a 1080p frame
-        # (resolve and read-back of four samples a pixel); FXAA, a pass over the finished
-        # picture, costs 60 ms and smooths lines and cone edges nearly as well.
+        # MSAA only for "msaa" (Mesa caps it at 4 samples; 8 gives the same image). On
+        # llvmpipe it costs 160 ms a 1080p frame (resolve and read-back of four samples a
+        # pixel); FXAA, a pass over the finished picture, costs 60 ms and leaves no more
+        # jagged pixels (tests/test_antialiasing.py).
         aa = canvas.anti_aliasing
-        self.plotter.render_window.SetMultiSamples(4 if aa == "msaa" else 0)
-        if aa == "ssaa":
-            self.plotter.enable_anti_aliasing("ssaa")
+        self.window.SetMultiSamples(4 if aa == "msaa" else 0)
         self._fxaa = aa == "fxaa"
         self._fxaa_layer: int | None = None
-        self._layers = self._make_layers()
+        self._layers = self._make_layers(parse_color(canvas.background))
+        self.camera: Any = self._layers[0].GetActiveCamera()
         self._set_lights()
-        from vtkmodules.vtkRenderingCore import vtkMapper
-
         # Outlines lie on the faces they outline: without an offset, line and face fight over
         # depth and the outline comes out dashed (MSAA's four samples hid it; FXAA cannot).
         # Faces are pushed back by glPolygonOffset(1, 1), so the outline wins. Lines are not
@@ -320,7 +330,7 @@ class Renderer:
         vtkMapper.SetResolveCoincidentTopologyToPolygonOffset()
         vtkMapper.SetResolveCoincidentTopologyPolygonOffsetParameters(1.0, 1.0)
         vtkMapper.SetResolveCoincidentTopologyLineOffsetParameters(0.0, 0.0)
-        self._event_actors: list[tuple[int, object]] = []
+        self._event_actors: list[tuple[int, Any]] = []
         self._base_camera: tuple[np.ndarray, np.ndarray, float] = (np.zeros(3), np.zeros(3), 1.0)
         self._base_focal = np.zeros(3)
         # The last scene framed, its orbit axis, focal point and lens (see _event_frame).
@@ -332,21 +342,25 @@ class Renderer:
         ]
         self._bounds = detector_bounds(self._detector)
 
-    def _make_layers(self) -> list[Any]:
-        """The plotter's renderer is layer 0; layers 1.. are renderers drawn over it with the
-        same camera, each clearing only depth (VTK treats a layer > 0 as transparent)."""
-        from vtkmodules.vtkRenderingOpenGL2 import vtkOpenGLRenderer
+    def _make_layers(self, background: tuple[float, float, float]) -> list[Any]:
+        """Layer 0 holds the background and the detector; layers 1.. are renderers drawn over
+        it with the same camera, each clearing only depth (VTK treats a layer > 0 as
+        transparent)."""
+        from vtkmodules.vtkRenderingCore import vtkRenderer
 
-        base = self.plotter.renderer
-        window = self.plotter.render_window
+        window = self.window
         window.SetNumberOfLayers(N_LAYERS)
-        layers: list[Any] = [base]
-        for i in range(1, N_LAYERS):
-            layer = vtkOpenGLRenderer()
+        layers: list[Any] = []
+        for i in range(N_LAYERS):
+            layer = vtkRenderer()
             layer.SetLayer(i)
-            layer.SetActiveCamera(base.GetActiveCamera())
-            layer.SetViewport(base.GetViewport())
             layer.SetInteractive(False)
+            # The lights are the two of _set_lights, not VTK's automatic headlight.
+            layer.AutomaticLightCreationOff()
+            if i == 0:
+                layer.SetBackground(*background)
+            else:
+                layer.SetActiveCamera(layers[0].GetActiveCamera())
             if self.style.canvas.anti_aliasing == "ssaa":
                 from vtkmodules.vtkRenderingOpenGL2 import vtkRenderStepsPass, vtkSSAAPass
 
@@ -358,19 +372,21 @@ class Renderer:
         return layers
 
     def _set_lights(self) -> None:
-        """A headlight and one light from above the camera instead of VTK's five-light kit:
+        """A headlight and one light from above the camera instead of a five-light kit:
         llvmpipe shades every fragment once per light, and the layered detector covers most of
         the picture several times over (measured: 200 -> 115 ms a frame at 1920x1080, together
         with back-face culling)."""
-        pv = self._pv
-        self.plotter.remove_all_lights()
-        lights = [
-            pv.Light(light_type="headlight", intensity=0.8),
-            pv.Light(position=(-0.5, 1.0, 1.0), light_type="camera light", intensity=0.4),
-        ]
-        for light in lights:
-            self.plotter.add_light(light)
-            for layer in self._layers[1:]:
+        from vtkmodules.vtkRenderingCore import vtkLight
+
+        head = vtkLight()
+        head.SetLightTypeToHeadlight()
+        head.SetIntensity(0.8)
+        above = vtkLight()
+        above.SetLightTypeToCameraLight()
+        above.SetPosition(-0.5, 1.0, 1.0)
+        above.SetIntensity(0.4)
+        for light in (head, above):
+            for layer in self._layers:
                 layer.AddLight(light)
 
     # -- drawing -------------------------------------------------------------------------
@@ -378,12 +394,39 @@ class Renderer:
         """A style size in pixels of this picture (never under one pixel)."""
         return max(1.0, width * self.line_scale)
 
-    def _add(self, prim: Primitive, layer: int, cull: bool = False) -> list[object]:
+    @staticmethod
+    def _actor(mapper: Any, color: Sequence[float], opacity: float) -> Any:
+        """An actor in flat, unlit-by-default VTK terms: flat shading and no specular, as
+        pyvista's meshes had (VTK's own default is Gouraud)."""
+        from vtkmodules.vtkRenderingCore import vtkActor
+
+        actor = vtkActor()
+        actor.SetMapper(mapper)
+        prop = actor.GetProperty()
+        prop.SetColor(*color)
+        prop.SetOpacity(opacity)
+        prop.SetInterpolationToFlat()
+        prop.SetSpecularPower(100.0)
+        return actor
+
+    @staticmethod
+    def _mapper(data: Any = None) -> Any:
+        from vtkmodules.vtkRenderingCore import vtkDataSetMapper
+
+        mapper = vtkDataSetMapper()
+        mapper.InterpolateScalarsBeforeMappingOn()
+        if data is not None:
+            mapper.SetInputData(data)
+        return mapper
+
+    def _add(self, prim: Primitive, layer: int, cull: bool = False) -> list[Any]:
         """Actors for one primitive, added to ``layer``: the surface or lines, and the outline
         where the look asks for one. ``cull``: closed detector parts, whose far walls add
         shading work and clutter but nothing a reader needs."""
-        pv = self._pv
-        if isinstance(prim, Spheres) and prim.pixels is not None:
+        dots = isinstance(prim, Spheres) and prim.pixels is not None
+        if isinstance(prim, Spheres) and dots:
+            import pyvista as pv
+
             mesh = pv.PolyData(np.asarray(prim.centers, dtype=float).reshape(-1, 3))
         else:
             mesh = self._primitive_mesh(prim)
@@ -391,122 +434,110 @@ class Renderer:
             return []
         look = prim.look
         is_line = isinstance(prim, Polylines) or (isinstance(prim, Tube) and look.wireframe)
-        actor = pv.Actor(mapper=pv.DataSetMapper(mesh))
-        prop = actor.prop
-        prop.color = look.color
-        prop.opacity = look.opacity
+        if not is_line and not dots and isinstance(prim, Spheres | Cones):
+            mesh.compute_normals(inplace=True, split_vertices=False, auto_orient_normals=False)
+        actor = self._actor(self._mapper(mesh), look.color, look.opacity)
+        prop = actor.GetProperty()
         if is_line:
-            prop.line_width = self._px(look.line_width)
-            prop.lighting = False  # flat colour, so a line keeps its colour at every angle
+            prop.SetLineWidth(self._px(look.line_width))
+            prop.LightingOff()  # flat colour, so a line keeps its colour at every angle
             # Wide GL lines are drawn one quad per segment, and a helix has many short
             # segments: at small sizes the joints show as gaps (a dotted track). Tube imposters
             # join smoothly.
-            prop.render_lines_as_tubes = True
+            prop.RenderLinesAsTubesOn()
         elif isinstance(prim, Spheres) and prim.pixels is not None:
-            prop.style = "points"
+            prop.SetRepresentationToPoints()
             # At least 3 pixels across, so that a thumbnail still shows a dot.
-            prop.point_size = max(3.0, self._px(prim.pixels))
-            prop.render_points_as_spheres = True
+            prop.SetPointSize(max(3.0, self._px(prim.pixels)))
+            prop.RenderPointsAsSpheresOn()
         else:
             if isinstance(prim, Spheres | Cones):
-                mesh.compute_normals(inplace=True, split_vertices=False, auto_orient_normals=False)
-                prop.interpolation = "gouraud"
-            else:
-                prop.interpolation = "flat"
+                prop.SetInterpolationToGouraud()
             if look.wireframe:
-                prop.style = "wireframe"
-                prop.line_width = self._px(look.line_width)
+                prop.SetRepresentationToWireframe()
+                prop.SetLineWidth(self._px(look.line_width))
             if isinstance(prim, Towers | Cones):
-                prop.ambient = 0.3
+                prop.SetAmbient(0.3)
             if cull and not look.wireframe and isinstance(prim, Tube | Boxes | Hexahedra):
-                prop.culling = "back"
+                prop.BackfaceCullingOn()
             if layer == LAYER_DETECTOR and look.opacity >= 1.0:
                 # Opaque detector fills are line-art: flat colour, the outlines tell the parts
                 # apart, so nothing is dark enough to compete with the event. Unlit fragments
                 # also cost a third of lit ones on llvmpipe (measured 560 -> 358 ms a frame).
-                prop.lighting = False
-        actors: list[object] = [actor]
+                prop.LightingOff()
+        actors: list[Any] = [actor]
         if look.edge_color is not None and isinstance(prim, Cones | Tube | Boxes | Hexahedra):
-            outline = self._outline(prim, mesh)
-            if outline is not None:
-                actors.append(outline)
+            actors.append(self._outline(prim, mesh))
         renderer = self._layers[layer]
         for a in actors:
             renderer.AddActor(a)
         return actors
 
-    def _outline(self, prim: Cones | Tube | Boxes | Hexahedra, mesh: Any) -> object | None:
+    def _outline(self, prim: Cones | Tube | Boxes | Hexahedra, mesh: Any) -> Any:
         """Lines over a surface in its edge colour: a cone's rim and its silhouette as the
         camera sees it (recomputed by VTK whenever the camera moves, so movies stay right); a
         tube's rims; the edges of boxes and cells, each once. A line actor rather than VTK's
-        show_edges, which finds edges in the fragment shader of every face (measured: 45 ms a
-        1080p frame for the detector's 790 chambers)."""
-        pv = self._pv
+        edge visibility, which finds edges in the fragment shader of every face (measured:
+        45 ms a 1080p frame for the detector's 790 chambers)."""
         from ispyrender.rendering.meshes import cone_rims, tube_rims
 
         look = prim.look
+        assert look.edge_color is not None
         if isinstance(prim, Cones):
             from vtkmodules.vtkFiltersCore import vtkAppendPolyData
             from vtkmodules.vtkFiltersHybrid import vtkPolyDataSilhouette
 
             silhouette = vtkPolyDataSilhouette()
             silhouette.SetInputData(mesh)
-            silhouette.SetCamera(self.plotter.camera)
+            silhouette.SetCamera(self.camera)
             silhouette.SetDirectionToCameraOrigin()
             silhouette.SetEnableFeatureAngle(False)
             silhouette.BorderEdgesOff()
             append = vtkAppendPolyData()
             append.AddInputConnection(silhouette.GetOutputPort())
             append.AddInputData(cone_rims(prim))
-            mapper = pv.DataSetMapper()
+            mapper = self._mapper()
             mapper.SetInputConnection(append.GetOutputPort())
         elif isinstance(prim, Tube):
-            mapper = pv.DataSetMapper(tube_rims(prim))
+            mapper = self._mapper(tube_rims(prim))
         else:
-            mapper = pv.DataSetMapper(mesh.extract_all_edges())
-        actor = pv.Actor(mapper=mapper)
-        prop = actor.prop
-        prop.color = look.edge_color
-        prop.opacity = look.edge_opacity
-        prop.line_width = self._px(look.line_width)
-        prop.lighting = False
+            mapper = self._mapper(mesh.extract_all_edges())
+        actor = self._actor(mapper, look.edge_color, look.edge_opacity)
+        prop = actor.GetProperty()
+        prop.SetLineWidth(self._px(look.line_width))
+        prop.LightingOff()
         # Tube imposters join a cone's silhouette smoothly; rims and chamber edges are
         # plain lines, cheaper to draw by the thousand.
-        prop.render_lines_as_tubes = isinstance(prim, Cones)
+        prop.SetRenderLinesAsTubes(isinstance(prim, Cones))
         return actor
 
     def _apply_camera(self, scene: Scene | None, orbit_axis: str | None = None) -> None:
         cam_style = self.style.camera
         eye, up = camera_vectors(cam_style)
-        cam = self.plotter.camera
+        cam = self.camera
         parallel = cam_style.projection == "parallel"
-        if parallel:
-            self.plotter.enable_parallel_projection()
-        else:
-            self.plotter.disable_parallel_projection()
-        cam.up = tuple(up)
+        cam.SetParallelProjection(parallel)
+        cam.SetViewUp(*up)
         # A narrower lens than VTK's 30 degrees: the camera framing a small event stands
         # farther back, so near objects are not blown up by perspective.
-        cam.view_angle = VIEW_ANGLE
+        cam.SetViewAngle(VIEW_ANGLE)
         # An empty scene (a picture of the detector alone) is framed on the detector.
         if cam_style.focus == "event" and scene is not None and scene.primitives:
             focal, size = self._event_frame(scene, orbit_axis, eye, up, parallel)
-            cam.focal_point = tuple(focal)
-            cam.position = tuple(focal + eye * CAMERA_DISTANCE)
+            cam.SetFocalPoint(*focal)
+            cam.SetPosition(*(focal + eye * CAMERA_DISTANCE))
             if parallel:
-                cam.parallel_scale = size
+                cam.SetParallelScale(size)
             else:
-                cam.view_angle = size
+                cam.SetViewAngle(size)
         else:
-            cam.focal_point = (0.0, 0.0, 0.0)
-            cam.position = tuple(eye * 30.0)
+            cam.SetFocalPoint(0.0, 0.0, 0.0)
+            cam.SetPosition(*(eye * 30.0))
             bounds = self._bounds or (-1.5, 1.5, -1.5, 1.5, -3.0, 3.0)
-            self.plotter.renderer.ResetCamera(bounds)
+            self._layers[0].ResetCamera(bounds)
             # Keep the beam spot in the middle of the picture whatever the bounds.
-            cam.focal_point = (0.0, 0.0, 0.0)
-        for layer in self._layers:
-            layer.SetActiveCamera(cam)
-        cam.zoom(cam_style.zoom)
+            cam.SetFocalPoint(0.0, 0.0, 0.0)
+        cam.Zoom(cam_style.zoom)
         self._reset_clipping()
 
     def _event_frame(
@@ -545,13 +576,38 @@ class Renderer:
                 for i, layer in enumerate(self._layers):
                     layer.SetUseFXAA(i == top)
                 self._fxaa_layer = top
-        self.plotter.render()
+        self.window.Render()
+
+    def _read(self, magnification: int = 1) -> np.ndarray:
+        """The rendered picture as an (H, W, 3) array, (H, W, 4) with a transparent
+        background; ``magnification`` > 1 re-renders it in tiles that many times larger."""
+        from vtkmodules.util.numpy_support import vtk_to_numpy
+        from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
+
+        grab = vtkWindowToImageFilter()
+        grab.SetInput(self.window)
+        grab.SetScale(magnification)
+        grab.FixBoundaryOn()
+        # The front buffer: with MSAA on, the back buffer is the multisampled one, which VTK
+        # would resolve differently from the picture Render() shows.
+        grab.ReadFrontBufferOn()
+        grab.ShouldRerenderOff()
+        if self.style.canvas.transparent:
+            grab.SetInputBufferTypeToRGBA()
+        else:
+            grab.SetInputBufferTypeToRGB()
+        grab.Update()
+        image = grab.GetOutput()
+        width, height, _ = image.GetDimensions()
+        pixels = vtk_to_numpy(image.GetPointData().GetScalars())
+        # VTK's rows run bottom to top.
+        return np.ascontiguousarray(pixels.reshape(height, width, -1)[::-1])
 
     def _reset_clipping(self) -> None:
         """Near and far planes around the whole detector, whatever the layers hold: each layer
         would otherwise clip to its own actors."""
         r = 12.0
-        self.plotter.renderer.ResetCameraClippingRange(-r, r, -r, r, -r, r)
+        self._layers[0].ResetCameraClippingRange(-r, r, -r, r, -r, r)
 
     def _replace_event(self, scene: Scene) -> None:
         for layer, actor in self._event_actors:
@@ -569,14 +625,18 @@ class Renderer:
         about ``orbit_axis`` ("beam" or "vertical") when the camera will orbit."""
         self._replace_event(scene)
         self._apply_camera(frame if frame is not None else scene, orbit_axis)
-        cam = self.plotter.camera
-        self._base_camera = (np.array(cam.position), np.array(cam.up), cam.parallel_scale)
-        self._base_focal = np.array(cam.focal_point)
+        cam = self.camera
+        self._base_camera = (
+            np.array(cam.GetPosition()),
+            np.array(cam.GetViewUp()),
+            cam.GetParallelScale(),
+        )
+        self._base_focal = np.array(cam.GetFocalPoint())
 
     def show_detector(self, visible: bool) -> None:
         """Show or hide the detector actors (an animation's `show` list); no re-render."""
         for actor in self._detector_actors:
-            actor.SetVisibility(visible)  # type: ignore[attr-defined]
+            actor.SetVisibility(visible)
 
     def orbit(
         self, axis: str, degrees: float, zoom: float = 1.0, elevation: float = 0.0
@@ -589,21 +649,18 @@ class Renderer:
         position, up, parallel_scale = self._base_camera
         focal = self._base_focal
         rot = _rotation(axis, np.radians(degrees))
-        cam = self.plotter.camera
-        cam.position = tuple(rot @ (focal + (position - focal) / zoom))
-        cam.up = tuple(rot @ up)
-        cam.focal_point = tuple(rot @ focal)
-        cam.parallel_scale = parallel_scale / zoom
+        cam = self.camera
+        cam.SetPosition(*(rot @ (focal + (position - focal) / zoom)))
+        cam.SetViewUp(*(rot @ up))
+        cam.SetFocalPoint(*(rot @ focal))
+        cam.SetParallelScale(parallel_scale / zoom)
         if elevation:
             # VTK tilts about the focal point; re-orthogonalising keeps the horizon level.
             cam.Elevation(elevation)
             cam.OrthogonalizeViewUp()
         self._reset_clipping()
         self._render()
-        img = self.plotter.screenshot(
-            transparent_background=self.style.canvas.transparent, return_img=True
-        )
-        return np.asarray(img, dtype=np.uint8)
+        return self._read()
 
     def draw(self, scene: Scene, magnification: int = 1, frame: Scene | None = None) -> np.ndarray:
         """Render one event and return the picture as an (H, W, 3) or (H, W, 4) uint8 array.
@@ -616,18 +673,13 @@ class Renderer:
         parts of one event seen the same way)."""
         self._replace_event(scene)
         self._apply_camera(frame if frame is not None else scene)
-        # pyvista's screenshot() renders only the first time and afterwards reads the window as
-        # it is: without this, every event after the first would get the first event's picture.
         self._render()
-        img = self.plotter.screenshot(
-            transparent_background=self.style.canvas.transparent,
-            return_img=True,
-            scale=magnification if magnification > 1 else None,
-        )
-        return np.asarray(img, dtype=np.uint8)
+        return self._read(magnification)
 
     def close(self) -> None:
-        self.plotter.close()
+        for layer in self._layers:
+            layer.RemoveAllViewProps()
+        self.window.Finalize()
 
     def __enter__(self) -> Renderer:
         return self
