@@ -205,14 +205,40 @@ def _removed_only(scene: Scene, key: str, style: CollectionStyle, note: str) -> 
         scene.legend.append(LegendEntry(label(key, style), parse_color(style.color), 0, note))
 
 
-def _add_tracks(scene: Scene, tracks: Tracks, style: Style) -> None:
+def _propagate_all(collections: list[Tracks]) -> dict[str, list[np.ndarray]]:
+    """The trajectories of every collection without stored curves, in one propagation.
+
+    Particles are independent, so one call gives the same curves as one call per collection,
+    but pays the per-step cost of a propagation (a few dozen numpy calls on short arrays)
+    once for the event instead of once per collection: half the scene's time for a
+    thumbnail."""
+    todo = [t for t in collections if t.paths is None and len(t)]
+    if not todo:
+        return {}
+    paths = propagate(
+        np.concatenate([t.pt for t in todo]),
+        np.concatenate([t.eta for t in todo]),
+        np.concatenate([t.phi for t in todo]),
+        np.concatenate([t.charge for t in todo]),
+        np.concatenate([np.asarray(t.origin, dtype=float).reshape(-1, 3) for t in todo]),
+        np.concatenate([np.broadcast_to(np.asarray(t.stop, dtype=str), (len(t),)) for t in todo]),
+    )
+    out: dict[str, list[np.ndarray]] = {}
+    start = 0
+    for t in todo:
+        out[t.collection] = paths[start : start + len(t)]
+        start += len(t)
+    return out
+
+
+def _add_tracks(
+    scene: Scene, tracks: Tracks, style: Style, propagated: dict[str, list[np.ndarray]]
+) -> None:
     track_style: CollectionStyle = getattr(style.collections, tracks.collection)
     if tracks.paths is not None:  # the curves the file stores (iSpy)
         paths = list(tracks.paths)
     else:
-        paths = propagate(
-            tracks.pt, tracks.eta, tracks.phi, tracks.charge, tracks.origin, tracks.stop
-        )
+        paths = propagated.get(tracks.collection, [])
     drawn = tuple(p for p in paths if len(p) >= 2)
     if drawn:
         scene.add(
@@ -319,9 +345,10 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
     scene.metres_per_gev = k
     k = k or style.energy_scale.metres_per_gev
 
+    propagated = _propagate_all(list(tracks.values()))
     for key in _TRACK_ORDER[:2]:  # muons, electrons
         if key in tracks:
-            _add_tracks(scene, tracks[key], style)
+            _add_tracks(scene, tracks[key], style, propagated)
     if event.photons is not None:
         _add_photons(scene, event.photons, style, k)
     for key in _JET_ORDER:
@@ -352,7 +379,7 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
             )
     for key in _TRACK_ORDER[2:]:  # isolated tracks, PF candidates, generator particles
         if key in tracks:
-            _add_tracks(scene, tracks[key], style)
+            _add_tracks(scene, tracks[key], style, propagated)
     for vertices in event.vertices:
         if len(vertices) == 0:
             continue
