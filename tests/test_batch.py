@@ -195,8 +195,8 @@ def test_sigterm_stops_workers_and_leaves_no_temporary_files(tmp_path: Path) -> 
     assert not (out / "manifest.json").exists()
 
 
-def _spawned_workers(parent: int) -> list[int]:
-    """pids of the multiprocessing workers ``parent`` started (not its resource tracker)."""
+def _children(parent: int) -> list[tuple[int, bytes]]:
+    """(pid, command line) of the processes whose parent is ``parent``."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -204,9 +204,16 @@ def _spawned_workers(parent: int) -> list[int]:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == parent and b"spawn_main" in cmdline:
-            found.append(int(stat.parent.name))
+        if ppid == parent:
+            found.append((int(stat.parent.name), cmdline))
     return found
+
+
+def _spawned_workers(parent: int) -> list[int]:
+    """pids of the worker processes ``parent`` started: the children of its multiprocessing
+    fork server (not the server itself, nor the resource tracker)."""
+    servers = [pid for pid, cmd in _children(parent) if b"forkserver" in cmd]
+    return [pid for server in servers for pid, _ in _children(server)]
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
@@ -227,7 +234,7 @@ def test_a_killed_worker_fails_its_chunk_and_the_rest_is_written(tmp_path: Path)
         victims = _spawned_workers(proc.pid)
         time.sleep(0.01)
     assert victims, "no worker process appeared"
-    # Killed while it imports pyvista, long before its first chunk is done.
+    # Killed as soon as it is forked, long before its first chunk is done.
     os.kill(victims[0], signal.SIGKILL)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 1, stderr

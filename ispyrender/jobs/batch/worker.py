@@ -1,9 +1,9 @@
 """The worker side of a batch: render a chunk of entries, return PNG bytes and records.
 
-Worker processes are started with the "spawn" context: a forked child would inherit the
-parent's OpenGL/EGL state (and threads), which VTK and Mesa do not survive. Each process keeps
-one open source and one renderer for all the chunks it is given (a renderer costs about a
-second to build: pyvista import, plotter, detector meshes).
+Worker processes fork from a fork server that has imported this module and what it needs
+(pool.PRELOAD) but has no threads and no OpenGL/EGL state, which VTK and Mesa would not
+survive in a child. Each process keeps one open source and one renderer for all the chunks it
+is given (a renderer costs a few tenths of a second to build: GL context, detector meshes).
 """
 
 from __future__ import annotations
