@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_INPUT = ROOT.parent / "shared" / "data" / "nanoaod" / "NanoAODv5_sample.root"
+from inputs import default_input
+
 SIZES = {"thumb": (320, 180), "hd": (1920, 1080)}
 
 
@@ -95,14 +95,7 @@ def main() -> None:
     )
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # config size n, internal
     args = parser.parse_args()
-    path = args.input
-    if path is None:
-        if DEFAULT_INPUT.exists():
-            path = str(DEFAULT_INPUT)
-        else:
-            from ispyrender.sources.sample import sample_path
-
-            path = str(sample_path())
+    path = default_input(args.input)
     if args.one:
         config, size, n = args.one
         print(json.dumps(run_config(config, size, int(n), path)))
@@ -113,6 +106,7 @@ def main() -> None:
         f"{'steady ev/s':>12}  peak MiB"
     )
     for size, n in (("thumb", args.thumbs), ("hd", args.hd)):
+        done: dict[str, dict[str, float]] = {}
         for config in args.configs.split(","):
             proc = subprocess.run(
                 [sys.executable, __file__, "--input", path, "--one", config, size, str(n)],
@@ -124,11 +118,19 @@ def main() -> None:
                 print(f"{config:<16} {size:<10} failed: {proc.stderr.strip()[-300:]}")
                 continue
             r = json.loads(proc.stdout.strip().splitlines()[-1])
+            done[config] = r
             label = f"{SIZES[size][0]}x{SIZES[size][1]}"
             print(
                 f"{r['config']:<16} {label:<10} {r['events']:>6} {r['first_s']:>8.1f} "
                 f"{r['wall_rate']:>10.1f} "
                 f"{r['steady_rate']:>12.1f}  {r['peak_mib']}"
+            )
+        if "jobs1" in done and "jobs2" in done:
+            one, two = done["jobs1"], done["jobs2"]
+            print(
+                f"{'':<16} {size:<10} --jobs 2 / --jobs 1: whole batch "
+                f"{two['wall_rate'] / one['wall_rate']:.2f}x, "
+                f"steady {two['steady_rate'] / one['steady_rate']:.2f}x"
             )
 
 

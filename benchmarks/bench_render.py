@@ -40,8 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_INPUT = ROOT.parent / "shared" / "data" / "nanoaod" / "NanoAODv5_sample.root"
+from inputs import default_input
+
 SIZES = {"hd": (1920, 1080), "thumb": (320, 180)}
 
 
@@ -230,14 +230,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each row (median)")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    path = args.input
-    if path is None:
-        if DEFAULT_INPUT.exists():
-            path = str(DEFAULT_INPUT)
-        else:
-            from ispyrender.sources.sample import sample_path
-
-            path = str(sample_path())
+    path = default_input(args.input)
     if args.one:
         kind, size, n = args.one
         print(json.dumps(one(kind, size, int(n), path)))
