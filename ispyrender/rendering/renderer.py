@@ -208,6 +208,32 @@ def check_headless() -> None:
         raise RenderingError(f"libEGL is installed but no EGL vendor driver is: {EGL_HELP}")
 
 
+#: VTK's coincident-topology offsets for lines (factor, units): outlines are pulled towards
+#: the camera by their depth slope and 64 units of 1/65536 of the depth range (about 4 cm at
+#: 25 m with the clipping planes of Renderer._reset_clipping). Chosen by counting outline
+#: pixels that differ from the exact picture (tests/test_picture_rules.py) over stills and
+#: movie frames: (-4, -16) left dashes on faces seen at a grazing angle, larger slope
+#: factors bring hidden edges through.
+LINE_OFFSET = (-1.0, -64.0)
+
+
+def set_outline_offsets() -> None:
+    """Make outlines win the depth test against the faces they lie on.
+
+    An outline lies on the faces it outlines; without an offset, line and face fight over
+    depth and the outline comes out dashed (MSAA's four samples hid it; FXAA cannot): 36,000
+    of a 1080p frame's outline pixels lost. Faces pushed back by their depth slope (polygon
+    offset 1, 1) fix it but cost 44 ms a 1080p frame, because VTK writes the offset depth in
+    the fragment shader of every face and llvmpipe loses its early depth test. Pulling the
+    lines forward costs only their own few pixels and loses a few hundred outline pixels
+    (tests/test_picture_rules.py). These settings are VTK's, for the whole process."""
+    from vtkmodules.vtkRenderingCore import vtkMapper
+
+    vtkMapper.SetResolveCoincidentTopologyToPolygonOffset()
+    vtkMapper.SetResolveCoincidentTopologyPolygonOffsetParameters(0.0, 0.0)
+    vtkMapper.SetResolveCoincidentTopologyLineOffsetParameters(*LINE_OFFSET)
+
+
 def camera_vectors(camera: Camera) -> tuple[np.ndarray, np.ndarray]:
     """Unit vector from the focal point towards the eye, and the view-up vector."""
     az0, el0 = CAMERA_PRESETS[camera.preset]
@@ -293,8 +319,6 @@ class Renderer:
         label_band: float | None = None,
     ) -> None:
         check_headless()
-        from vtkmodules.vtkRenderingCore import vtkMapper
-
         from ispyrender.rendering.meshes import primitive_mesh
 
         self._primitive_mesh = primitive_mesh
@@ -326,17 +350,7 @@ class Renderer:
         self._layers = self._make_layers(parse_color(canvas.background))
         self.camera: Any = self._layers[0].GetActiveCamera()
         self._set_lights()
-        # Outlines lie on the faces they outline: without an offset, line and face fight over
-        # depth and the outline comes out dashed (MSAA's four samples hid it; FXAA cannot).
-        # Faces are pushed back by one pixel's worth of their depth slope and one depth unit
-        # (polygon offset 1, 1), so the outline wins. Lines are not pulled forward: VTK's
-        # default line offset brought the edges of chambers behind through the faces in
-        # front, as spikes. Cost: 44 ms of a 1080p frame, because VTK writes the offset depth
-        # in the fragment shader and llvmpipe loses its early depth test; a fixed inset of the
-        # faces instead was tried and fails where a face is seen at a grazing angle.
-        vtkMapper.SetResolveCoincidentTopologyToPolygonOffset()
-        vtkMapper.SetResolveCoincidentTopologyPolygonOffsetParameters(1.0, 1.0)
-        vtkMapper.SetResolveCoincidentTopologyLineOffsetParameters(0.0, 0.0)
+        set_outline_offsets()
         self._event_actors: list[tuple[int, Any]] = []
         self._base_camera: tuple[np.ndarray, np.ndarray, float] = (np.zeros(3), np.zeros(3), 1.0)
         self._base_focal = np.zeros(3)
