@@ -140,7 +140,7 @@ def run_floor(size: str, n: int, path: str) -> dict[str, float]:
             renderer = Renderer(style, build_detector(style.detector))
         renderer.set_scene(scene)
         start = time.perf_counter()
-        renderer.window.Render()
+        renderer._render()  # Render() with FXAA on the top layer that draws
         pixels = renderer._read()
         render_s.append(time.perf_counter() - start)
         rows = np.empty((pixels.shape[0], 1 + pixels[0].size), dtype=np.uint8)

@@ -94,10 +94,10 @@ def draw_labels(image: np.ndarray, block: LabelBlock, style: Style) -> np.ndarra
     if not style.labels.show:
         return image
     mode = "RGBA" if image.shape[2] == 4 else "RGB"
-    canvas = Image.fromarray(image, mode=mode).convert("RGBA")
-    layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    size = (image.shape[1], image.shape[0])
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    height = canvas.size[1]
+    height = size[1]
     scale = style.labels.font_scale * height / 1080.0
     text_color = _rgba(style.labels.color)
     margin = round(36 * scale)
@@ -138,19 +138,27 @@ def draw_labels(image: np.ndarray, block: LabelBlock, style: Style) -> np.ndarra
     # Energy and year at the top right, on the baseline of "CMS" as mplhep's rlabel.
     top = float(margin)
     if block.energy:
-        at_x = canvas.size[0] - margin
+        at_x = size[0] - margin
         at_y = baseline if baseline is not None else margin + energy_size
         draw.text((at_x, at_y), block.energy, font=energy_font, fill=text_color, anchor="rs")
         top = draw.textbbox((at_x, at_y), block.energy, font=energy_font, anchor="rs")[3]
         top += round(18 * scale)
 
     if block.legend:
-        _draw_legend(
-            draw, block, canvas.size, scale, text_color, (small, tiny), margin, top, left_block
-        )
+        _draw_legend(draw, block, size, scale, text_color, (small, tiny), margin, top, left_block)
 
-    out = Image.alpha_composite(canvas, layer)
-    return np.asarray(out.convert(mode))
+    # Only the part with text is composited: converting and blending the whole picture cost
+    # 8 ms at 1920x1080, for labels that cover a tenth of it. Outside the text's box the
+    # layer is transparent, so the picture is the same.
+    box = layer.getbbox()
+    if box is None:
+        return image
+    x0, y0, x1, y1 = box
+    region = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1]), mode=mode)
+    merged = Image.alpha_composite(region.convert("RGBA"), layer.crop(box)).convert(mode)
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.asarray(merged)
+    return out
 
 
 def _draw_legend(
