@@ -5,8 +5,10 @@ Each row runs in its own process (so peak memory is its own) over the 1000-event
 in ../shared/data (the built-in sample when absent), in the publication style at two sizes:
 1920x1080 and 320x180 thumbnails.
 
-    python benchmarks/bench_render.py                  # 150 HD events, 400 thumbnails
-    python benchmarks/bench_render.py --hd 400 --thumbs 1000 --repeat 3
+    python benchmarks/bench_render.py                  # 40 HD events, 150 thumbnails, 3 runs
+    python benchmarks/bench_render.py --hd 100 --thumbs 400 --repeat 5
+
+Every row of a size draws the same events.
 
 Rows:
   ispyrender       `render_events`, what `ispyrender render` runs: one window, the detector
@@ -15,16 +17,18 @@ Rows:
                    same detector and event meshes added with `add_mesh` (pyvista's defaults:
                    MSAA, five-light kit), `screenshot(file)`. No labels.
   naive, 6 tubes   the same with a simple detector of six cylinders (the issue's naive script).
-  floor            the same frames as the ispyrender row, timed as raw VTK `Render()` plus the
-                   read-back alone (scene, actors, labels and file untimed), and, separately,
-                   the least a PNG encoder can do with the pixels (zlib level 1 of the rows).
+  floor            the same frames as the ispyrender row, timed as VTK's `Render()` (with FXAA,
+                   as the pictures) plus the read-back alone (scene, actors, labels and file
+                   untimed), and, separately, the least a PNG encoder can do with the pixels
+                   (zlib level 1 of the rows): its rate is 1 / the mean render + read-back.
   first PNG        whole process `ispyrender render --events 0 -o ...`: start-up, imports, the
-                   window, one event; its floor is a process that imports the same libraries
-                   and writes one raw VTK frame of one sphere at the same size as a PNG.
+                   window, one event; its floor is a process that imports numpy, uproot,
+                   awkward, pydantic, Pillow and VTK's render modules (not pyvista, typer or
+                   rich) and writes one raw VTK frame of one sphere at the same size as a PNG.
 
 "rate" is marginal (after start-up: the first event of each process is not counted);
-ratios are printed against the naive script and the floor. Take the median of a few --repeat:
-the machine is shared and single runs vary by up to 30 %.
+ratios are printed against the naive script and the floor. Each row is the median of
+--repeat runs: the machine is shared and single runs vary by up to 30 %.
 """
 
 from __future__ import annotations
@@ -152,7 +156,7 @@ def run_floor(size: str, n: int, path: str) -> dict[str, float]:
     assert renderer is not None
     renderer.close()
     # The first frame compiles shaders: not counted, as for the other rows.
-    render, encode = statistics.median(render_s[1:]), statistics.median(encode_s[1:])
+    render, encode = statistics.mean(render_s[1:]), statistics.mean(encode_s[1:])
     return {"events": len(render_s), "rate": 1.0 / render, "render_ms": render * 1e3,
             "encode_ms": encode * 1e3}  # fmt: skip
 
@@ -224,10 +228,9 @@ def child(kind: str, size: str, n: int, path: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", default=None)
-    parser.add_argument("--hd", type=int, default=150, help="events at 1920x1080")
-    parser.add_argument("--thumbs", type=int, default=400, help="events at 320x180")
-    parser.add_argument("--naive", type=int, default=20, help="events for the naive scripts")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each row (median)")
+    parser.add_argument("--hd", type=int, default=40, help="events at 1920x1080")
+    parser.add_argument("--thumbs", type=int, default=150, help="events at 320x180")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each row (median)")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = default_input(args.input)
@@ -245,9 +248,9 @@ def main() -> None:
     for size, n in (("hd", args.hd), ("thumb", args.thumbs)):
         label = "x".join(map(str, SIZES[size]))
         ours = median_of("ispyrender", size, n)
-        naive = median_of("naive", size, args.naive)
-        naive6 = median_of("naive6", size, args.naive)
-        floor = median_of("floor", size, min(n, 60))
+        naive = median_of("naive", size, n)
+        naive6 = median_of("naive6", size, n)
+        floor = median_of("floor", size, n)
         rows = (
             ("ispyrender", ours, f"{ours['rate'] / naive['rate']:.1f}x naive, "
              f"{ours['rate'] / naive6['rate']:.1f}x naive 6 tubes, "

@@ -193,8 +193,9 @@ class Picture:
 
 
 class _Renderers:
-    """The last renderer used, kept for the next call with the same style and size: a plotter
-    costs about a second to create, which a notebook drawing event after event should not pay."""
+    """The last renderer used, kept for the next call with the same style and size: a window
+    with its detector costs a few tenths of a second to make, which a notebook drawing event
+    after event should not pay."""
 
     def __init__(self) -> None:
         self.key: tuple[str, float] | None = None

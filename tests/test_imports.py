@@ -98,12 +98,7 @@ def test_only_the_cli_imports_typer_and_rich():
 
 
 def test_only_figure_code_imports_matplotlib():
-    # config/colors.py reads colour names with matplotlib.colors (the names mplhep users know).
-    users = sorted(
-        name
-        for name, mods in sources().items()
-        if "matplotlib" in _tops(mods) and name != "config/colors.py"
-    )
+    users = sorted(name for name, mods in sources().items() if "matplotlib" in _tops(mods))
     assert users and all(name.startswith("figures/") for name in users), users
 
 

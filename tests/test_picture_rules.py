@@ -190,10 +190,6 @@ def test_outlines_are_not_dashed(shared_data, preset: str) -> None:
     """Outlines over the detector's faces, drawn as the renderer draws them, against the same
     picture with the faces pushed back by their depth slope (polygon offset 1, 1: exact, but
     44 ms a 1080p frame on llvmpipe)."""
-    from vtkmodules.vtkRenderingCore import vtkMapper
-
-    from ispyrender.rendering.renderer import set_outline_offsets
-
     style = load_style(
         preset,
         ["canvas.width=1920", "canvas.height=1080", "canvas.anti_aliasing=none"],
@@ -202,12 +198,8 @@ def test_outlines_are_not_dashed(shared_data, preset: str) -> None:
     scenes = [build_scene(e, style) for e in EventBuilder(source, style).events([0, 1, 2])]
     with Renderer(style, build_detector(style.detector)) as renderer:
         drawn = [renderer.draw(s).astype(int).sum(axis=-1) for s in scenes]
-        try:
-            vtkMapper.SetResolveCoincidentTopologyPolygonOffsetParameters(1.0, 1.0)
-            vtkMapper.SetResolveCoincidentTopologyLineOffsetParameters(0.0, 0.0)
-            exact = [renderer.draw(s).astype(int).sum(axis=-1) for s in scenes]
-        finally:
-            set_outline_offsets()
+        renderer.exact_outlines = True
+        exact = [renderer.draw(s).astype(int).sum(axis=-1) for s in scenes]
     # Outline pixels differ from the fills under them by far more than 30 (of 3 x 255), in
     # either style: darker on publication's light fills, brighter on outreach's dark ones.
     differ = sum(int((np.abs(d - e) > 30).sum()) for d, e in zip(drawn, exact, strict=True))

@@ -1,13 +1,15 @@
 """Colours as users write them (CSS and tableau names, hex codes) -> RGB floats.
 
 The names are the ones users expect from matplotlib and mplhep: the CSS colour names and hex
-codes (Pillow's table, the same values), matplotlib's tableau names ('tab:blue') and its
-one-letter base colours. matplotlib itself is not imported: only figure code may, and it cost
-a sixth of a second of every command's start-up.
+codes (Pillow's table, the same values), matplotlib's tableau names ('tab:blue'), its colour
+cycle ('C0'..'C9'), one-letter base colours and grey levels ('0.5'). matplotlib itself is not
+imported: only figure code may, and it cost a sixth of a second of every command's start-up.
+Pillow also reads 'rgb(...)' and 'hsl(...)'. matplotlib's xkcd names are not known.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 RGB = tuple[float, float, float]
@@ -28,6 +30,12 @@ TABLEAU = {
     "olive": "#bcbd22",
     "cyan": "#17becf",
 }
+
+#: matplotlib's default colour cycle, 'C0'..'C9': the tableau colours in this order.
+CYCLE = [
+    TABLEAU[name]
+    for name in ("blue", "orange", "green", "red", "purple", "brown", "pink", "gray", "olive")
+] + [TABLEAU["cyan"]]
 
 #: matplotlib's one-letter colours (matplotlib.colors.BASE_COLORS).
 BASE: dict[str, RGB] = {
@@ -53,9 +61,15 @@ def parse_color(value: str) -> RGB:
     text = str(value).strip()
     if text in BASE:
         return BASE[text]
+    with contextlib.suppress(ValueError):
+        grey = float(text)  # matplotlib's grey levels: '0' black to '1' white
+        if 0.0 <= grey <= 1.0:
+            return (grey, grey, grey)
     lower = text.lower()
     if lower.startswith("tab:") and lower[4:] in TABLEAU:
         text = TABLEAU[lower[4:]]
+    elif len(lower) == 2 and lower[0] == "c" and lower[1].isdigit():
+        text = CYCLE[int(lower[1])]  # matplotlib's default colour cycle
     try:
         rgb = ImageColor.getrgb(text)
     except ValueError:

@@ -113,7 +113,8 @@ def _png_text_chunk(key: str, value: str) -> bytes:
 
 
 def encode_png(image: np.ndarray, text: Mapping[str, str], compression: int = 1) -> bytes:
-    """PNG bytes with ``text`` stored as tEXt chunks (readable with Pillow or exiftool).
+    """PNG bytes with ``text`` stored as tEXt chunks (iTXt, in UTF-8, for text outside
+    Latin-1), readable with Pillow or exiftool.
 
     Every row is stored unfiltered: event pictures are mostly flat colour, which deflate packs
     well as it is, and PNG's per-row filter choice (Pillow tries five filters a row) is what

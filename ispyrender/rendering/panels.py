@@ -30,7 +30,7 @@ def unpremultiply(image: np.ndarray) -> np.ndarray:
 
 class PanelRenderers:
     """One Renderer per 3D panel, each with the panel's camera and pixel size, kept for every
-    event of the job (a plotter costs about a second to create).
+    event of the job (a window with its detector costs a few tenths of a second to make).
 
     ``sizes`` gives the pixel size of each 3D panel by its index in ``style.figure.panels``
     (the figure layout knows them)."""

@@ -9,11 +9,12 @@ still builds the meshes (:mod:`ispyrender.rendering.meshes`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes.util
 import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,9 @@ MIN_FRAME_HALF = 0.5
 LABEL_BAND = 0.2
 
 #: Radius (metres) of a sphere about the interaction point holding the whole detector (the
-#: endcap yoke reaches |z| 10.6 m at 7.4 m radius): the camera's clipping planes enclose it.
-DETECTOR_RADIUS = 14.0
+#: endcap yoke reaches |z| 10.6 m at 7.4 m radius, 13 m out) and anything drawn with it (a
+#: long MET arrow): the camera's clipping planes enclose it.
+DETECTOR_RADIUS = 20.0
 
 #: The perspective camera's vertical view angle framing the whole detector, degrees.
 VIEW_ANGLE = 20.0
@@ -208,30 +210,48 @@ def check_headless() -> None:
         raise RenderingError(f"libEGL is installed but no EGL vendor driver is: {EGL_HELP}")
 
 
-#: VTK's coincident-topology offsets for lines (factor, units): outlines are pulled towards
-#: the camera by their depth slope and 64 units of 1/65536 of the depth range (about 4 cm at
-#: 25 m with the clipping planes of Renderer._reset_clipping). Chosen by counting outline
-#: pixels that differ from the exact picture (tests/test_picture_rules.py) over stills and
-#: movie frames: (-4, -16) left dashes on faces seen at a grazing angle, larger slope
-#: factors bring hidden edges through.
-LINE_OFFSET = (-1.0, -64.0)
+#: How far (metres, at the camera's focal point) outlines are drawn in front of the faces they
+#: lie on, and the extra pull by their own depth slope (a factor of it). Chosen by counting the
+#: outline pixels that differ from the exact picture (tests/test_picture_rules.py) over
+#: stills and movie frames: 1 cm left dashes on faces seen at a grazing angle; more slope
+#: brought hidden edges through.
+OUTLINE_PULL = 0.04
+OUTLINE_SLOPE = -1.0
+
+#: VTK's unit of coincident-topology offset in its shaders: a fraction of the depth range.
+_VTK_OFFSET_UNIT = 1.6e-5
 
 
-def set_outline_offsets() -> None:
-    """Make outlines win the depth test against the faces they lie on.
+@contextlib.contextmanager
+def coincident_offsets(polygon: tuple[float, float], line: tuple[float, float]) -> Iterator[None]:
+    """VTK's coincident-topology offsets (factor, units) for faces and lines while rendering.
 
-    An outline lies on the faces it outlines; without an offset, line and face fight over
-    depth and the outline comes out dashed (MSAA's four samples hid it; FXAA cannot): 36,000
-    of a 1080p frame's outline pixels lost. Faces pushed back by their depth slope (polygon
-    offset 1, 1) fix it but cost 44 ms a 1080p frame, because VTK writes the offset depth in
-    the fragment shader of every face and llvmpipe loses its early depth test. Pulling the
-    lines forward costs only their own few pixels and loses a few hundred outline pixels
-    (tests/test_picture_rules.py). These settings are VTK's, for the whole process."""
+    They are process-wide settings of VTK's: they are set for one render and put back, so
+    that nothing else drawn with VTK in the process (a user's own pyvista plot) gets ours."""
+    from vtkmodules.vtkCommonCore import reference
     from vtkmodules.vtkRenderingCore import vtkMapper
 
+    mode = vtkMapper.GetResolveCoincidentTopology()
+    saved: list[tuple[float, float]] = []
+    # Any: VTK's stubs type the out-parameters as float, not as the references they are.
+    mapper: Any = vtkMapper
+    for getter in (
+        mapper.GetResolveCoincidentTopologyPolygonOffsetParameters,
+        mapper.GetResolveCoincidentTopologyLineOffsetParameters,
+    ):
+        factor: Any = reference(0.0)
+        units: Any = reference(0.0)
+        getter(factor, units)
+        saved.append((float(factor.get()), float(units.get())))
     vtkMapper.SetResolveCoincidentTopologyToPolygonOffset()
-    vtkMapper.SetResolveCoincidentTopologyPolygonOffsetParameters(0.0, 0.0)
-    vtkMapper.SetResolveCoincidentTopologyLineOffsetParameters(*LINE_OFFSET)
+    vtkMapper.SetResolveCoincidentTopologyPolygonOffsetParameters(*polygon)
+    vtkMapper.SetResolveCoincidentTopologyLineOffsetParameters(*line)
+    try:
+        yield
+    finally:
+        vtkMapper.SetResolveCoincidentTopology(mode)
+        vtkMapper.SetResolveCoincidentTopologyPolygonOffsetParameters(*saved[0])
+        vtkMapper.SetResolveCoincidentTopologyLineOffsetParameters(*saved[1])
 
 
 def camera_vectors(camera: Camera) -> tuple[np.ndarray, np.ndarray]:
@@ -344,13 +364,24 @@ class Renderer:
         # pixel); FXAA, a pass over the finished picture, costs 60 ms and leaves no more
         # jagged pixels (tests/test_antialiasing.py).
         aa = canvas.anti_aliasing
+        if aa == "fxaa" and canvas.transparent:
+            # FXAA smooths colour only and leaves the alpha of edge pixels at 0 or 255: over a
+            # transparent background an edge would keep a fringe of the background colour.
+            aa = "msaa"
         self.window.SetMultiSamples(4 if aa == "msaa" else 0)
         self._fxaa = aa == "fxaa"
         self._fxaa_layer: int | None = None
         self._layers = self._make_layers(parse_color(canvas.background))
         self.camera: Any = self._layers[0].GetActiveCamera()
         self._set_lights()
-        set_outline_offsets()
+        # Outlines lie on the faces they outline; without an offset the two fight over depth
+        # and the outline comes out dashed (MSAA's four samples hid it; FXAA cannot): some
+        # 40,000 outline pixels lost over three 1080p pictures. Pushing the faces back by
+        # their depth slope (polygon offset 1, 1: exact_outlines) costs 44 ms a 1080p frame,
+        # because VTK writes the offset depth in the fragment shader of every face and
+        # llvmpipe loses its early depth test; pulling the lines forward (_offsets) costs only
+        # their own few pixels, and about 2,000 pixels differ from the exact picture.
+        self.exact_outlines = False
         self._event_actors: list[tuple[int, Any]] = []
         self._base_camera: tuple[np.ndarray, np.ndarray, float] = (np.zeros(3), np.zeros(3), 1.0)
         self._base_focal = np.zeros(3)
@@ -417,8 +448,8 @@ class Renderer:
 
     @staticmethod
     def _actor(mapper: Any, color: Sequence[float], opacity: float) -> Any:
-        """An actor in flat, unlit-by-default VTK terms: flat shading and no specular, as
-        pyvista's meshes had (VTK's own default is Gouraud)."""
+        """An actor with flat shading and pyvista's specular power, as pyvista's meshes had
+        (VTK's own default is Gouraud); lighting stays on unless the caller turns it off."""
         from vtkmodules.vtkRenderingCore import vtkActor
 
         actor = vtkActor()
@@ -597,7 +628,26 @@ class Renderer:
                 for i, layer in enumerate(self._layers):
                     layer.SetUseFXAA(i == top)
                 self._fxaa_layer = top
-        self.window.Render()
+        with coincident_offsets(*self._offsets()):
+            self.window.Render()
+
+    def _offsets(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Coincident-topology offsets (factor, units) of faces and of lines for this camera:
+        lines pulled OUTLINE_PULL metres towards the camera at its focal point, whatever its
+        distance and clipping planes (a fixed number of units would be a centimetre for a
+        camera 25 m away and a metre for one inside the detector)."""
+        if self.exact_outlines:
+            return (1.0, 1.0), (0.0, 0.0)
+        cam = self.camera
+        near, far = cam.GetClippingRange()
+        if cam.GetParallelProjection():
+            per_metre = 1.0 / (far - near)
+        else:
+            # Window depth is f (d - n) / (d (f - n)): its slope at the focal distance d.
+            distance = cam.GetDistance()
+            per_metre = near * far / ((far - near) * distance * distance)
+        units = OUTLINE_PULL * per_metre / _VTK_OFFSET_UNIT
+        return (0.0, 0.0), (OUTLINE_SLOPE, -units)
 
     def _read(self, magnification: int = 1) -> np.ndarray:
         """The rendered picture as an (H, W, 3) array, (H, W, 4) with a transparent
@@ -617,7 +667,8 @@ class Renderer:
             grab.SetInputBufferTypeToRGBA()
         else:
             grab.SetInputBufferTypeToRGB()
-        grab.Update()
+        with coincident_offsets(*self._offsets()):
+            grab.Update()  # renders again for each tile when magnified
         image = grab.GetOutput()
         width, height, _ = image.GetDimensions()
         pixels = vtk_to_numpy(image.GetPointData().GetScalars())
@@ -628,8 +679,8 @@ class Renderer:
         """Near and far planes around the whole detector, whatever the layers hold (each
         layer would otherwise clip to its own actors), and no wider: VTK's own reset widens
         the range by half and puts the near plane at 7.6 cm for a camera 25 m away, where a
-        24-bit depth buffer resolves only half a millimetre. Planes at the detector's bounding
-        sphere resolve microns there."""
+        24-bit depth buffer resolves only half a millimetre. Planes at the bounding sphere
+        (near plane 5 m) resolve microns there."""
         cam = self.camera
         distance = float(np.linalg.norm(cam.GetPosition()))
         near = max(distance - DETECTOR_RADIUS, 0.01 * DETECTOR_RADIUS)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.forkserver
+import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,31 +58,49 @@ PRELOAD = [
     "ispyrender.outputs.files",
     "ispyrender.outputs.targets",
     "ispyrender.physics",
+    "ispyrender.physics.nanoaod",
+    "ispyrender.physics.ispy",
     "ispyrender.physics.quantities",
-    "ispyrender.rendering.meshes",
-    "ispyrender.rendering.overlay",
+    "ispyrender.rendering.preload",
     "ispyrender.scene.detector",
     "ispyrender.scene.event",
     "ispyrender.sources",
-    "vtkmodules.vtkRenderingCore",
-    "vtkmodules.vtkRenderingOpenGL2",
-    "vtkmodules.vtkFiltersCore",
-    "vtkmodules.vtkFiltersHybrid",
-    "vtkmodules.util.numpy_support",
+    "ispyrender.sources.nanoaod",
+    "ispyrender.sources.ispy",
 ]
 
 
 def _context() -> Any:
-    """Workers fork from a fork server that has imported what they need (PRELOAD) and
-    nothing else: a spawned worker spent two seconds importing numpy, uproot, VTK and
-    pyvista before its first event, both workers at once on the same two cores, and a batch
-    of a few hundred thumbnails was mostly that. The server has no threads and has never
-    opened a GL context (a child forked from a process with either does not survive VTK and
-    Mesa), unlike the parent, whose progress bar runs a thread. The imported pages are shared
-    between the workers."""
+    """Workers fork from a fork server that has imported what they need (PRELOAD: numpy,
+    uproot, awkward, VTK and this package's reading, physics and render code) and nothing
+    else. Spawned workers each spent about two seconds on those imports before their first
+    event, both at once on the same two cores. Workers are not forked from the parent: its
+    progress bar runs a thread, whose locks do not survive a fork, and VTK and Mesa do not
+    survive one after a GL context. The server has neither; its BLAS is kept to one thread,
+    and the one thread it has besides its own is the allocator's of pyarrow (imported by
+    awkward), which jemalloc makes safe across a fork. The imported pages are shared between
+    the workers."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
+    if not _server_running():
+        # The server starts with this environment; the parent's own is left as it was.
+        saved = os.environ.get("OPENBLAS_NUM_THREADS")
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        try:
+            multiprocessing.forkserver.ensure_running()
+        finally:
+            if saved is None:
+                del os.environ["OPENBLAS_NUM_THREADS"]
+            else:
+                os.environ["OPENBLAS_NUM_THREADS"] = saved
     return context
+
+
+def _server_running() -> bool:
+    # The module's private server object: ensure_running() would start it with our
+    # environment even where it is already running.
+    server: Any = multiprocessing.forkserver._forkserver
+    return server._forkserver_pid is not None
 
 
 def _start(context: Any, lp_threads: int | None) -> _Worker:
