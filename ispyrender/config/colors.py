@@ -34,8 +34,11 @@ TABLEAU = {
 #: matplotlib's default colour cycle, 'C0'..'C9': the tableau colours in this order.
 CYCLE = [
     TABLEAU[name]
-    for name in ("blue", "orange", "green", "red", "purple", "brown", "pink", "gray", "olive")
-] + [TABLEAU["cyan"]]
+    for name in (
+        *("blue", "orange", "green", "red", "purple"),
+        *("brown", "pink", "gray", "olive", "cyan"),
+    )
+]
 
 #: matplotlib's one-letter colours (matplotlib.colors.BASE_COLORS).
 BASE: dict[str, RGB] = {

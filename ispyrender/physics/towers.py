@@ -27,7 +27,7 @@ import numpy as np
 from ispyrender.config.style import TowerStyle
 from ispyrender.physics.cms_dimensions import ECAL_ENTRANCE, Boundary
 from ispyrender.physics.objects import CaloTowers
-from ispyrender.physics.trajectories import line_exit_distance, propagate
+from ispyrender.physics.trajectories import line_exit_distance, particle_arrays, propagate
 
 __all__ = [
     "EM_PDG_IDS",
@@ -128,12 +128,8 @@ def at_calorimeter(
     centre. Charged particles (charge != 0) follow the field model; neutral ones fly straight
     from ``origin`` (N, 3) metres. ``reached`` is False for loopers and for particles that
     range out before, whose eta and phi are then NaN."""
-    pt = np.asarray(pt, dtype=float).reshape(-1)
+    pt, eta, phi, charge, origin = particle_arrays(pt, eta, phi, charge, origin)
     n = pt.size
-    eta = np.asarray(eta, dtype=float).reshape(n)
-    phi = np.asarray(phi, dtype=float).reshape(n)
-    charge = np.asarray(charge, dtype=float).reshape(n)
-    origin = np.asarray(origin, dtype=float).reshape(n, 3)
     points = np.full((n, 3), np.nan)
     charged = charge != 0
     if charged.any():

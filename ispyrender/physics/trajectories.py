@@ -116,6 +116,21 @@ def line_exit_distance(origin: np.ndarray, direction: np.ndarray, boundary: Boun
     return np.maximum(np.minimum(t_r, t_z), 0.0)
 
 
+def particle_arrays(
+    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, charge: np.ndarray, origin: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """pt, eta, phi, charge as (N,) float arrays and origin as (N, 3), whatever they came as."""
+    pt = np.asarray(pt, dtype=float).reshape(-1)
+    n = pt.size
+    return (
+        pt,
+        np.asarray(eta, dtype=float).reshape(n),
+        np.asarray(phi, dtype=float).reshape(n),
+        np.asarray(charge, dtype=float).reshape(n),
+        np.asarray(origin, dtype=float).reshape(n, 3),
+    )
+
+
 def _arc(
     x: np.ndarray,
     y: np.ndarray,
@@ -202,12 +217,8 @@ def propagate(
     a particle with non-finite or non-positive pT, or starting outside its boundary, gives just
     its origin (one point).
     """
-    pt = np.asarray(pt, dtype=float).reshape(-1)
+    pt, eta, phi, charge, origin = particle_arrays(pt, eta, phi, charge, origin)
     n = pt.size
-    eta = np.asarray(eta, dtype=float).reshape(n)
-    phi = np.asarray(phi, dtype=float).reshape(n)
-    charge = np.asarray(charge, dtype=float).reshape(n)
-    origin = np.asarray(origin, dtype=float).reshape(n, 3)
     if n == 0:
         return []
     r_stop, z_stop, sides = _stop_limits(stop, n)

@@ -448,8 +448,8 @@ class Renderer:
 
     @staticmethod
     def _actor(mapper: Any, color: Sequence[float], opacity: float) -> Any:
-        """An actor with flat shading and pyvista's specular power, as pyvista's meshes had
-        (VTK's own default is Gouraud); lighting stays on unless the caller turns it off."""
+        """An actor with flat shading, as pyvista's meshes had (VTK's own default is Gouraud);
+        lighting stays on unless the caller turns it off."""
         from vtkmodules.vtkRenderingCore import vtkActor
 
         actor = vtkActor()
@@ -458,7 +458,6 @@ class Renderer:
         prop.SetColor(*color)
         prop.SetOpacity(opacity)
         prop.SetInterpolationToFlat()
-        prop.SetSpecularPower(100.0)
         return actor
 
     @staticmethod

@@ -82,25 +82,18 @@ def _context() -> Any:
     the workers."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    if not _server_running():
-        # The server starts with this environment; the parent's own is left as it was.
-        saved = os.environ.get("OPENBLAS_NUM_THREADS")
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
-        try:
-            multiprocessing.forkserver.ensure_running()
-        finally:
-            if saved is None:
-                del os.environ["OPENBLAS_NUM_THREADS"]
-            else:
-                os.environ["OPENBLAS_NUM_THREADS"] = saved
+    # The server starts with this environment (ensure_running does nothing once it runs);
+    # the parent's own is put back as it was.
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = saved
     return context
-
-
-def _server_running() -> bool:
-    # The module's private server object: ensure_running() would start it with our
-    # environment even where it is already running.
-    server: Any = multiprocessing.forkserver._forkserver
-    return server._forkserver_pid is not None
 
 
 def _start(context: Any, lp_threads: int | None) -> _Worker:
