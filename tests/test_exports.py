@@ -5,8 +5,6 @@ driven over the DevTools protocol to collect console errors and take a screensho
 from __future__ import annotations
 
 import base64
-import io
-import json
 import re
 import shutil
 import subprocess
@@ -17,28 +15,13 @@ from pathlib import Path
 import numpy as np
 import pygltflib
 import pytest
-import websocket
+from chromium import CHROMIUM, Browser
 from PIL import Image
 
 from ispyrender.config.loader import load_style
 from ispyrender.outputs.webpage import event_page, viewer_script
 from ispyrender.scene.labels import label_block
 from ispyrender.scene.primitives import LegendEntry
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=800,600",
-    "--remote-debugging-port=0",
-]
 
 
 def _render(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -58,91 +41,6 @@ def pages(tmp_path_factory) -> Path:
     return out
 
 
-class Browser:
-    """One headless Chromium with one tab, spoken to over its DevTools websocket."""
-
-    def __init__(self, profile: Path) -> None:
-        if not Path(CHROMIUM).exists():
-            pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (.ci/run does)")
-        self.proc = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stderr is not None
-        url = None
-        deadline = time.monotonic() + 30
-        while url is None and time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if not line and self.proc.poll() is not None:
-                break
-            found = re.search(r"DevTools listening on (ws://\S+)", line)
-            url = found.group(1) if found else None
-        assert url, "chromium did not open its DevTools port"
-        # Chromium refuses websocket clients that send an Origin it was not told to allow.
-        self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict] = []
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-        for domain in ("Runtime", "Log", "Page"):
-            self.call(f"{domain}.enable", session=True)
-        # A new tab's viewport is the window less the browser's frame: fix it to 800x600.
-        self.call(
-            "Emulation.setDeviceMetricsOverride",
-            session=True,
-            width=800,
-            height=600,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-
-    def call(self, method: str, session: bool = False, **params) -> dict:
-        self.next_id += 1
-        message: dict = {"id": self.next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self.session
-        self.ws.send(json.dumps(message))
-        while True:
-            reply = json.loads(self.ws.recv())
-            if reply.get("id") == self.next_id:
-                assert "error" not in reply, reply["error"]
-                return reply["result"]
-            self.events.append(reply)  # console messages, exceptions, page events
-
-    def errors(self) -> list[str]:
-        found = []
-        for event in self.events:
-            params = event.get("params", {})
-            if event.get("method") == "Runtime.exceptionThrown":
-                found.append(json.dumps(params["exceptionDetails"])[:300])
-            elif event.get("method") == "Runtime.consoleAPICalled" and params["type"] in (
-                "error",
-                "assert",
-            ):
-                found.append(" ".join(str(a.get("value")) for a in params["args"]))
-            elif event.get("method") == "Log.entryAdded" and params["entry"]["level"] == "error":
-                found.append(params["entry"]["text"])
-        return found
-
-    def requests(self) -> list[str]:
-        return [
-            e["params"]["request"]["url"]
-            for e in self.events
-            if e.get("method") == "Network.requestWillBeSent"
-        ]
-
-    def close(self) -> None:
-        try:
-            self.ws.close()
-        finally:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     b = Browser(tmp_path_factory.mktemp("chromium-profile"))
@@ -152,9 +50,7 @@ def browser(tmp_path_factory):
 
 def _open(browser: Browser, page: Path) -> tuple[str, np.ndarray]:
     """Load ``page``, wait until the viewer says it drew (or failed), return state and pixels."""
-    browser.events.clear()
-    browser.call("Network.enable", session=True)
-    browser.call("Page.navigate", session=True, url=page.as_uri())
+    browser.navigate(page)
     state = ""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -169,9 +65,7 @@ def _open(browser: Browser, page: Path) -> tuple[str, np.ndarray]:
         if state:
             break
         time.sleep(0.2)
-    shot = browser.call("Page.captureScreenshot", session=True, format="png")
-    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB"))
-    return state, image
+    return state, browser.screenshot()
 
 
 def test_page_draws_the_event_in_chromium(pages, browser, tmp_path):

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+from chromium import Browser
 
-CHROMIUM = "/usr/bin/chromium"
 HOSTILE = "<script>alert(1)</script>"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _gallery(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -149,128 +135,9 @@ def test_bad_thumb_size_and_foreign_folder_are_one_line_errors(tmp_path: Path) -
 # ---- in a browser ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Browser:
-    """One headless Chromium tab driven over the DevTools protocol."""
-
-    def __init__(self, profile: Path) -> None:
-        if not Path(CHROMIUM).exists():
-            pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (.ci/run does)")
-        import websocket
-
-        port = _free_port()
-        self.proc = subprocess.Popen(
-            [
-                CHROMIUM,
-                *FLAGS,
-                f"--user-data-dir={profile}",
-                f"--remote-debugging-port={port}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stderr is not None
-        url = None
-        deadline = time.monotonic() + 30
-        while url is None and time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if not line and self.proc.poll() is not None:
-                break
-            found = re.search(r"DevTools listening on (ws://\S+)", line)
-            url = found.group(1) if found else None
-        assert url, "chromium did not open its DevTools port"
-        self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict] = []
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-        for domain in ("Runtime", "Log", "Page"):
-            self.call(f"{domain}.enable", session=True)
-        self.call(
-            "Emulation.setDeviceMetricsOverride",
-            session=True,
-            width=1280,
-            height=900,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-
-    def call(self, method: str, session: bool = False, **params) -> dict:
-        self.next_id += 1
-        message: dict = {"id": self.next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = self.session
-        self.ws.send(json.dumps(message))
-        while True:
-            reply = json.loads(self.ws.recv())
-            if reply.get("id") == self.next_id:
-                assert "error" not in reply, reply["error"]
-                return reply["result"]
-            self.events.append(reply)
-
-    def open(self, page: Path) -> None:
-        self.events.clear()
-        self.call("Page.navigate", session=True, url=page.as_uri())
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.js("document.readyState") == "complete":
-                return
-            time.sleep(0.1)
-        pytest.fail(f"{page} did not finish loading")
-
-    def js(self, expression: str):  # type: ignore[no-untyped-def]
-        reply = self.call(
-            "Runtime.evaluate",
-            session=True,
-            expression=expression,
-            returnByValue=True,
-            awaitPromise=True,
-        )
-        assert "exceptionDetails" not in reply, reply["exceptionDetails"]
-        return reply["result"].get("value")
-
-    def errors(self) -> list[str]:
-        found = []
-        for event in self.events:
-            params = event.get("params", {})
-            method = event.get("method")
-            if method == "Runtime.exceptionThrown":
-                found.append(json.dumps(params["exceptionDetails"])[:300])
-            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
-                found.append(" ".join(str(a.get("value")) for a in params["args"]))
-            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
-                found.append(params["entry"]["text"])
-        return found
-
-    def screenshot(self, path: Path) -> np.ndarray:
-        from PIL import Image
-
-        data = base64.b64decode(
-            self.call("Page.captureScreenshot", session=True, format="png")["data"]
-        )
-        path.write_bytes(data)
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-
-    def close(self) -> None:
-        try:
-            self.ws.close()
-        finally:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"), 1280, 900)
     yield b
     b.close()
 
