@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
+import re
+import shutil
 import subprocess
 import sys
 import tracemalloc
@@ -142,6 +145,31 @@ def test_animate_writes_movies_that_read_back(tmp_path, fmt, codec):
     assert frames == 12
     assert duration == pytest.approx(1.0, abs=0.15)  # 12 frames at 12 fps
     assert not list(out.glob(".*tmp*"))
+    # FFmpeg's own reader (ffprobe) agrees, and an MP4 is "fast start": the index (moov) comes
+    # before the frames (mdat), so a browser starts playing it before it has downloaded it.
+    probe = _ffprobe(movie)
+    assert (probe["codec"], probe["frames"]) == (codec, 12)
+    if fmt == "mp4":
+        assert probe["atoms"].index("moov") < probe["atoms"].index("mdat"), probe["atoms"]
+
+
+def _ffprobe(path: Path) -> dict:
+    if shutil.which("ffprobe") is None:
+        pytest.fail("ffprobe not found: apt-get install ffmpeg (.ci/run does)")
+    entries = ["-show_entries", "stream=codec_name,nb_read_frames", "-of", "json"]
+    done = subprocess.run(
+        ["ffprobe", "-v", "trace", "-count_frames", "-select_streams", "v:0", *entries, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (stream,) = json.loads(done.stdout)["streams"]
+    return {
+        "codec": stream["codec_name"],
+        "frames": int(stream["nb_read_frames"]),
+        "atoms": re.findall(r"type:'(\w+)' parent:'root'", done.stderr),
+    }
 
 
 def test_frames_differ_as_the_camera_turns(tmp_path):

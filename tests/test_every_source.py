@@ -102,7 +102,7 @@ def test_ispy_to_phoenix_gltf_obj_and_html(ig: Path, tmp_path: Path) -> None:
     assert len(event["Tracks"]["Muon"]) == 4 and event["Jets"]
     (glb,) = (tmp_path / "glb").glob("*.glb")
     names = {node.name for node in pygltflib.GLTF2().load(str(glb)).nodes}
-    assert {"Muon", "EcalRecHits", "MuonChambers", "detector/tracker"} <= names
+    assert {"Muon", "EcalRecHits", "MuonChambers", "detector", "tracker"} <= names
     (obj,) = (tmp_path / "obj").glob("*.obj")
     assert obj.with_suffix(".mtl").exists() and "o EcalRecHits" in obj.read_text()
     (page,) = (tmp_path / "html").glob("*.html")

@@ -3,6 +3,7 @@ has one object and material per part; both hold the same geometry as the PNG."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pygltflib
 import pytest
+from node_clients import node, npm_package
 
 from ispyrender.config.loader import load_style
 from ispyrender.config.style import parse_color
@@ -40,13 +42,28 @@ def _render(tmp_path: Path, fmt: str) -> Path:
     return out
 
 
+def node_paths(gltf: pygltflib.GLTF2) -> list[str]:
+    """Each node's name with its parents' ("detector/ecal_barrel"), in node order."""
+    parent = {c: i for i, n in enumerate(gltf.nodes) for c in (n.children or [])}
+
+    def path(i: int) -> str:
+        name = gltf.nodes[i].name
+        return f"{path(parent[i])}/{name}" if i in parent else name
+
+    return [path(i) for i in range(len(gltf.nodes))]
+
+
 def test_glb_from_the_cli_loads_with_named_coloured_nodes(tmp_path):
     out = _render(tmp_path, "glb")
     (path,) = out.glob("*.glb")
     gltf = pygltflib.GLTF2().load(str(path))
-    names = [n.name for n in gltf.nodes]
+    names = node_paths(gltf)
     for expected in ("detector/ecal_barrel", "detector/muon_barrel", "Muon", "PV"):
         assert expected in names
+    # No name holds a character that three.js strips from node names ("[]./:" and spaces):
+    # the parts are children of the node "detector" instead.
+    assert all(not set(n.name) & set("[]./: ") for n in gltf.nodes)
+    assert gltf.nodes[gltf.scenes[0].nodes[0]].name == "detector"
     style = load_style("publication")
     muon = gltf.materials[names.index("Muon")]
     # glTF colours are linear: sRGB 189/255 = 0.741 (the muons' red, #bd1f01) is linear
@@ -100,8 +117,43 @@ def test_obj_has_one_object_and_material_per_part(tmp_path):
     assert objects == materials
     assert "detector_ecal_barrel" in objects and "Muon" in objects
     n_vertices = sum(1 for line in text.splitlines() if line.startswith("v "))
+    n_normals = sum(1 for line in text.splitlines() if line.startswith("vn "))
+    assert n_normals == n_vertices
     faces = [line.split()[1:] for line in text.splitlines() if line.startswith("f ")]
-    assert max(int(i) for f in faces for i in f) == n_vertices
+    corners = [c.split("//") for f in faces for c in f]
+    assert all(v == n for v, n in corners)  # vertex and normal lists in step
+    assert max(int(v) for v, _ in corners) == n_vertices
+
+
+def test_glb_has_unit_normals_smooth_on_tubes_and_sharp_on_boxes(tmp_path):
+    out = _render(tmp_path, "glb")
+    (path,) = out.glob("*.glb")
+    gltf = pygltflib.GLTF2().load(str(path))
+    blob = gltf.binary_blob()
+
+    def read(index: int) -> np.ndarray:
+        acc = gltf.accessors[index]
+        view = gltf.bufferViews[acc.bufferView]
+        return np.frombuffer(blob, "<f4", acc.count * 3, view.byteOffset).reshape(-1, 3)
+
+    names = node_paths(gltf)
+    for each, name in zip(gltf.nodes, names, strict=True):
+        if each.mesh is None:
+            continue
+        attributes = gltf.meshes[each.mesh].primitives[0].attributes
+        assert attributes.NORMAL is not None, name
+        normals, points = read(attributes.NORMAL), read(attributes.POSITION)
+        assert normals.shape == points.shape
+        assert np.allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-3), name
+    # The beam pipe is a cylinder: its side's normals point away from the beam, radially
+    # (smooth, not one per facet).
+    node = gltf.nodes[names.index("detector/beam_pipe")]
+    attributes = gltf.meshes[node.mesh].primitives[0].attributes
+    normals, points = read(attributes.NORMAL), read(attributes.POSITION)
+    side = np.abs(normals[:, 2]) < 0.1
+    radial = points[side, :2] / np.linalg.norm(points[side, :2], axis=1, keepdims=True)
+    assert side.sum() > 20
+    assert np.abs(np.einsum("ij,ij->i", normals[side, :2], radial)).min() > 0.99
 
 
 def test_detector_alone_exports():
@@ -109,3 +161,31 @@ def test_detector_alone_exports():
     obj, mtl = obj_bytes(meshes, "x.mtl")
     assert obj.count(b"\no ") + obj.startswith(b"o ") == len(meshes)
     assert b"newmtl detector_solenoid" in mtl
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["sample", "ig/Hto4l_120-130GeV.ig", "nanoaod/EGamma_2022E_v13.root"],
+)
+def test_glb_passes_the_khronos_validator(tmp_path, shared_data, source):
+    """Khronos's glTF validator (the reference, from npm) finds nothing at all to report."""
+    inputs = [] if source == "sample" else [str(shared_data / source)]
+    out = tmp_path / "glb"
+    command = ["render", "--quiet", "--out", str(out), "--events", "0,1", "--format", "glb"]
+    subprocess.run(
+        [sys.executable, "-m", "ispyrender", *command, *inputs],
+        check=True,
+        capture_output=True,
+    )
+    files = sorted(out.glob("*.glb"))
+    assert len(files) == 2
+    here = npm_package("tools")
+    reports = json.loads(node(here / "validate_gltf.js", *map(str, files)))
+    for name, report in reports.items():
+        issues = report["issues"]
+        found = [(m["code"], m.get("pointer")) for m in issues["messages"]]
+        assert (issues["numErrors"], issues["numWarnings"], issues["numInfos"]) == (0, 0, 0), (
+            name,
+            found,
+        )
+        assert report["info"]["totalVertexCount"] > 1000

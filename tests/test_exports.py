@@ -73,6 +73,11 @@ def test_page_draws_the_event_in_chromium(pages, browser, tmp_path):
     state, image = _open(browser, page)
     assert state == "1", f"viewer did not finish: {state!r}; errors: {browser.errors()}"
     assert browser.errors() == []
+    # three.js kept every node name as written (it strips "/" and "." from names): the parts
+    # list shows the detector's parts under "detector", and the event's collections.
+    parts = browser.js("[...document.querySelectorAll('#parts label')].map(l => l.textContent)")
+    names = [p.strip() for p in parts]
+    assert names[0] == "detector" and {"ecal_barrel", "muon_barrel", "Muon", "PV"} <= set(names)
     # Only the page itself is loaded: no CDN, no side files.
     assert browser.requests() == [page.as_uri()]
     Image.fromarray(image).save(tmp_path / "page.png")  # for a person to look at on failure

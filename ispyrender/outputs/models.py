@@ -1,10 +1,18 @@
 """3D model exports of an event with its detector: binary glTF (.glb) and Wavefront OBJ.
 
-Every detector part and every physics collection becomes one named node/object ("detector/
-ecal_barrel", "Muon", "Jet", ...) with its style colour and opacity, like iSpy's scene export,
-so the model can be opened in Blender, three.js or any glTF viewer. Tracks are turned into thin
-tubes: glTF viewers draw GL lines one pixel wide, if at all. The triangle meshes come from
-:mod:`ispyrender.rendering.meshes` (rendering code), the same ones the PNGs are rendered from.
+Every detector part and every physics collection becomes one named node/object with its style
+colour and opacity, like iSpy's scene export, so the model can be opened in Blender, three.js or
+any glTF viewer. In glTF the detector parts are children of one node "detector" ("detector" >
+"ecal_barrel"), the event's collections ("Muon", "Jet", ...) sit at the top: names with "/" or
+"." lose those characters in three.js, whose animation paths reserve them. In OBJ, which has no
+hierarchy, a part is "detector_ecal_barrel".
+
+Tracks are turned into thin tubes: glTF viewers draw GL lines one pixel wide, if at all. Every
+vertex carries a normal: smooth across curved surfaces (tubes, cylinders, cones) and split at
+edges sharper than 30 degrees (boxes, the ends of cylinders), so viewers shade the model as the
+PNG is shaded; without normals three.js and Blender shade each triangle flat. The triangle
+meshes come from :mod:`ispyrender.rendering.meshes` (rendering code), the same ones the PNGs are
+rendered from.
 """
 
 from __future__ import annotations
@@ -18,18 +26,30 @@ import numpy as np
 from ispyrender.scene.primitives import Polylines, Primitive, Scene, Tube
 
 TUBE_RADIUS_PER_PIXEL = 0.004  # metres of tube radius per pixel of line width
+#: Edges sharper than this keep separate normals on each side (a box's edges); softer ones are
+#: smoothed (the facets of a tube or a cylinder).
+FEATURE_ANGLE = 30.0
+DETECTOR = "detector"
 
 
 @dataclass(frozen=True)
 class NamedMesh:
-    name: str
+    name: str  # the part ("ecal_barrel") or the collection ("Muon")
     points: np.ndarray  # (N, 3) float32, metres
     triangles: np.ndarray  # (M, 3) uint32
     color: tuple[float, float, float]
     opacity: float
+    normals: np.ndarray  # (N, 3) float32, unit length
+    detector: bool = False  # a part of the detector, not of the event
+
+    @property
+    def flat_name(self) -> str:
+        """The name in formats without a hierarchy: "detector_ecal_barrel", "Muon"."""
+        name = f"{DETECTOR}_{self.name}" if self.detector else self.name
+        return name.replace("/", "_").replace(" ", "_")
 
 
-def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray] | None:
+def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     from ispyrender.rendering.meshes import primitive_mesh
 
     mesh = primitive_mesh(prim)
@@ -40,8 +60,18 @@ def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray] | None:
     mesh = mesh.triangulate()  # already PolyData: tubes and surfaces both
     if mesh.n_cells == 0:
         return None
+    # Vertices on a sharp edge are split so that each face keeps its own normal there.
+    mesh = mesh.compute_normals(
+        cell_normals=False,
+        point_normals=True,
+        split_vertices=True,
+        feature_angle=FEATURE_ANGLE,
+        consistent_normals=False,  # the meshes are consistent already; this pass is slow
+        auto_orient_normals=False,
+    )
     faces = np.asarray(mesh.faces).reshape(-1, 4)[:, 1:]
-    return np.asarray(mesh.points, dtype=np.float32), faces.astype(np.uint32)
+    normals = np.asarray(mesh.point_data["Normals"], dtype=np.float32)
+    return np.asarray(mesh.points, dtype=np.float32), faces.astype(np.uint32), normals
 
 
 #: Largest opacity of a detector part in a 3D model. A picture is seen from the style's camera,
@@ -52,29 +82,40 @@ MODEL_DETECTOR_OPACITY = 0.2
 
 
 def named_meshes(detector: list[Primitive], scene: Scene) -> list[NamedMesh]:
-    """One mesh per group: detector parts first (prefixed "detector/"), then the event."""
-    groups: dict[str, list[Primitive]] = {}
+    """One mesh per group: detector parts first, then the event."""
+    groups: dict[tuple[bool, str], list[Primitive]] = {}
     for prim in detector:
-        groups.setdefault(f"detector/{prim.group}", []).append(prim)
+        groups.setdefault((True, prim.group), []).append(prim)
     for prim in scene.primitives:
-        groups.setdefault(prim.group, []).append(prim)
+        groups.setdefault((False, prim.group), []).append(prim)
     out = []
-    for name, prims in groups.items():
-        points, tris, offset = [], [], 0
+    for (is_detector, name), prims in groups.items():
+        points, tris, normals, offset = [], [], [], 0
         for prim in prims:
             got = _triangles(prim)
             if got is None:
                 continue
-            pts, faces = got
+            pts, faces, norms = got
             points.append(pts)
             tris.append(faces + offset)
+            normals.append(norms)
             offset += len(pts)
         if points:
             look = prims[0].look
             opacity = look.opacity
-            if name.startswith("detector/"):
+            if is_detector:
                 opacity = min(opacity, MODEL_DETECTOR_OPACITY)
-            out.append(NamedMesh(name, np.vstack(points), np.vstack(tris), look.color, opacity))
+            out.append(
+                NamedMesh(
+                    name,
+                    np.vstack(points),
+                    np.vstack(tris),
+                    look.color,
+                    opacity,
+                    np.vstack(normals),
+                    detector=is_detector,
+                )
+            )
     return out
 
 
@@ -101,7 +142,10 @@ def glb_bytes(meshes: list[NamedMesh]) -> bytes:
 
     for i, m in enumerate(meshes):
         pos_view = add_view(m.points.astype("<f4").tobytes(), 34962)  # ARRAY_BUFFER
+        normal_view = add_view(m.normals.astype("<f4").tobytes(), 34962)
         idx_view = add_view(m.triangles.astype("<u4").tobytes(), 34963)  # ELEMENT_ARRAY_BUFFER
+        attributes = {"POSITION": len(accessors), "NORMAL": len(accessors) + 1}
+        indices = len(accessors) + 2
         accessors.append(
             {
                 "bufferView": pos_view,
@@ -110,6 +154,14 @@ def glb_bytes(meshes: list[NamedMesh]) -> bytes:
                 "type": "VEC3",
                 "min": m.points.min(axis=0).tolist(),
                 "max": m.points.max(axis=0).tolist(),
+            }
+        )
+        accessors.append(
+            {
+                "bufferView": normal_view,
+                "componentType": 5126,
+                "count": len(m.normals),
+                "type": "VEC3",
             }
         )
         accessors.append(
@@ -135,18 +187,22 @@ def glb_bytes(meshes: list[NamedMesh]) -> bytes:
         gl_meshes.append(
             {
                 "name": m.name,
-                "primitives": [
-                    {"attributes": {"POSITION": 2 * i}, "indices": 2 * i + 1, "material": i}
-                ],
+                "primitives": [{"attributes": attributes, "indices": indices, "material": i}],
             }
         )
         nodes.append({"name": m.name, "mesh": i})
+    # The detector's parts hang under one node, so that the names need no separator.
+    parts = [i for i, m in enumerate(meshes) if m.detector]
+    top = [i for i, m in enumerate(meshes) if not m.detector]
+    if parts:
+        nodes.append({"name": DETECTOR, "children": parts})
+        top.insert(0, len(nodes) - 1)
     while len(blob) % 4:
         blob.append(0)
     doc = {
         "asset": {"version": "2.0", "generator": "ispyrender"},
         "scene": 0,
-        "scenes": [{"name": "event", "nodes": list(range(len(nodes)))}],
+        "scenes": [{"name": "event", "nodes": top}],
         "nodes": nodes,
         "meshes": gl_meshes,
         "materials": materials,
@@ -172,13 +228,20 @@ def obj_bytes(meshes: list[NamedMesh], mtl_name: str) -> tuple[bytes, bytes]:
     mtl = []
     base = 1
     for m in meshes:
-        safe = m.name.replace("/", "_").replace(" ", "_")
+        safe = m.flat_name
         mtl.append(
             f"newmtl {safe}\nKd {m.color[0]:.4f} {m.color[1]:.4f} {m.color[2]:.4f}\n"
             f"d {m.opacity:.3f}\n"
         )
         obj.append(f"o {safe}\nusemtl {safe}\n")
         obj.append("".join(f"v {x:.5f} {y:.5f} {z:.5f}\n" for x, y, z in m.points))
-        obj.append("".join(f"f {a + base} {b + base} {c + base}\n" for a, b, c in m.triangles))
+        obj.append("".join(f"vn {x:.4f} {y:.4f} {z:.4f}\n" for x, y, z in m.normals))
+        # Vertex and normal lists run in step, so each corner uses the same index for both.
+        obj.append(
+            "".join(
+                f"f {a}//{a} {b}//{b} {c}//{c}\n"
+                for a, b, c in (m.triangles.astype(np.int64) + base).tolist()
+            )
+        )
         base += len(m.points)
     return "".join(obj).encode(), "".join(mtl).encode()

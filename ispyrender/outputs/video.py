@@ -5,8 +5,9 @@ number of frames and encoding overlaps the rendering of the next frame. MP4 is H
 (what browsers and presentation software play), WebM is VP9 (VP8 where FFmpeg lacks VP9), GIF
 uses FFmpeg's GIF encoder with an adaptive 256-colour palette per frame (Pillow's octree
 quantiser, no dithering): FFmpeg's own rgb8 conversion uses a fixed 3-3-2 palette that bands
-the detector's shading and shifts the collection colours. The file is written under a
-temporary name and renamed at the end.
+the detector's shading and shifts the collection colours. MP4s are "fast start": the index
+(moov atom) goes before the frames, so a browser plays the movie while it downloads. The file
+is written under a temporary name and renamed at the end.
 """
 
 from __future__ import annotations
@@ -109,8 +110,14 @@ class MovieWriter:
         found = encoder_for(self.fmt)
         assert found is not None  # check_format() in __init__
         codec, pix_fmt = found
+        # FFmpeg's mp4 muxer writes the index at the end unless told to move it to the front
+        # (a second pass over the file when it closes).
+        muxer = {"movflags": "+faststart"} if self.fmt == "mp4" else {}
+        ended = False  # whether the end-of-frames sentinel has been taken from the queue
         try:
-            with av.open(str(self.tmp), mode="w", format=self.fmt) as container:
+            with av.open(
+                str(self.tmp), mode="w", format=self.fmt, container_options=muxer
+            ) as container:
                 stream = container.add_stream(codec, rate=self.fps)
                 stream.width, stream.height = self.size
                 stream.pix_fmt = pix_fmt
@@ -135,12 +142,15 @@ class MovieWriter:
                         video_frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
                     for packet in stream.encode(video_frame):
                         container.mux(packet)
+                ended = True
                 for packet in stream.encode():
                     container.mux(packet)
         except BaseException as exc:  # reported to the producer on its next add() / at exit
             self._error = exc
-            while self._queue.get() is not None:  # drain so the producer never blocks
-                pass
+            # Drain so that the producer never blocks, up to the sentinel; when the error came
+            # after it (while flushing or closing: a full disk), there is nothing to wait for.
+            while not ended:
+                ended = self._queue.get() is None
 
     def __exit__(
         self,

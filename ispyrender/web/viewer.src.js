@@ -107,10 +107,11 @@ function start() {
 }
 
 function buildToggles(model, draw) {
-  // One checkbox per named part ("detector/ecal_barrel", "Muon", ...) to hide and show it.
+  // One checkbox per named part to hide and show it: the event's collections ("Muon", ...)
+  // and, indented under "detector", each detector part ("ecal_barrel", ...).
   const list = document.getElementById('parts');
   if (!list) return;
-  for (const node of model.children) {
+  const add = (node, indent) => {
     const label = document.createElement('label');
     const box = document.createElement('input');
     box.type = 'checkbox';
@@ -119,9 +120,14 @@ function buildToggles(model, draw) {
       node.visible = box.checked;
       draw();
     });
+    if (indent) label.style.paddingLeft = '1.2em';
     label.appendChild(box);
     label.appendChild(document.createTextNode(' ' + node.name));
     list.appendChild(label);
+  };
+  for (const node of model.children) {
+    add(node, false);
+    if (node.name === 'detector') for (const part of node.children) add(part, true);
   }
 }
 
