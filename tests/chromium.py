@@ -167,3 +167,15 @@ class Browser:
         finally:
             self.proc.kill()
             self.proc.wait()
+
+
+def axe_violations(browser: Browser, axe_script: str) -> list[str]:
+    """The axe-core rules that the page in ``browser`` breaks, one line per rule with the first
+    elements that break it ([] when it passes every rule). ``axe_script`` is axe.min.js."""
+    browser.js(axe_script + ";0")
+    found = browser.js(
+        """axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(
+             v => v.id + ' (' + v.impact + '): ' +
+                  v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))"""
+    )
+    return list(found)

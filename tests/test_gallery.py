@@ -7,10 +7,13 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
-from chromium import Browser
+from chromium import Browser, axe_violations
+from node_clients import npm_package
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -47,6 +50,7 @@ def site(tmp_path_factory) -> Path:
         "canvas.height=360",
         "--set",
         f"labels.experiment={HOSTILE}",
+        "--models",
         cwd=work,
     )
     assert done.returncode == 0, done.stderr
@@ -219,3 +223,126 @@ def test_event_page_in_chromium(site: Path, browser: Browser) -> None:
     assert browser.errors() == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.screenshot(SHOTS / "event.png")
+
+
+def _wait_ready(browser: Browser) -> str:
+    deadline = time.monotonic() + 30
+    state = ""
+    while time.monotonic() < deadline and not state:
+        state = browser.js(
+            "document.body.dataset.ready || document.getElementById('status').textContent"
+        )
+        time.sleep(0.1)
+    return str(state)
+
+
+def test_model_pages_share_one_viewer_and_draw(site: Path, browser: Browser) -> None:
+    """A gallery's three.js pages load one shared viewer script instead of carrying 640 KB
+    each; a page from `render --format html` still stands alone (tests/test_exports.py)."""
+    viewer = site / "assets" / "viewer.min.js"
+    assert viewer.stat().st_size > 500_000 and (site / "assets" / "three-LICENSE").is_file()
+    models = sorted((site / "models").glob("*.html"))
+    assert len(models) == 4
+    for page in models:
+        text = page.read_text()
+        assert text.count('<script src="../assets/viewer.min.js"></script>') == 1
+        assert "three.js authors" not in text  # the bundle's banner: not inlined
+    browser.open(models[0])
+    assert _wait_ready(browser) == "1", browser.errors()
+    assert browser.errors() == []
+    assert any(url.endswith("/assets/viewer.min.js") for url in browser.requests())
+    browser.screenshot(SHOTS / "model.png")
+
+
+def test_pages_pass_axe_core(site: Path, browser: Browser) -> None:
+    """Landmarks, names, alt text, contrast...: axe-core (the engine of Lighthouse's and the
+    browsers' accessibility audits) finds no violation on any kind of page."""
+    axe = (npm_package("tools") / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    pages = [
+        site / "index.html",
+        sorted((site / "events").glob("*.html"))[0],
+        sorted((site / "models").glob("*.html"))[0],
+    ]
+    for page in pages:
+        browser.open(page)
+        if page.parent.name == "models":
+            assert _wait_ready(browser) == "1"  # the parts list is built once the model is in
+        assert axe_violations(browser, axe) == [], page.name
+
+
+def _press(browser: Browser, key: str, code: int, shift: bool = False) -> None:
+    for kind in ("rawKeyDown", "keyUp"):
+        browser.call(
+            "Input.dispatchKeyEvent",
+            session=True,
+            type=kind,
+            key=key,
+            code=key,
+            windowsVirtualKeyCode=code,
+            modifiers=8 if shift else 0,
+        )
+
+
+def test_keyboard_reaches_and_turns_the_3d_views(site: Path, browser: Browser) -> None:
+    browser.open(sorted((site / "events").glob("*.html"))[0])
+    for _ in range(40):  # Tab through the links until the 3D view has the focus
+        _press(browser, "Tab", 9)
+        if browser.js("document.activeElement.id") == "view3d":
+            break
+    assert browser.js("document.activeElement.id") == "view3d"
+    yaw = browser.js("window.ispyView3d.state.yaw")
+    _press(browser, "ArrowRight", 39)
+    assert browser.js("window.ispyView3d.state.yaw") == pytest.approx(yaw + 0.1)
+    # The three.js page: its canvas takes the focus and OrbitControls' keys move the camera.
+    browser.open(sorted((site / "models").glob("*.html"))[0])
+    assert _wait_ready(browser) == "1"
+    for _ in range(10):
+        _press(browser, "Tab", 9)
+        if browser.js("document.activeElement.tagName") == "CANVAS":
+            break
+    assert browser.js("document.activeElement.tagName") == "CANVAS"
+    before = browser.js("document.querySelector('canvas').toDataURL()")
+    _press(browser, "ArrowLeft", 37, shift=True)
+    browser.js("new Promise(r => requestAnimationFrame(() => r(0)))")
+    assert browser.js("document.querySelector('canvas').toDataURL()") != before
+    assert browser.errors() == []
+
+
+def test_hostile_file_names_make_links_to_those_files(tmp_path: Path, browser: Browser) -> None:
+    """A source name with URL syntax in it ("javascript:", "#", "?", "%", "<!--") gives links
+    that open that very file, and the index's data still parses (filters and sorting work)."""
+    from ispyrender.sources.sample import sample_path
+
+    hostile = tmp_path / "javascript:alert(1)#?%<!--x.root"
+    shutil.copy(sample_path(), hostile)
+    done = _gallery(
+        str(hostile),
+        "--out",
+        str(tmp_path / "site"),
+        "-n",
+        "2",
+        "-q",
+        "--set",
+        "output.name_template={source}_{event}.png",
+        "--set",
+        "canvas.width=320",
+        "--set",
+        "canvas.height=180",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    site = tmp_path / "site"
+    browser.open(site / "index.html")
+    assert browser.errors() == []
+    assert browser.js("Object.keys(window.ispyGallery.events).length") == 2
+    links = browser.js("[...document.querySelectorAll('#grid a')].map(a => a.href)")
+    images = browser.js("[...document.querySelectorAll('#grid img')].map(i => i.src)")
+    for url in links + images:
+        assert url.startswith("file://"), url
+        assert Path(unquote(url.removeprefix("file://"))).is_file(), url
+    # The "next" link of the first event page leads to the second page.
+    browser.open(Path(unquote(links[0].removeprefix("file://"))))
+    nxt = browser.js("document.querySelector('a[rel=next]').href")
+    assert nxt.startswith("file://") and Path(unquote(nxt.removeprefix("file://"))).is_file()
+    assert browser.js("document.getElementById('picture').naturalWidth") == 320
+    assert browser.errors() == []

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
@@ -196,12 +197,13 @@ def view3d_data(physics: Any, scene: Any, style: Style) -> dict[str, Any]:
 
 
 def _script_json(value: Any) -> Any:
-    """JSON for a <script> block: only "</" (and "<!--") can end or bend the element early;
-    "<\\/" and "<\\!--" mean the same inside JSON strings."""
+    """JSON for a <script> block. Only "</" and "<!--" can end or bend the element early, and
+    "<" appears only inside JSON strings, where "\\u003c" means the same and is valid JSON
+    ("<\\!--" is not: JSON.parse refuses the escape)."""
     from markupsafe import Markup
 
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.replace("</", "<\\/").replace("<!--", "<\\!--"))
+    return Markup(text.replace("<", "\\u003c"))
 
 
 def _environment() -> Any:
@@ -318,8 +320,8 @@ def build_gallery(
         if options.models:
             _add_models(source, entries, style, work, cards)
         for i, (card, view) in enumerate(pages):
-            previous = cards[i - 1]["stem"] if i > 0 else None
-            following = cards[i + 1]["stem"] if i + 1 < len(cards) else None
+            previous = cards[i - 1]["href"] if i > 0 else None
+            following = cards[i + 1]["href"] if i + 1 < len(cards) else None
             page = event_template.render(
                 card=card,
                 view=view,
@@ -348,10 +350,21 @@ def _sources(source: EventSource) -> list[str]:
     return [Path(path).name if "://" not in path else path for path in source.paths]
 
 
+def href(name: str) -> str:
+    """A file name as a relative URL: every character that means something in a URL ("#",
+    "?", "%", ":" of a scheme such as "javascript:") percent-encoded, so that a link always
+    names that file. HTML escaping of the attribute is the templates' job."""
+    return quote(name, safe="")
+
+
 def _card(physics: PhysicsEvent, stem: str, thumb: tuple[int, int]) -> dict[str, Any]:
     source = physics.source
     card: dict[str, Any] = {
         "stem": stem,
+        "page": f"events/{href(stem + '.html')}",  # from the index
+        "thumb": f"thumbs/{href(stem + '.jpg')}",  # from the index
+        "image": f"../images/{href(stem + '.png')}",  # from the event page
+        "href": href(stem + ".html"),  # from another event page
         "index": physics.index,
         "entry": physics.entry,
         "run": physics.run,
@@ -385,7 +398,7 @@ def _add_movies(
     by_stem = {p.stem: p for p in paths}
     for card in cards:
         if card["stem"] in by_stem:
-            card["movie"] = f"../movies/{by_stem[card['stem']].name}"
+            card["movie"] = f"../movies/{href(by_stem[card['stem']].name)}"
 
 
 def _add_models(
@@ -395,13 +408,18 @@ def _add_models(
     work: Path,
     cards: list[dict[str, Any]],
 ) -> None:
-    """The three.js page per event (render --format html), linked from the event page."""
+    """The three.js page per event (render --format html), linked from the event page. The
+    pages share one copy of the viewer in assets/ instead of carrying 640 KB each."""
     from ispyrender.jobs.render import RenderOptions, render_events
+    from ispyrender.outputs.webpage import viewer_files
 
-    summary = render_events(
-        source, entries, style, RenderOptions(out=work / "models", format="html", overwrite=True)
+    for name, data in viewer_files().items():
+        (work / "assets" / name).write_bytes(data)
+    options = RenderOptions(
+        out=work / "models", format="html", overwrite=True, viewer_url="../assets/viewer.min.js"
     )
+    summary = render_events(source, entries, style, options)
     by_stem = {r.path.stem: r.path for r in summary.written if r.path is not None}
     for card in cards:
         if card["stem"] in by_stem:
-            card["model"] = f"../models/{by_stem[card['stem']].name}"
+            card["model"] = f"../models/{href(by_stem[card['stem']].name)}"

@@ -26,6 +26,9 @@ class RenderOptions:
     overwrite: bool = False
     skip_existing: bool = False
     scale: float = 1.0
+    #: html only: the URL of a shared copy of the viewer script (a gallery's), relative to the
+    #: pages; None inlines it, so that each page stands alone.
+    viewer_url: str | None = None
 
 
 def render_events(
@@ -89,7 +92,9 @@ def render_events(
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     pending: list[concurrent.futures.Future[None]] = []
-    products = EventProducts(options.format, style, options.scale) if todo else None
+    products = (
+        EventProducts(options.format, style, options.scale, options.viewer_url) if todo else None
+    )
     try:
         for physics in builder.events(todo):
             assert products is not None

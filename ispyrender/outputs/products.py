@@ -45,9 +45,12 @@ def check_format(name: str) -> str:
 class EventProducts:
     """Makes the files of one event at a time in ``fmt``; use as a context manager."""
 
-    def __init__(self, fmt: str, style: Style, scale: float = 1.0) -> None:
+    def __init__(
+        self, fmt: str, style: Style, scale: float = 1.0, viewer_url: str | None = None
+    ) -> None:
         self.format = check_format(fmt)
         self.style = style
+        self.viewer_url = viewer_url  # html: a shared copy of the viewer, else inlined
         self.renderer: Any = None
         self.detector: list[Any] = []
         if fmt == "png":
@@ -92,7 +95,7 @@ class EventProducts:
             from ispyrender.outputs.webpage import event_page
 
             block = event_labels(physics, scene, style)
-            return {main: event_page(glb_bytes(meshes), block, style)}
+            return {main: event_page(glb_bytes(meshes), block, style, self.viewer_url)}
         mtl = paths[".mtl"]
         obj, mtl_text = obj_bytes(meshes, mtl.name)
         return {main: obj, mtl: mtl_text}

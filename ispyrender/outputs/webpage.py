@@ -5,6 +5,10 @@ fetched: the viewer (three.js + GLTFLoader + OrbitControls, bundled once into
 ``web/viewer.min.js`` by ``web/build.sh``) is inlined as a classic script and the model as base64
 text that the viewer decodes itself. Browsers refuse fetch() of local files and ES-module
 imports from file://, which rules out both a side-car .glb and an import map of files.
+
+Pages that travel together (a gallery's) can instead share one copy of the viewer as a plain
+``<script src>``, which file:// allows: ``viewer_url`` names it, and :func:`viewer_files` gives
+the files to put there.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ def viewer_script() -> str:
     return resources.files("ispyrender").joinpath("web/viewer.min.js").read_text("utf-8")
 
 
+def viewer_files() -> dict[str, bytes]:
+    """The viewer as separate files, for pages that share it: the script and three.js's
+    licence, which must travel with it."""
+    web = resources.files("ispyrender").joinpath("web")
+    return {name: web.joinpath(name).read_bytes() for name in ("viewer.min.js", "three-LICENSE")}
+
+
 def _hex(rgb: tuple[float, float, float]) -> str:
     return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
 
@@ -36,13 +47,25 @@ def _script_safe(text: str) -> str:
     return text.replace("</", "<\\/")
 
 
-def event_page(glb: bytes, block: LabelBlock, style: Style) -> bytes:
-    """The HTML page showing the model ``glb`` with the label block as HTML text."""
+def event_page(
+    glb: bytes, block: LabelBlock, style: Style, viewer_url: str | None = None
+) -> bytes:
+    """The HTML page showing the model ``glb`` with the label block as HTML text. The viewer
+    is inlined (the page stands alone) unless ``viewer_url`` names a shared copy of it."""
     background = _hex(parse_color(style.canvas.background))
     text_color = _hex(parse_color(style.labels.color))
     title = " ".join([f"{block.experiment} event display", *block.info])
     model = base64.b64encode(glb).decode("ascii")
-    config = {"background": background, "generator": f"ispyrender {__version__}"}
+    config = {
+        "background": background,
+        "generator": f"ispyrender {__version__}",
+        "label": f"3D model of {title}: drag to turn, wheel to zoom, arrows to pan",
+    }
+    script = (
+        f"<script>{viewer_script()}</script>"
+        if viewer_url is None
+        else f'<script src="{html.escape(viewer_url)}"></script>'
+    )
     info = "".join(f"<div class=info>{html.escape(line)}</div>" for line in block.info)
     legend = "".join(
         f'<div class=entry><span class=swatch style="background:{_hex(e.color)}"></span>'
@@ -76,17 +99,24 @@ html, body {{ margin: 0; height: 100%; overflow: hidden; background: {background
   flex-direction: column; opacity: 0.85; }}
 #status {{ position: absolute; left: 16px; bottom: 12px; font-size: 14px; }}
 #help {{ position: absolute; right: 12px; bottom: 12px; font-size: 12px; opacity: 0.7; }}
+.visually-hidden {{ position: absolute; width: 1px; height: 1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }}
+canvas:focus-visible {{ outline: 2px solid {text_color}; outline-offset: -2px; }}
 </style>
 </head>
 <body>
+<main>
+<h1 class="visually-hidden">{html.escape(title)}</h1>
 <div id="viewer"></div>
 {labels}
 <details id="parts"><summary>Parts</summary></details>
-<div id="status"></div>
-<div id="help">drag: rotate &middot; right-drag: pan &middot; wheel: zoom</div>
+<div id="status" role="status"></div>
+<div id="help">drag: rotate &middot; right-drag: pan &middot; wheel: zoom &middot;
+keyboard (click or Tab to the view): arrows pan, Shift+arrows rotate</div>
+</main>
 <script type="application/json" id="event-config">{_script_safe(json.dumps(config))}</script>
 <script type="application/octet-stream" id="event-glb">{model}</script>
-<script>{viewer_script()}</script>
+{script}
 </body>
 </html>
 """

@@ -36,6 +36,10 @@ function start() {
   const renderer = new WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
   renderer.setPixelRatio(window.devicePixelRatio || 1);
   renderer.setSize(holder.clientWidth, holder.clientHeight);
+  // Reachable with Tab, and named for screen readers; the keys are OrbitControls' own.
+  renderer.domElement.tabIndex = 0;
+  renderer.domElement.setAttribute('role', 'img');
+  renderer.domElement.setAttribute('aria-label', config.label || '3D view of the event');
   holder.appendChild(renderer.domElement);
 
   const scene = new Scene();
@@ -51,6 +55,7 @@ function start() {
 
   const controls = new OrbitControls(camera, renderer.domElement);
   controls.enableDamping = false;
+  controls.listenToKeyEvents(renderer.domElement); // arrows pan; with Shift they rotate
   const draw = () => renderer.render(scene, camera);
   // Draw on demand instead of every frame: an idle page costs no CPU.
   controls.addEventListener('change', draw);
