@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pygltflib
 import pytest
-from chromium import CHROMIUM, Browser
+from chromium import CHROMIUM, Browser, axe_violations
+from node_clients import npm_package
 from PIL import Image
 
 from ispyrender.config.loader import load_style
@@ -78,6 +79,8 @@ def test_page_draws_the_event_in_chromium(pages, browser, tmp_path):
     parts = browser.js("[...document.querySelectorAll('#parts label')].map(l => l.textContent)")
     names = [p.strip() for p in parts]
     assert names[0] == "detector" and {"ecal_barrel", "muon_barrel", "Muon", "PV"} <= set(names)
+    axe = (npm_package("tools") / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    assert axe_violations(browser, axe) == []
     # Only the page itself is loaded: no CDN, no side files.
     assert browser.requests() == [page.as_uri()]
     Image.fromarray(image).save(tmp_path / "page.png")  # for a person to look at on failure
