@@ -152,7 +152,7 @@ def test_render_phoenix_format(tmp_path):
     event = data["Run 1 Event 1001"]
     assert event["run number"] == 1
     assert event["event number"] == 1001
-    assert event["units"] == {"length": "mm", "energy": "MeV"}
+    assert event["units"] == "length: mm, energy: MeV"
     assert "Muon" in event["Tracks"]  # the first sample event is Z -> mumu
 
 

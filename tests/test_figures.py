@@ -1,9 +1,10 @@
 """The figure job end to end: a three-panel figure as image regression, the same figure as
-SVG (XML with text and vector paths), PDF (rasterised close to the PNG) and EPS, transparency,
-tiling past the GL's limit, and one-line errors that leave nothing behind."""
+SVG (XML with text outlines and vector paths), PDF (rasterised close to the PNG) and EPS,
+transparency, tiling past the GL's limit, and one-line errors that leave nothing behind."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -55,10 +56,16 @@ def test_three_panel_image(paper_files: dict[str, Path], update: bool) -> None:
 
 
 def test_svg_is_xml_with_text_and_track_paths(paper_files: dict[str, Path]) -> None:
-    root = ET.parse(paper_files["svg"]).getroot()
-    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
-    assert "CMS" in texts and "Simulation" in texts  # text kept as text (svg.fonttype none)
+    svg = paper_files["svg"].read_text()
+    root = ET.fromstring(svg)
+    # Text as glyph outlines (output.vector_text: auto; tests/test_vector_clients.py says
+    # why), each text a group of glyph uses after a comment that says what it reads.
+    assert not list(root.iter(f"{SVG}text"))
+    texts = re.findall(r"<!-- (.*?) -->", svg)
+    assert "CMS" in texts and "Simulation" in texts
     assert any(t.startswith("Run 1, Lumi section 1, Event") for t in texts)
+    glyphs = [u.get("{http://www.w3.org/1999/xlink}href", "") for u in root.iter(f"{SVG}use")]
+    assert any(g.startswith("#TeXGyreHeros-Bold-") for g in glyphs)
     muon = load_style("paper").collections.muons.color.lower()
     track_paths = [
         p for p in root.iter(f"{SVG}path") if f"stroke: {muon}" in (p.get("style") or "")

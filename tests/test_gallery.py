@@ -218,6 +218,11 @@ def test_event_page_in_chromium(site: Path, browser: Browser) -> None:
     browser.js("window.ispyView3d.setView('transverse'); window.ispyView3d.render(); 0")
     assert browser.js("document.getElementById('view3d').toDataURL()") != before
     browser.js("window.ispyView3d.setView('3d'); window.ispyView3d.render(); 0")
+    # Every colour the viewer is given is a CSS colour (the canvas ignores anything else).
+    view = browser.js("JSON.parse(document.getElementById('event-3d').textContent)")
+    colours = [t["color"] for t in view["tracks"]] + [j["color"] for j in view["jets"]]
+    colours += [p["color"] for p in view["photons"]]
+    assert colours and all(re.fullmatch("#[0-9a-f]{6}", c) for c in colours), colours
     rows = browser.js("document.querySelectorAll('table.objects tbody tr').length")
     assert rows > 0
     assert browser.errors() == []

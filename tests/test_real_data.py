@@ -98,7 +98,7 @@ def test_first_events_render_to_png_and_phoenix(
         event = data[key]
         assert event["run number"] == result.run == png_result.run
         assert event["event number"] == result.event == png_result.event
-        assert event["units"] == {"length": "mm", "energy": "MeV"}
+        assert event["units"] == "length: mm, energy: MeV"
         drawn = {"Tracks", "Jets", "CaloClusters", "MissingEnergy", "Vertices"} & set(event)
         assert drawn, f"{key} of {name} exports nothing"
         for tracks in event.get("Tracks", {}).values():

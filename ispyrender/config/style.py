@@ -226,6 +226,13 @@ class Labels(StrictModel):
 class Output(StrictModel):
     name_template: str = "{run}_{lumi}_{event}.png"
     png_compression: Annotated[int, Field(ge=0, le=9)] = 1
+    # How figures write their text in SVG, PDF and EPS. "auto": PDF and EPS embed the font
+    # (searchable, selectable text) and SVG draws text as outlines, the only form that looks
+    # the same in browsers, librsvg and Inkscape; "embed": SVG keeps <text> with the font
+    # embedded as @font-face (editable, but only browsers use the embedded font: librsvg and
+    # Inkscape substitute a system font); "outlines": every format draws text as paths, with
+    # no font in the file (for journals that refuse Type 3 fonts; text is not searchable).
+    vector_text: Literal["auto", "embed", "outlines"] = "auto"
 
 
 ViewName = Literal["3d", "rho_phi", "rho_z", "lego"]

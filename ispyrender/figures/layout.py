@@ -76,10 +76,14 @@ def _register_fonts() -> str:
 
 
 def rc_params() -> dict[str, Any]:
-    """matplotlib settings for every figure: text stays text in SVG (``svg.fonttype: none``)
-    and is embedded as TrueType/OpenType outlines with its character codes in PDF and EPS
-    (``fonttype 42``), so it can be searched and selected; fixed ids and dates make repeated
-    runs write identical files."""
+    """matplotlib settings for every figure. Fonts go into PDF and EPS as Type 3 (glyph
+    procedures matplotlib writes from any FreeType font, with a ToUnicode map, so the text can
+    be searched and selected): TeX Gyre Heros is OpenType-CFF, which matplotlib's Type 42
+    embedding (``fonttype 42``) writes as a TrueType font that Ghostscript refuses
+    (``/invalidfont``) and poppler flags. SVG draws text as glyph outlines (``svg.fonttype:
+    path``), the same in every client; :mod:`ispyrender.figures.encode` switches to text with
+    an embedded font or to outlines everywhere as ``output.vector_text`` asks. Fixed ids and
+    dates make repeated runs write identical files."""
     family = _register_fonts()
     return {
         "font.family": family,
@@ -92,10 +96,10 @@ def rc_params() -> dict[str, Any]:
         "mathtext.sf": family,
         "mathtext.tt": family,
         "mathtext.bfit": f"{family}:italic:bold",
-        "svg.fonttype": "none",
+        "svg.fonttype": "path",
         "svg.hashsalt": "ispyrender",
-        "pdf.fonttype": 42,
-        "ps.fonttype": 42,
+        "pdf.fonttype": 3,
+        "ps.fonttype": 3,
         "axes.unicode_minus": True,
     }
 

@@ -145,7 +145,7 @@ def view3d_data(physics: Any, scene: Any, style: Style) -> dict[str, Any]:
             tracks.append(
                 {
                     "group": group,
-                    "color": "#" + item["color"][2:],
+                    "color": "#" + item["color"][2:],  # Phoenix's tracks: "0xrrggbb"
                     "width": float(item["linewidth"]),
                     "points": np.round(pts, 3).tolist(),
                 }
@@ -160,7 +160,7 @@ def view3d_data(physics: Any, scene: Any, style: Style) -> dict[str, Any]:
             "phi": round(j["phi"], 3),
             "energy": round(j["energy"] / 1000.0, 2),
             "radius": j["coneR"],
-            "color": "#" + j["color"][2:],
+            "color": j["color"],  # CSS "#rrggbb" in the export already
         }
         for items in event.get("Jets", {}).values()
         for j in items
@@ -170,7 +170,7 @@ def view3d_data(physics: Any, scene: Any, style: Style) -> dict[str, Any]:
             "eta": round(p["eta"], 3),
             "phi": round(p["phi"], 3),
             "energy": round(p["energy"] / 1000.0, 2),
-            "color": "#" + p["color"][2:],
+            "color": p["color"],
         }
         for items in event.get("CaloClusters", {}).values()
         for p in items

@@ -129,7 +129,11 @@ def srgb_to_linear(rgb: tuple[float, float, float]) -> list[float]:
 def glb_bytes(meshes: list[NamedMesh]) -> bytes:
     """A binary glTF 2.0 file: one node, mesh and PBR material per named mesh."""
     blob = bytearray()
-    views, accessors, gl_meshes, materials, nodes = [], [], [], [], []
+    views: list[dict[str, int]] = []
+    accessors: list[dict[str, object]] = []
+    gl_meshes: list[dict[str, object]] = []
+    materials: list[dict[str, object]] = []
+    nodes: list[dict[str, object]] = []
 
     def add_view(data: bytes, target: int) -> int:
         while len(blob) % 4:

@@ -47,9 +47,7 @@ def _script_safe(text: str) -> str:
     return text.replace("</", "<\\/")
 
 
-def event_page(
-    glb: bytes, block: LabelBlock, style: Style, viewer_url: str | None = None
-) -> bytes:
+def event_page(glb: bytes, block: LabelBlock, style: Style, viewer_url: str | None = None) -> bytes:
     """The HTML page showing the model ``glb`` with the label block as HTML text. The viewer
     is inlined (the page stands alone) unless ``viewer_url`` names a shared copy of it."""
     background = _hex(parse_color(style.canvas.background))
