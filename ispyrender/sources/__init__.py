@@ -19,16 +19,21 @@ __all__ = ["EventIds", "EventSource", "InputSpan", "input_format", "open_source"
 
 
 def input_format(path: str) -> str:
-    """'iSpy' or 'NanoAOD' for one input, from its first bytes; URLs are read by uproot."""
+    """'iSpy' or 'NanoAOD' for one input, from its first bytes (on a server too: one small
+    range request)."""
     if is_url(path):
-        return "NanoAOD"
-    try:
-        with open(path, "rb") as fh:
+        from ispyrender.sources.remote import open_remote
+
+        with open_remote(path) as fh:
             magic = fh.read(4)
-    except OSError:
-        # Missing files, folders and unreadable files are reported by the NanoAOD reader's
-        # checks, which say which of these it is.
-        return "NanoAOD"
+    else:
+        try:
+            with open(path, "rb") as fh:
+                magic = fh.read(4)
+        except OSError:
+            # Missing files, folders and unreadable files are reported by the NanoAOD reader's
+            # checks, which say which of these it is.
+            return "NanoAOD"
     if magic == b"PK\x03\x04":
         from ispyrender.sources.ispy import is_ispy_file
 

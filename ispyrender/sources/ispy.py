@@ -21,6 +21,7 @@ import numpy as np
 
 from ispyrender.errors import InputError
 from ispyrender.sources.base import EventIds, EventSource, InputSpan
+from ispyrender.sources.remote import is_url
 
 _NAN = re.compile(r"(?<![A-Za-z_\"])-?nan(?![A-Za-z_\"])")
 
@@ -110,10 +111,19 @@ def _header_ids(text: str, fallback_event: int) -> tuple[int, int | None, int] |
         return None
 
 
+def _zip(path: str) -> zipfile.ZipFile:
+    """The archive at ``path``, a local file or a URL (read by byte ranges)."""
+    if is_url(path):
+        from ispyrender.sources.remote import open_remote
+
+        return zipfile.ZipFile(open_remote(path))
+    return zipfile.ZipFile(path)
+
+
 def is_ispy_file(path: str) -> bool:
     """A zip archive with a Header member or an Events/ folder: what iSpy writes."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with _zip(path) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError):
         return False
@@ -145,13 +155,14 @@ class IspySource(EventSource):
 
     def _add(self, path: str) -> None:
         """Check one input and list its events."""
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"input file {path!r} does not exist; check the path")
-        if p.is_dir():
-            raise InputError(f"input {path!r} is a directory; pass the .ig files in it")
+        if not is_url(path):
+            p = Path(path)
+            if not p.exists():
+                raise InputError(f"input file {path!r} does not exist; check the path")
+            if p.is_dir():
+                raise InputError(f"input {path!r} is a directory; pass the .ig files in it")
         try:
-            with zipfile.ZipFile(p) as archive:
+            with _zip(path) as archive:
                 names = [
                     n for n in archive.namelist() if n.startswith("Events/") and not n.endswith("/")
                 ]
@@ -169,7 +180,7 @@ class IspySource(EventSource):
         try:
             # One open archive per file for the whole job: its directory is read once.
             if path not in self._archives:
-                self._archives[path] = zipfile.ZipFile(path)
+                self._archives[path] = _zip(path)
             return self._archives[path].read(name).decode("utf-8", errors="replace")
         except (zipfile.BadZipFile, OSError, KeyError) as exc:
             raise InputError(f"cannot read {name} from {path!r} ({exc}); copy it again") from None

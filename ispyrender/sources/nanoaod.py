@@ -103,6 +103,15 @@ class Column:
         return self.content[self.offsets[i] : self.offsets[i + 1]].copy()
 
 
+def _open_root(path: str) -> Any:
+    """uproot's file; on a server, with every wait bounded (:mod:`ispyrender.sources.remote`)."""
+    if not is_url(path):
+        return uproot.open(path)
+    from ispyrender.sources.remote import open_options
+
+    return uproot.open(path, **open_options(path))
+
+
 def _check_local_file(path: str) -> None:
     """Cheap checks on the bytes before uproot sees the file, for precise messages."""
     p = Path(path)
@@ -222,15 +231,20 @@ class Dataset(EventSource):
         if not is_url(path):
             _check_local_file(path)
         try:
-            file = uproot.open(path)
+            file = _open_root(path)
+        except InputError:
+            raise
         except FileNotFoundError as exc:
-            raise InputError(f"input {path!r} does not exist; check the path or URL") from exc
+            raise InputError(f"input {path!r} does not exist; check the path") from exc
         except Exception as exc:  # uproot raises many types for damaged or unreachable files
+            if is_url(path):
+                from ispyrender.sources.remote import remote_error
+
+                raise remote_error(path, exc) from None
             reason = " ".join(str(exc).split())[:200]
-            kind = "cannot open URL" if is_url(path) else "cannot read ROOT file"
             raise InputError(
-                f"{kind} {path!r}: {type(exc).__name__}: {reason}; check that it is a complete "
-                "ROOT file"
+                f"cannot read ROOT file {path!r}: {type(exc).__name__}: {reason}; check that it "
+                "is a complete ROOT file"
             ) from exc
         index = len(self.inputs)
         self._files[index] = file
@@ -343,7 +357,7 @@ class Dataset(EventSource):
     def _tree(self, index: int) -> Any:
         if index not in self._files:
             # Reopened lazily after close() so that a closed Dataset still works if reused.
-            self._files[index] = uproot.open(self.inputs[index].path)
+            self._files[index] = _open_root(self.inputs[index].path)
         return self._files[index]["Events"]
 
     def iter_chunks(

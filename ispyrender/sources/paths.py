@@ -8,16 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ispyrender.errors import InputError
+from ispyrender.sources.remote import is_url
 
 __all__ = ["expand_inputs", "is_url"]
 
-_URL_PREFIXES = ("root://", "http://", "https://", "xrootd://")
 _GLOB_CHARS = set("*?[")
-
-
-def is_url(text: str) -> bool:
-    """Remote inputs (XRootD, HTTP): read by uproot, never checked on the local disk."""
-    return text.startswith(_URL_PREFIXES)
 
 
 def expand_inputs(inputs: Sequence[str] | str | os.PathLike[str]) -> list[str]:
