@@ -151,23 +151,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def xrootd_server(folder: Path) -> Iterator[str]:
-    """``root://127.0.0.1:PORT/`` of a real XRootD server exporting ``folder`` read-only.
+def xrootd_server(folder: Path, names: list[str]) -> Iterator[str]:
+    """``root://127.0.0.1:PORT/`` of a real XRootD server exporting copies of the files
+    ``names`` (paths relative to ``folder``), read-only.
 
-    XRootD refuses to run as root, so under root (CI) it is started as the user nobody, which
-    must be able to read ``folder``."""
+    XRootD refuses to run as root, so under root (CI) it runs as the user nobody; the copies sit
+    in a folder of its own, which nobody can read wherever the originals are."""
     binary = shutil.which("xrootd")
     if binary is None:
         pytest.fail("xrootd not found: apt-get install xrootd-server (.ci/run does)")
     work = Path(tempfile.mkdtemp(prefix="ispyrender-xrootd-"))
+    for name in names:
+        (work / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / name, work / "data" / name)
     port = free_port()
     (work / "xrootd.cfg").write_text(
-        f"all.export / r/o\nxrd.port {port}\noss.localroot {folder}\n"
+        f"all.export / r/o\nxrd.port {port}\noss.localroot {work}/data\n"
         f"all.adminpath {work}/admin\nall.pidpath {work}/run\n"
     )
     command = [binary, "-c", str(work / "xrootd.cfg"), "-l", str(work / "log"), "-n", "test"]
     if os.geteuid() == 0:
-        shutil.chown(work, "nobody")
+        for path in [work, *work.rglob("*")]:
+            shutil.chown(path, "nobody")
         command += ["-R", "nobody"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -60,7 +60,7 @@ def https_base(shared_data: Path, tmp_path_factory) -> Iterator[tuple[str, Path]
 
 @pytest.fixture(scope="module")
 def xrootd_base(shared_data: Path) -> Iterator[str]:
-    with xrootd_server(shared_data) as url:
+    with xrootd_server(shared_data, FILES) as url:
         yield url
 
 
