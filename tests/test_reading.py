@@ -223,6 +223,30 @@ def test_directory(tmp_path: Path) -> None:
     assert "is a directory" in _one_line_error([str(tmp_path)])
 
 
+@pytest.mark.parametrize("command", ["render", "inspect", "figure", "gallery", "animate"])
+def test_fifo_and_devices_are_refused_without_waiting(tmp_path: Path, command: str) -> None:
+    """Opening a FIFO waits for a writer forever: every command refuses one (and a character
+    device) at once, as the one-line error of a file that is not regular."""
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "events.root"
+    os.mkfifo(fifo)
+    for path, what in ((fifo, "is a FIFO"), (Path("/dev/zero"), "not a regular file")):
+        done = subprocess.run(
+            [sys.executable, "-m", "ispyrender", command, str(path)]
+            + ([] if command == "inspect" else ["--out", str(tmp_path / "out")]),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode != 0
+        assert done.stderr.startswith("error:") and what in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "out").exists()
+
+
 def test_text_file(tmp_path: Path) -> None:
     text = tmp_path / "notes.root"
     text.write_text("hello, not ROOT\n")

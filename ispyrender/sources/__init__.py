@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from ispyrender.errors import InputError
 from ispyrender.sources.base import EventIds, EventSource, InputSpan
-from ispyrender.sources.paths import expand_inputs, is_url
+from ispyrender.sources.paths import check_local_file, expand_inputs, is_url
 
 __all__ = ["EventIds", "EventSource", "InputSpan", "input_format", "open_source"]
 
@@ -27,12 +27,12 @@ def input_format(path: str) -> str:
         with open_remote(path) as fh:
             magic = fh.read(4)
     else:
+        check_local_file(path)
         try:
             with open(path, "rb") as fh:
                 magic = fh.read(4)
         except OSError:
-            # Missing files, folders and unreadable files are reported by the NanoAOD reader's
-            # checks, which say which of these it is.
+            # Unreadable files are reported by the NanoAOD reader's checks, which say why.
             return "NanoAOD"
     if magic == b"PK\x03\x04":
         from ispyrender.sources.ispy import is_ispy_file

@@ -14,13 +14,13 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ispyrender.errors import InputError
 from ispyrender.sources.base import EventIds, EventSource, InputSpan
+from ispyrender.sources.paths import check_local_file
 from ispyrender.sources.remote import is_url
 
 _NAN = re.compile(r"(?<![A-Za-z_\"])-?nan(?![A-Za-z_\"])")
@@ -156,11 +156,7 @@ class IspySource(EventSource):
     def _add(self, path: str) -> None:
         """Check one input and list its events."""
         if not is_url(path):
-            p = Path(path)
-            if not p.exists():
-                raise InputError(f"input file {path!r} does not exist; check the path")
-            if p.is_dir():
-                raise InputError(f"input {path!r} is a directory; pass the .ig files in it")
+            check_local_file(path)
         try:
             with _zip(path) as archive:
                 names = [

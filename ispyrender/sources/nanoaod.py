@@ -26,7 +26,7 @@ import uproot
 
 from ispyrender.errors import InputError
 from ispyrender.sources.base import EventIds, EventSource, InputSpan
-from ispyrender.sources.paths import expand_inputs, is_url
+from ispyrender.sources.paths import check_local_file, expand_inputs, is_url
 
 __all__ = ["EVENT_ID_BRANCHES", "Column", "Dataset", "EventRecord", "InputInfo"]
 
@@ -115,12 +115,7 @@ def _open_root(path: str) -> Any:
 def _check_local_file(path: str) -> None:
     """Cheap checks on the bytes before uproot sees the file, for precise messages."""
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"input file {path!r} does not exist; check the path")
-    if p.is_dir():
-        raise InputError(
-            f"input {path!r} is a directory; pass the ROOT files in it (e.g. '{path}/*.root')"
-        )
+    check_local_file(path)
     size = p.stat().st_size
     try:
         with p.open("rb") as fh:

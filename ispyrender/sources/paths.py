@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 from ispyrender.errors import InputError
 from ispyrender.sources.remote import is_url
 
-__all__ = ["expand_inputs", "is_url"]
+__all__ = ["check_local_file", "expand_inputs", "is_url"]
 
 _GLOB_CHARS = set("*?[")
 
@@ -40,3 +41,24 @@ def expand_inputs(inputs: Sequence[str] | str | os.PathLike[str]) -> list[str]:
             "no input files were given; pass at least one NanoAOD .root or iSpy .ig file"
         )
     return expanded
+
+
+def check_local_file(path: str, kind: str = "input") -> None:
+    """A local input must be a regular file that exists: a folder, a FIFO (opening one waits
+    for a writer forever), a device or a socket is refused before anything opens it."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{kind} file {path!r} does not exist; check the path") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {kind} {path!r} ({exc.strerror}); check the path") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(
+            f"{kind} {path!r} is a directory; pass the files in it (e.g. '{path}/*.root')"
+        )
+    if not stat.S_ISREG(mode):
+        what = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "not a regular file"
+        raise InputError(
+            f"{kind} {path!r} is {what}; pass a NanoAOD .root or iSpy .ig file (save a stream "
+            "to a file first)"
+        )
