@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
@@ -253,7 +252,10 @@ def test_line_exit_distance():
     assert offset == pytest.approx([1.5])
 
 
-def test_thousands_of_particles_are_fast():
+def test_thousands_of_particles_at_once_are_each_propagated_as_alone():
+    """propagate() works on all particles at once (its speed is measured by
+    benchmarks/bench_render.py, not here: a timed test fails on a busy machine); each curve
+    must be the one that particle gets on its own."""
     rng = np.random.default_rng(7)
     n = 3000
     args = (
@@ -263,11 +265,8 @@ def test_thousands_of_particles_are_fast():
         rng.choice([-1.0, 1.0], n),
         rng.normal(0.0, 0.001, (n, 3)),
     )
-    best = np.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        paths = propagate(*args)
-        best = min(best, time.perf_counter() - start)
+    paths = propagate(*args)
     assert len(paths) == n
-    # Typically about 25 ms on one core; the bound leaves room for a busy test machine.
-    assert best < 0.1
+    for i in rng.choice(n, 40, replace=False):
+        (alone,) = propagate(*(a[i : i + 1] for a in args))
+        np.testing.assert_allclose(paths[i], alone, rtol=0, atol=1e-12)
