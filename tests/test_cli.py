@@ -495,6 +495,18 @@ def test_sample_writes_the_built_in_sample(tmp_path):
         assert dataset.num_entries == 20
         _, _, events = dataset.event_ids()
         assert list(events[:3]) == [1001, 1002, 1003]
+    # An existing file is the user's: kept, unless --overwrite.
+    target.write_bytes(b"my own data")
+    result = cli("sample", "-o", target)
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip() == f"error: {target} already exists: pass --overwrite to replace it"
+    )
+    assert target.read_bytes() == b"my own data"
+    result = cli("sample", "-o", target, "--overwrite")
+    assert result.exit_code == 0 and target.read_bytes()[:4] == b"root"
+    result = cli("sample", "-o", tmp_path)
+    assert result.exit_code == 2 and "is a folder" in result.stderr
 
 
 def test_styles_list_and_show():

@@ -6,6 +6,7 @@ imported inside the command bodies, so that ``ispyrender --help`` answers at onc
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -74,15 +75,19 @@ QuietOpt = Annotated[
 def stderr() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    # No emoji codes: a path such as 'run:x:1.root' would print with a cross in it.
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def escape(text: object) -> str:
     """User text (paths, messages) for a rich print: '[x]' would otherwise read as markup,
-    vanish from the line, or (as '[/x]') crash the error report with a traceback."""
+    vanish from the line, or (as '[/x]') crash the error report with a traceback; the bytes
+    of a file name that are not UTF-8 (os.fsdecode's surrogates) are shown as \\xNN, where
+    writing them could fail."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(str(text))
+    shown = re.sub("[\udc80-\udcff]", lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", str(text))
+    return rich_escape(shown.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

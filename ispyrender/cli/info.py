@@ -36,7 +36,7 @@ def _print_report(report: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     data = report.to_dict()
     kind = "simulation" if data.get("is_simulation") else "collision data"
     console.print(f"[bold]{data.get('num_events')}[/] events, {kind}", markup=True)
@@ -63,13 +63,14 @@ def sample(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the file.")] = Path(
         "ispyrender_sample.root"
     ),
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
 ) -> None:
     """Write the built-in sample (a small simulated NanoAOD-like file) to a file."""
 
     def body() -> None:
         from ispyrender.sources.sample import write_sample
 
-        path = write_sample(out)
+        path = write_sample(out, overwrite=overwrite)
         typer.echo(f"wrote {path}")
 
     run(body)

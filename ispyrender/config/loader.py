@@ -11,6 +11,7 @@ inherits from itself) is reported alone, at once.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from ispyrender.config.messages import (
     show,
     unknown_key,
 )
-from ispyrender.config.style import Style
+from ispyrender.config.style import TEXT_LIMIT, UNPRINTABLE, Style, excerpt
 from ispyrender.errors import StyleError
 
 # --------------------------------------------------------------------------------------------
@@ -38,6 +39,13 @@ from ispyrender.errors import StyleError
 
 PRESETS_PACKAGE = "ispyrender.configs"
 DEFAULT_BASE = "publication"
+#: A style is a short YAML file: anything larger is the wrong file (or a hostile one).
+MAX_FILE_BYTES = 1 << 20
+#: The deepest a document may nest (aliases included); the deepest setting is 4 levels down.
+MAX_NESTING = 32
+#: The most values a document may stand for once its aliases are expanded: a few hundred
+#: bytes of nested aliases ("billion laughs") would otherwise stand for billions.
+MAX_VALUES = 100_000
 
 
 def list_presets() -> list[str]:
@@ -74,11 +82,12 @@ def load_style(name_or_path: str | None = None, overrides: Sequence[str] = ()) -
     # Style.name says which style made a picture: the preset name or the file's stem, unless
     # the file names itself (bases never leak their name, see _load_chain).
     if "name" not in data:
-        data["name"] = source.name
+        # Named after a file: its name may hold what a name in a style may not.
+        data["name"] = UNPRINTABLE.sub("?", source.name)[:TEXT_LIMIT]
         origins[("name",)] = (source.label, None)
     for text in overrides:
         _apply_override(data, origins, text, problems)
-    return _validate(data, origins, problems, [*applied, *(f"--set {t}" for t in overrides)])
+    return _validate(data, origins, problems, [*applied, *(_set_label(t) for t in overrides)])
 
 
 # ---- sources -------------------------------------------------------------------------------
@@ -116,14 +125,22 @@ class _Source:
                 .read_text(encoding="utf-8")
             )
         try:
-            return self.path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise StyleError(
-                f"style error in {self.path}: not a UTF-8 text file ({exc.reason})"
-            ) from None
+            with self.path.open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raise StyleError(
                 f"style error in {self.path}: cannot be read ({exc.strerror or exc})"
+            ) from None
+        if len(data) > MAX_FILE_BYTES:
+            raise StyleError(
+                f"style error in {self.path}: larger than {MAX_FILE_BYTES // 2**20} MB; a style "
+                "is a short YAML file: check the path"
+            )
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StyleError(
+                f"style error in {self.path}: not a UTF-8 text file ({exc.reason})"
             ) from None
 
 
@@ -138,21 +155,28 @@ def _resolve(ref: str, *, relative_to: Path | None, where: str | None) -> _Sourc
     # directory cannot shadow a preset; anything that looks like a path is a path.
     if not _looks_like_path(ref) and ref in presets:
         return _Source(preset=ref)
-    path = Path(ref).expanduser()
-    if relative_to is not None and not path.is_absolute():
-        path = relative_to / path
-    if path.is_file():
-        return _Source(path=path)
     # From a `base:` line the message names that key, like every other error in a file.
     prefix = f"style error in {where}: base:" if where else "style error:"
+    try:
+        path = Path(ref).expanduser()
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to / path
+        if path.is_file():
+            return _Source(path=path)
+        folder = path.is_dir()
+    except (OSError, ValueError, RuntimeError) as exc:
+        # A name over the file-name limit, a NUL, an unknown ~user.
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise StyleError(
+            f"{prefix} {excerpt(ref, 300)} cannot be a style file ({reason}); give the path of a "
+            f"YAML file or a preset: {', '.join(presets)}"
+        ) from None
     hint = ""
     if not _looks_like_path(ref):
         close = difflib.get_close_matches(ref, presets, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-    what = (
-        "is a folder, not a style file" if path.is_dir() else "is neither a style file nor a preset"
-    )
-    raise StyleError(f"{prefix} {ref!r} {what}{hint}; presets: {', '.join(presets)}")
+    what = "is a folder, not a style file" if folder else "is neither a style file nor a preset"
+    raise StyleError(f"{prefix} {excerpt(ref, 300)} {what}{hint}; presets: {', '.join(presets)}")
 
 
 # ---- reading one document ------------------------------------------------------------------
@@ -166,24 +190,29 @@ def _read_document(
     import yaml
 
     text = source.read()
-    loader = yaml.SafeLoader(text)
+    lines: dict[KeyPath, int] = {}
+    loader = None
     try:
-        node = loader.get_single_node()
-        lines: dict[KeyPath, int] = {}
+        loader, node = _compose(text)
         if node is not None:
             # Walk the composed nodes before constructing: they carry the line marks, and
             # duplicate keys (which PyYAML would silently resolve to the last) are still visible.
             _walk_node(node, (), lines, source.label, problems)
         data = loader.construct_document(node) if node is not None else None
+    except _Refused as exc:
+        raise StyleError(f"style error in {source.label} line {exc.line}: {exc}") from None
+    except yaml.reader.ReaderError as exc:
+        raise StyleError(f"style error in {source.label}{_at(text, exc)}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = exc.problem or exc.context or "cannot be parsed"
+        problem = _clip(exc.problem or exc.context or "cannot be parsed")
         raise StyleError(f"style error in {source.label}{at}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise StyleError(f"style error in {source.label}: invalid YAML: {exc}") from None
+        raise StyleError(f"style error in {source.label}: invalid YAML: {_clip(exc)}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:  # an empty file (or only comments) is a valid style: all defaults
         return {}, lines
     if not isinstance(data, dict):
@@ -193,6 +222,144 @@ def _read_document(
             f"keys such as 'canvas:' and 'collections:', got {kind(data)}"
         )
     return data, lines
+
+
+# ---- YAML with limits ------------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """A document beyond the limits (nesting, aliases); ``line`` is 1-based."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _clip(text: object, limit: int = 120) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _at(text: str, exc: Any) -> str:
+    """Where PyYAML's reader stopped, and why: ' line 3 column 5: ...'."""
+    position = min(max(int(getattr(exc, "position", 0) or 0), 0), len(text))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    character = getattr(exc, "character", None)  # the code point (an int), or a byte
+    if isinstance(character, str) and len(character) == 1:
+        character = ord(character)
+    what = (
+        f"character U+{character:04X} is not allowed in YAML; remove it"
+        if isinstance(character, int) and getattr(exc, "encoding", None) == "unicode"
+        else f"invalid YAML: {_clip(getattr(exc, 'reason', exc))}"
+    )
+    return f" line {line} column {column}: {what}"
+
+
+@functools.lru_cache(maxsize=1)
+def _loader_class() -> type:
+    """PyYAML's SafeLoader with limits: nesting, and numbers and dates it cannot hold."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.depth += 1
+            try:
+                if self.depth > MAX_NESTING:
+                    line = self.peek_event().start_mark.line + 1
+                    raise _Refused(line, f"nested deeper than {MAX_NESTING} levels; flatten it")
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            if node.tag == "tag:yaml.org,2002:int" and len(str(node.value)) > 64:
+                raise _Refused(
+                    node.start_mark.line + 1,
+                    f"the number {excerpt(node.value, 30)} is too long; write at most 64 digits",
+                )
+            try:
+                return super().construct_object(node, deep)
+            except (ValueError, OverflowError, TypeError) as exc:  # e.g. a date 2024-13-45
+                raise _Refused(
+                    node.start_mark.line + 1,
+                    f"{excerpt(node.value, 30) if isinstance(node.value, str) else 'this value'}"
+                    f" cannot be read ({_clip(exc, 80)}); quote it to mean text",
+                ) from None
+
+    return Loader
+
+
+def _compose(text: str) -> tuple[Any, Any]:
+    """A loader and the document's node tree, within the limits: raises _Refused for a
+    document nested too deeply or whose aliases stand for too many values (or themselves),
+    and PyYAML's errors for what is not YAML. The caller disposes of the loader."""
+    loader = _loader_class()(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _check_size(node)
+    except BaseException:
+        loader.dispose()
+        raise
+    return loader, node
+
+
+def _children(node: Any) -> list[Any]:
+    import yaml
+
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_size(root: Any) -> None:
+    """Measure the tree that the nodes (shared through aliases) stand for, without expanding
+    it: its size and height, each node measured once; a node inside itself is refused."""
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        line = node.start_mark.line + 1
+        if finished:
+            children = _children(node)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            height[key] = 1 + max((height[id(c)] for c in children), default=0)
+            open_nodes.discard(key)
+            if height[key] > MAX_NESTING:
+                raise _Refused(
+                    line, f"nested deeper than {MAX_NESTING} levels through aliases; flatten it"
+                )
+            if size[key] > MAX_VALUES:
+                raise _Refused(
+                    line,
+                    f"its aliases (*name) stand for more than {MAX_VALUES} values; a style "
+                    "needs far fewer: write the values out",
+                )
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise _Refused(line, "an alias (*name) refers to the value that holds it")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in size)
+
+
+def _load_value(text: str) -> Any:
+    """A --set value as YAML, within the same limits as a file."""
+    loader, node = _compose(text)
+    try:
+        return loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
 
 
 def _walk_node(
@@ -212,7 +379,14 @@ def _walk_node(
                 continue
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")):
                 name = dotted(path) or "the top level"
-                text = f"{name}: key {getattr(key_node, 'value', '?')!r} must be a plain name"
+                shown = (
+                    excerpt(key_node.value, 30)
+                    if isinstance(key_node, yaml.ScalarNode)
+                    else "a list"
+                    if isinstance(key_node, yaml.SequenceNode)
+                    else "a mapping"
+                )
+                text = f"{name}: key {shown} must be a plain name"
                 problems.append(Problem(label, line, text))
                 continue
             key = key_node.value
@@ -297,7 +471,7 @@ def _apply_override(
     setting is added to ``problems`` and skipped."""
     import yaml
 
-    label = f"--set {text}"
+    label = _set_label(text)
     key_text, sep, value_text = text.partition("=")
     keys = [part.strip() for part in key_text.split(".")]
     if not sep or not all(keys):
@@ -313,7 +487,10 @@ def _apply_override(
         value: Any = value_text
     else:
         try:
-            value = yaml.safe_load(value_text)
+            value = _load_value(value_text)
+        except _Refused as exc:
+            problems.append(Problem(label, None, f"{dotted(tuple(keys))}: {exc}"))
+            return
         except yaml.YAMLError:
             value = value_text
         # Values are scalars; `CMS: preliminary` or `- x` would read as a mapping or a list,
@@ -334,6 +511,11 @@ def _apply_override(
         for stale in [p for p in origins if p[: len(path)] == path and len(p) > len(path)]:
             del origins[stale]
     _mark_origin(origins, path, value, (label, None))
+
+
+def _set_label(text: str) -> str:
+    """How a --set option is named in messages: whole, or its start when it is long."""
+    return f"--set {text}" if len(text) <= 80 else f"--set {text[:60]}... ({len(text)} characters)"
 
 
 def _mark_origin(origins: dict[KeyPath, Origin], path: KeyPath, value: Any, origin: Origin) -> None:
@@ -376,7 +558,7 @@ def style_from_data(data: dict[str, Any] | Style, overrides: Sequence[str] = ())
     problems: list[Problem] = []
     for text in overrides:
         _apply_override(data, origins, text, problems)
-    style = _validate(data, origins, problems, [f"--set {text}" for text in overrides])
+    style = _validate(data, origins, problems, [_set_label(text) for text in overrides])
     style._requested = style.requested_collections | requested
     return style
 

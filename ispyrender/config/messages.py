@@ -8,7 +8,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from ispyrender.config.style import Style
+from ispyrender.config.style import Style, excerpt
 from ispyrender.errors import StyleError
 
 Key = str | int
@@ -218,7 +218,10 @@ def _range(field: dict[str, Any] | None) -> str:
 
 
 def dotted(path: KeyPath) -> str:
-    return ".".join(f"[{k}]" if isinstance(k, int) else k for k in path).replace(".[", "[")
+    """``canvas.width``, ``figure.panels[0].view``; a long key (a hostile file's) cut short."""
+    return ".".join(
+        f"[{k}]" if isinstance(k, int) else (k if len(k) <= 40 else f"{k[:37]}...") for k in path
+    ).replace(".[", "[")
 
 
 def _number(value: Any) -> str:
@@ -239,7 +242,10 @@ def show(value: Any) -> str:
         return "a list"
     if isinstance(value, float):
         return _number(value)
-    return repr(value)
+    if isinstance(value, str):
+        return excerpt(value)  # a short excerpt: never a whole file in a message
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def kind(value: Any) -> str:

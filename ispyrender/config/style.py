@@ -9,13 +9,131 @@ values out of range are errors that name the key, the file and line, and the all
 
 from __future__ import annotations
 
+import re
+import string
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from ispyrender.config.colors import RGB, check_color, parse_color
 
-Color = Annotated[str, AfterValidator(check_color)]
+#: What an error message quotes of a user's text, at most.
+EXCERPT = 60
+#: The longest text a style may hold in one setting (labels, titles, names).
+TEXT_LIMIT = 500
+# C0 and C1 control characters, DEL, and lone surrogates (undecodable bytes of a command line).
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def excerpt(text: object, limit: int = EXCERPT) -> str:
+    """``text`` quoted for a one-line message: repr, cut to ``limit`` characters with the
+    length said, so that no message repeats a whole file or a megabyte of --set."""
+    value = str(text)
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[: limit - 3]!r}... ({len(value)} characters)"
+
+
+def unprintable(value: str) -> str | None:
+    """What makes ``value`` unfit to draw or to name a file: its first control character or
+    undecodable byte, with its position; None when there is none."""
+    bad = UNPRINTABLE.search(value)
+    if bad is None:
+        return None
+    char = bad.group()
+    if "\ud800" <= char <= "\udfff":
+        return f"an undecodable byte (not UTF-8) at position {bad.start() + 1}"
+    return f"control character U+{ord(char):04X} at position {bad.start() + 1}"
+
+
+def check_text(value: str) -> str:
+    """Text drawn or written into files: no control characters, not absurdly long."""
+    what = unprintable(value)
+    if what is not None:
+        raise ValueError(f"{excerpt(value)} holds {what}; remove it")
+    if len(value) > TEXT_LIMIT:
+        raise ValueError(f"{excerpt(value)} is too long: at most {TEXT_LIMIT} characters")
+    return value
+
+
+def _check_color(value: str) -> str:
+    if len(value) > EXCERPT or UNPRINTABLE.search(value):
+        raise ValueError(
+            f"{excerpt(value)} is not a color: use a name such as 'red' or 'tab:blue', or a "
+            "hex code such as '#1f77b4'"
+        )
+    return check_color(value)
+
+
+# ---- output file names ------------------------------------------------------------------------
+
+#: The fields of ``output.name_template``; all are whole numbers except ``source``.
+TEMPLATE_FIELDS = ("run", "lumi", "event", "index", "entry", "source")
+#: The only format a number may take: a width, optionally zero-padded, up to 20 ({event:09d}).
+_NUMBER_FORMAT = re.compile(r"0?(?:[1-9]|1[0-9]|20)?d")
+#: The longest file name most file systems allow, in bytes (one path component).
+NAME_MAX = 255
+
+
+def check_name_template(template: str) -> str:
+    """The rule for ``output.name_template``: literal text and the fields {run}, {lumi},
+    {event}, {index}, {entry}, {source}; numbers may carry a width such as {event:09d} (up to
+    20) and nothing else: no conversions (!r), other format specs (:s, :>30) or fields inside
+    a format ({run:>{event}}), so that no template can fail or blow up when an event is named.
+    A file name, not a path, ending with .png."""
+    shown = excerpt(template)
+    allowed = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(
+            f"{shown} is malformed ({exc}): write fields as {{run}} and literal braces as "
+            "{{ and }}"
+        ) from None
+    literal_bytes = 0
+    for literal, field, spec, conversion in parts:
+        literal_bytes += len(literal.encode("utf-8", "surrogatepass"))
+        if field is None:
+            continue
+        whole = (
+            "{"
+            + field
+            + (f"!{conversion}" if conversion else "")
+            + (f":{spec}" if spec else "")
+            + "}"
+        )
+        if field not in TEMPLATE_FIELDS:
+            raise ValueError(f"{shown} uses {excerpt(whole, 30)}; the fields are {allowed}")
+        if conversion is not None:
+            raise ValueError(
+                f"{shown} converts a field in {excerpt(whole, 30)}: conversions (!r, !s, !a) are "
+                f"not allowed; write {{{field}}}"
+            )
+        if spec and (field == "source" or not _NUMBER_FORMAT.fullmatch(spec)):
+            hint = (
+                "{source} takes no format"
+                if field == "source"
+                else f"a number takes only a width, such as {{{field}:06d}} (up to 20)"
+            )
+            raise ValueError(f"{shown} formats a field as {excerpt(whole, 30)}: {hint}")
+    what = unprintable(template)
+    if what is not None:
+        raise ValueError(f"{shown} holds {what}; remove it")
+    if "/" in template or "\\" in template:
+        raise ValueError(f"{shown} must be a file name, not a path: remove '/' and '\\'")
+    if not template.lower().endswith(".png"):
+        raise ValueError(f"{shown} must end with .png (other formats change the suffix)")
+    if literal_bytes > NAME_MAX - 15:  # see outputs.targets.STEM_RESERVE
+        raise ValueError(
+            f"{shown} is too long: its text alone is {literal_bytes} bytes, and a file name "
+            f"is at most {NAME_MAX} bytes (less room for the temporary name)"
+        )
+    return template
+
+
+Color = Annotated[str, AfterValidator(_check_color)]
+Text = Annotated[str, AfterValidator(check_text)]
+NameTemplate = Annotated[str, AfterValidator(check_name_template)]
 Opacity = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -24,7 +142,8 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 class StrictModel(BaseModel):
     """Base for all style sections: unknown keys are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Numbers are finite: .inf and .nan would reach the renderer as sizes and positions.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class CollectionStyle(StrictModel):
@@ -36,7 +155,7 @@ class CollectionStyle(StrictModel):
     line_width: Annotated[float, Field(gt=0.0, le=20.0)] = 2.0
     min_pt: NonNegative = 0.0
     max_count: Annotated[int, Field(ge=0)] | None = None
-    label: str | None = None  # legend text; the collection's default name when absent
+    label: Text | None = None  # legend text; the collection's default name when absent
 
 
 class TrackStyle(CollectionStyle):
@@ -63,7 +182,7 @@ class PhotonStyle(CollectionStyle):
 class MetStyle(CollectionStyle):
     """Missing transverse momentum: an arrow in the transverse plane."""
 
-    source: str = "MET"  # branch prefix: MET, PuppiMET, ChsMET, ...
+    source: Text = "MET"  # branch prefix: MET, PuppiMET, ChsMET, ...
 
 
 class VertexStyle(CollectionStyle):
@@ -209,12 +328,12 @@ class Camera(StrictModel):
 
 class Labels(StrictModel):
     show: bool = True
-    experiment: str = "CMS"
+    experiment: Text = "CMS"
     # The word after the experiment for collision data: "" writes "CMS" alone (a paper's
     # figure); "Preliminary", "Open Data", ... as the figure is used. Simulation always gets
     # simulation_text.
-    data_text: str = ""
-    simulation_text: str = "Simulation"
+    data_text: Text = ""
+    simulation_text: Text = "Simulation"
     event_info: bool = True
     legend: bool = True
     # The invariant masses of figure.masses written on render pictures too.
@@ -224,7 +343,7 @@ class Labels(StrictModel):
 
 
 class Output(StrictModel):
-    name_template: str = "{run}_{lumi}_{event}.png"
+    name_template: NameTemplate = "{run}_{lumi}_{event}.png"
     png_compression: Annotated[int, Field(ge=0, le=9)] = 1
     # How figures write their text in SVG, PDF and EPS. "auto": PDF and EPS embed the font
     # (searchable, selectable text) and SVG draws text as outlines, the only form that looks
@@ -243,7 +362,7 @@ class Panel(StrictModel):
 
     view: ViewName = "3d"
     camera: Camera | None = None  # 3D only; None: the style's camera
-    title: str | None = None  # None: the view's name; '' hides it
+    title: Text | None = None  # None: the view's name; '' hides it
     # Half-width of a projected view in metres (rho-phi: x and y; rho-z: z); None: the
     # whole detector. Zoom in on the tracker with e.g. 1.3.
     extent: Annotated[float, Field(gt=0.0, le=12.0)] | None = None
@@ -257,7 +376,7 @@ class MassRequest(StrictModel):
 
     collection: MassCollection
     count: Annotated[int, Field(ge=2, le=20)] | None = 2
-    label: str | None = None  # None: e.g. 'm(μμ)', written with mathtext
+    label: Text | None = None  # None: e.g. 'm(μμ)', written with mathtext
 
 
 def _default_panels() -> list[Panel]:
@@ -278,9 +397,9 @@ class Figure(StrictModel):
     # file (labels.data_text / labels.simulation_text).
     label_mode: Literal["auto", "cms", "preliminary", "open_data", "simulation"] = "auto"
     # Centre-of-mass energy shown as '(13 TeV)': 'auto' from the run number; null hides it.
-    energy: str | None = "auto"
+    energy: Text | None = "auto"
     # NanoAOD stores no time stamps: the 'Data recorded: ...' line is written only when set.
-    recorded: str | None = None
+    recorded: Text | None = None
     table: Literal["none", "right"] = "none"  # a table of the drawn objects
     table_rows: Annotated[int, Field(ge=1, le=60)] = 14
     masses: list[MassRequest] = Field(default_factory=list)
@@ -358,7 +477,7 @@ class Animation(StrictModel):
 class Style(StrictModel):
     """A complete, validated style."""
 
-    name: str = "custom"
+    name: Text = "custom"
     canvas: Canvas = Canvas()
     camera: Camera = Camera()
     labels: Labels = Labels()

@@ -106,6 +106,29 @@ def rc_params() -> dict[str, Any]:
 
 # ---- what the labels say ----------------------------------------------------------------------
 
+#: A dollar sign that is not escaped already.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@functools.lru_cache(maxsize=256)
+def label_text(text: str) -> str:
+    """A style's text as matplotlib should draw it: math where the text is valid mathtext
+    ("$p_T$ > 20 GeV"), and otherwise every dollar sign as a dollar sign ("cost $5", "$x",
+    "$\\frac{$"), where matplotlib would raise its parser's error while drawing."""
+    if "$" not in text:
+        return text
+    from matplotlib import cbook
+    from matplotlib.mathtext import MathTextParser
+
+    if cbook.is_math_text(text):
+        try:
+            MathTextParser("path").parse(text)
+        except (ValueError, RecursionError):  # pyparsing's errors, as matplotlib wraps them
+            pass
+        else:
+            return text
+    return _DOLLAR.sub(r"\\$", text)
+
 
 def qualifier(style: Style, is_simulation: bool) -> str:
     """The italic word(s) after 'CMS': :func:`ispyrender.scene.labels.experiment_qualifier` in
@@ -241,7 +264,7 @@ def compose(
             draw_rho_z(ax, content.scene, style, panel, paint, small * 0.85)
         else:
             draw_lego(ax, content.event, style, paint, small * 0.85)
-        title = DEFAULT_TITLES[panel.view] if panel.title is None else panel.title
+        title = DEFAULT_TITLES[panel.view] if panel.title is None else label_text(panel.title)
         if title and style.labels.show:
             fig.text(*lay.titles[i], title, ha="left", va="top", fontsize=small, color=text)
 
@@ -270,7 +293,7 @@ def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> N
         cms = fig.text(
             x,
             baseline,
-            style.labels.experiment,
+            label_text(style.labels.experiment),
             fontsize=26 * k,
             weight="bold",
             ha="left",
@@ -283,7 +306,7 @@ def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> N
             fig.text(
                 right + 0.1 * k / lay.width_in,
                 baseline,
-                words,
+                label_text(words),
                 fontsize=21 * k,
                 style="italic",
                 ha="left",
@@ -298,12 +321,20 @@ def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> N
     if style.figure.recorded:
         lines.append(f"Data recorded: {style.figure.recorded}")
     for line in lines:
-        fig.text(x, y, line, fontsize=13 * k, ha="left", va="top", color=color)
+        fig.text(x, y, label_text(line), fontsize=13 * k, ha="left", va="top", color=color)
         y -= INFO_LINE * PT * k / lay.height_in
 
     energy = energy_text(style, event.run, event.is_simulation)
     if energy:
-        fig.text(right_x, baseline, energy, fontsize=18 * k, ha="right", va="baseline", color=color)
+        fig.text(
+            right_x,
+            baseline,
+            label_text(energy),
+            fontsize=18 * k,
+            ha="right",
+            va="baseline",
+            color=color,
+        )
     placed = list(fig.texts)  # what the energy-scale statement must not run into
     # Masses sit in the middle of the header, one a line; a request the event cannot serve
     # (fewer objects than asked) is left out rather than cluttering every such figure.
@@ -317,7 +348,7 @@ def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> N
                 fig.text(
                     0.5,
                     y0 - i * line_h,
-                    result.text,
+                    label_text(result.text),
                     fontsize=15 * k,
                     ha="center",
                     va="center",
@@ -369,7 +400,7 @@ def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) 
         Patch(facecolor=paint(e.color) if e.count else "none", edgecolor="none")
         for e in scene.legend
     ]
-    labels = legend_labels(scene, notes=lay.table is None)
+    labels = [label_text(label) for label in legend_labels(scene, notes=lay.table is None)]
     kw: dict[str, Any] = {
         "loc": "center",
         "bbox_to_anchor": (0.5, lay.legend_y),

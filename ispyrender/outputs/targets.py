@@ -7,14 +7,16 @@ entry and source; the ids are those the source read once for the whole run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ispyrender import __version__
-from ispyrender.config.style import Style
-from ispyrender.errors import OutputError
-from ispyrender.outputs.files import check_template, file_name, prepare_folder
+from ispyrender.config.style import NAME_MAX, Style, check_name_template
+from ispyrender.errors import OutputError, StyleError
+from ispyrender.outputs.files import prepare_folder, printable
 from ispyrender.sources.base import EventHeader, EventSource, source_stem
 
 __all__ = ["DEFAULT_TEMPLATE", "OutputPlan", "event_metadata", "plan_outputs"]
@@ -22,6 +24,13 @@ __all__ = ["DEFAULT_TEMPLATE", "OutputPlan", "event_metadata", "plan_outputs"]
 DEFAULT_TEMPLATE = "{run}_{lumi}_{event}.png"
 #: Inputs without run/event numbers: their events are named by input and entry instead.
 ENTRY_TEMPLATE = "{source}_{entry}.png"
+#: Bytes a file's stem must leave free in a file name: the longest suffix a stem is given
+#: (".webm", ".html", ".json") and the temporary name it is written under first
+#: (".NAME.XXXXXXXX.tmp", outputs.files.atomic_path, 14 bytes; movies' ".NAME.tmp.webm",
+#: 10): with it, every format and command can use the same template.
+STEM_RESERVE = 5 + 14
+#: The longest path the kernel takes (PATH_MAX, with its terminating NUL).
+PATH_MAX = 4096
 
 
 @dataclass
@@ -62,6 +71,79 @@ def name_fields(source: EventSource, index: int) -> dict[str, object]:
     }
 
 
+def format_name(template: str, fields: Mapping[str, object]) -> str:
+    """A file name from a template that :func:`check_name_template` accepted: numbers with
+    their width, a missing value (a file without lumi sections) as "na" whatever its width."""
+    parts: list[str] = []
+    for literal, name, spec, _conversion in string.Formatter().parse(template):
+        parts.append(literal)
+        if name is None:
+            continue
+        value = fields[name]
+        if value is None:
+            parts.append("na")
+        elif spec and isinstance(value, int):
+            parts.append(format(value, spec))
+        else:
+            parts.append(str(value))
+    return "".join(parts)
+
+
+def shown_name(name: str, limit: int = 60) -> str:
+    """A long (or undecodable) file name for a one-line message: its start and its end."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    if len(text) > limit:
+        text = f"{text[: limit - 20]}...{text[-17:]}"
+    return repr(text)
+
+
+def _name_limit(folder: Path) -> int:
+    """The file-name limit (bytes) of the file system ``folder`` is, or will be, on."""
+    for place in (folder, *folder.parents):
+        try:
+            if place.is_dir():
+                return min(NAME_MAX, os.pathconf(place, "PC_NAME_MAX"))
+        except (OSError, ValueError):
+            continue
+    return NAME_MAX
+
+
+def check_folder_name(out: Path) -> int:
+    """Refuse an output folder whose names the system cannot take; the file-name limit."""
+    full = Path(os.path.abspath(out))
+    for part in full.parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            raise OutputError(
+                f"output folder name {shown_name(part)} is {size} bytes, over the limit of "
+                f"{NAME_MAX} bytes per name: choose a shorter --out"
+            )
+    return _name_limit(full)
+
+
+def check_file_name(path: Path, limit: int, template: str) -> None:
+    """Refuse a planned file whose name or path, while it is written under its temporary
+    name, would be longer than the system takes (ENAMETOOLONG from deep in a writer)."""
+    stem = len(os.fsencode(path.stem))
+    if stem + STEM_RESERVE > limit:
+        hint = "shorten output.name_template"
+        if "{source}" in template:
+            hint += " or the input file's name (it is the template's {source})"
+        raise OutputError(
+            f"output file name {shown_name(path.name)} is too long: {stem} bytes before its "
+            f"suffix, where at most {limit - STEM_RESERVE} fit ({limit} bytes per file name, "
+            f"less {STEM_RESERVE} for a suffix and the temporary name it is written under): "
+            f"{hint}"
+        )
+    full = len(os.fsencode(os.path.abspath(path))) - len(os.fsencode(path.suffix))
+    if full + STEM_RESERVE >= PATH_MAX:
+        raise OutputError(
+            f"output path {shown_name(os.path.abspath(path))} is too long: {full} bytes before "
+            f"its suffix, over the limit of {PATH_MAX - 1} bytes per path with the "
+            f"{STEM_RESERVE} bytes a suffix and the temporary name add: choose a shorter --out"
+        )
+
+
 def plan_outputs(
     source: EventSource,
     entries: Sequence[int],
@@ -76,14 +158,20 @@ def plan_outputs(
     with one name, or files that exist (unless ``overwrite``/``skip_existing``) fail before
     anything is written."""
     template = style.output.name_template
-    check_template(template, ".png")
+    try:
+        check_name_template(template)  # the style checked it; a model_construct()ed one not
+    except ValueError as exc:
+        raise StyleError(f"output.name_template: {exc}") from None
     if template == DEFAULT_TEMPLATE and source.ids().synthetic:
         template = ENTRY_TEMPLATE
+    limit = check_folder_name(out)
     plan = OutputPlan(out, skip_existing=skip_existing)
     seen: dict[Path, int] = {}
     for idx in entries:
-        base = file_name(template, name_fields(source, idx))
-        files = {s: out / str(Path(base).with_suffix(s)) for s in suffixes}
+        base = Path(format_name(template, name_fields(source, idx)))
+        files = {s: out / base.with_suffix(s).name for s in suffixes}
+        for path in files.values():
+            check_file_name(path, limit, template)
         first = files[suffixes[0]]
         if first in seen:
             raise OutputError(
@@ -94,7 +182,13 @@ def plan_outputs(
         seen[first] = idx
         plan.paths[idx] = files
     if not overwrite and not skip_existing:
-        existing = [p for files in plan.paths.values() for p in files.values() if p.exists()]
+        try:
+            existing = [p for files in plan.paths.values() for p in files.values() if p.exists()]
+        except OSError as exc:
+            raise OutputError(
+                f"cannot look into output folder {out} ({exc.strerror or exc}): choose a "
+                "writable --out"
+            ) from None
         if existing:
             more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
             raise OutputError(
@@ -112,8 +206,8 @@ def event_metadata(event: EventHeader, style: Style) -> dict[str, str]:
         "ispyrender.lumi": "unknown" if event.lumi is None else str(event.lumi),
         "ispyrender.event": str(event.event),
         "ispyrender.entry": str(event.entry),
-        "ispyrender.input": event.source,
-        "ispyrender.style": style.name,
+        "ispyrender.input": printable(event.source),
+        "ispyrender.style": printable(style.name),
         "ispyrender.style_digest": style.digest(),
         "ispyrender.version": __version__,
     }

@@ -27,9 +27,34 @@ __all__ = ["EventId", "parse_events", "parse_ids", "read_ids_file", "resolve_sel
 #: (run, lumi or None when not given, event)
 EventId: TypeAlias = tuple[int, int | None, int]
 
-_INT = re.compile(r"^[+-]?\d+$")
-_UINT = re.compile(r"^\d+$")
+_INT = re.compile(r"^[+-]?\d+$", re.ASCII)
+_UINT = re.compile(r"^\d+$", re.ASCII)
 _MAX_LISTED = 5
+#: Ids are compared as NanoAOD stores them: run and lumi as int64 here, event as uint64.
+_RUN_LUMI_MAX = 2**63 - 1
+_EVENT_MAX = 2**64 - 1
+#: Entry numbers (any larger is out of range of any input); --events 1e5000 is not an entry.
+_ENTRY_MAX = 2**63 - 1
+#: An ids file is text of ids: this is far more than a file of a million ids needs.
+_IDS_FILE_MAX = 64 * 2**20
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    """User text for a one-line message: whole, or its start and its length."""
+    return (
+        repr(text) if len(text) <= limit else f"{text[: limit - 3]!r}... ({len(text)} characters)"
+    )
+
+
+def _whole(text: str, largest: int) -> int | None:
+    """The whole number ``text`` (digits, maybe signed) when its size is at most ``largest``;
+    None otherwise (without int() on thousands of digits, which Python refuses)."""
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > len(str(largest)):
+        return None
+    value = int(digits)
+    return sign * value if value <= largest else None
 
 
 def _tokens(text: str, offset: int = 0) -> list[tuple[str, int]]:
@@ -59,24 +84,31 @@ def parse_events(text: str) -> list[int | slice]:
     for token, column in _tokens(text):
         if not token:
             raise SelectionError(
-                f"--events {text!r}: empty entry at column {column}; remove the extra comma"
+                f"--events {_quote(text)}: empty entry at column {column}; remove the extra comma"
             )
         parts = token.split(":")
         bad = next((p for p in parts if p.strip() and not _INT.match(p.strip())), None)
         if bad is not None or len(parts) > 3:
             raise SelectionError(
-                f"--events {text!r}: {token!r} at column {column} is not an entry number or a "
-                "range; use forms like 7, 10:20, :5 or 10:"
+                f"--events {_quote(text)}: {_quote(token)} at column {column} is not an entry "
+                "number or a range; use forms like 7, 10:20, :5 or 10:"
+            )
+        numbers = [_whole(p.strip(), _ENTRY_MAX) if p.strip() else None for p in parts]
+        if any(p.strip() and n is None for p, n in zip(parts, numbers, strict=True)):
+            raise SelectionError(
+                f"--events {_quote(text)}: {_quote(token, 30)} at column {column} is out of "
+                "range: entry numbers are below 2**63"
             )
         if len(parts) == 1:
-            result.append(int(token))
+            assert numbers[0] is not None
+            result.append(numbers[0])
             continue
-        start, stop, *rest = (int(p) if p.strip() else None for p in parts)
+        start, stop, *rest = numbers
         step = rest[0] if rest else None
         if step == 0:
             raise SelectionError(
-                f"--events {text!r}: range {token!r} at column {column} has a zero step; use a "
-                "positive step such as 0:100:10"
+                f"--events {_quote(text)}: range {_quote(token)} at column {column} has a zero "
+                "step; use a positive step such as 0:100:10"
             )
         result.append(slice(start, stop, step))
     return result
@@ -86,12 +118,23 @@ def _parse_id(token: str, where: str) -> EventId:
     parts = [p.strip() for p in token.split(":")]
     if len(parts) not in (2, 3) or not all(_UINT.match(p) for p in parts):
         raise SelectionError(
-            f"{where}: {token!r} is not an event id; use RUN:LUMI:EVENT or RUN:EVENT with "
-            "non-negative integers, e.g. 315267:12:123456"
+            f"{where}: {_quote(token)} is not an event id; use RUN:LUMI:EVENT or RUN:EVENT "
+            "with non-negative integers, e.g. 315267:12:123456"
         )
-    if len(parts) == 2:
-        return int(parts[0]), None, int(parts[1])
-    return int(parts[0]), int(parts[1]), int(parts[2])
+    names = ("run", "event") if len(parts) == 2 else ("run", "lumi", "event")
+    numbers = []
+    for name, part in zip(names, parts, strict=True):
+        largest = _EVENT_MAX if name == "event" else _RUN_LUMI_MAX
+        number = _whole(part, largest)
+        if number is None:
+            raise SelectionError(
+                f"{where}: the {name} number of {_quote(token, 30)} is out of range (at most "
+                f"{largest}); check the id"
+            )
+        numbers.append(number)
+    if len(numbers) == 2:
+        return numbers[0], None, numbers[1]
+    return numbers[0], numbers[1], numbers[2]
 
 
 def parse_ids(text: str) -> list[EventId]:
@@ -102,9 +145,9 @@ def parse_ids(text: str) -> list[EventId]:
     for token, column in _tokens(text):
         if not token:
             raise SelectionError(
-                f"--ids {text!r}: empty id at column {column}; remove the extra comma"
+                f"--ids {_quote(text)}: empty id at column {column}; remove the extra comma"
             )
-        ids.append(_parse_id(token, f"--ids {text!r} at column {column}"))
+        ids.append(_parse_id(token, f"--ids {_quote(text)} at column {column}"))
     return ids
 
 
@@ -112,7 +155,14 @@ def read_ids_file(path: str | Path) -> list[EventId]:
     """Read ids from a file: one per line or comma separated, ``#`` comments, blank lines."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:  # at most a bounded amount: /dev/zero is a "file" too
+            data = fh.read(_IDS_FILE_MAX + 1)
+        if len(data) > _IDS_FILE_MAX:
+            raise SelectionError(
+                f"ids file {str(p)!r} is larger than {_IDS_FILE_MAX // 2**20} MB; pass a text "
+                "file of RUN:LUMI:EVENT ids"
+            )
+        text = data.decode("utf-8")
     except FileNotFoundError as exc:
         raise SelectionError(f"ids file {str(p)!r} does not exist; check the path") from exc
     except IsADirectoryError as exc:
@@ -249,7 +299,7 @@ def resolve_selection(
         result = select_where(source, expr, chosen_entries, limit=max_events)
         if not result:
             considered = n if chosen_entries is None else len(chosen_entries)
-            label = f"{expr.origin} ({expr.text})" if expr.name else f"--where {expr.text!r}"
+            label = f"{expr.origin} ({expr.text})" if expr.name else f"--where {_quote(expr.text)}"
             raise SelectionError(
                 f"selection matches no events: {label} matched none of the {considered} events "
                 "considered; loosen it or check the values with 'ispyrender inspect'"

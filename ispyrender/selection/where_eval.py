@@ -70,9 +70,36 @@ def _numeric(array: np.ndarray) -> np.ndarray:
     """int64/float64/bool: 64-bit arithmetic avoids uint8/int16 wrap-around and overflow."""
     if array.dtype == np.bool_:
         return array
+    if array.dtype == np.uint64 and len(array) and int(array.max()) > _INT64_MAX:
+        return array.astype(np.float64)  # beyond int64: approximately, not wrapped round
     if array.dtype.kind in "iu":
         return array.astype(np.int64, copy=False)
     return array.astype(np.float64, copy=False)
+
+
+_INT64_MIN = np.iinfo(np.int64).min
+_INT64_MAX = np.iinfo(np.int64).max
+_OVERFLOW = (
+    "integer overflow: the result leaves the 64-bit range (|x| < 9.2e18) that integers are "
+    "computed in; write a number as a float (e.g. 2.0 for 2) to compute in floating point"
+)
+
+
+def _overflows(op: str, a: np.ndarray, b: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """Where int64 ``a op b`` wrapped round (``result`` is numpy's wrapped answer)."""
+    if op == "+":
+        return ((a ^ result) & (b ^ result)) < 0
+    if op == "-":
+        return ((a ^ b) & (a ^ result)) < 0
+    # a * b: exact when result // a gives b back (a wrapped product never does, as |a| is
+    # below 2**63 and a wrap is a multiple of 2**64), except MIN * -1, which wraps to MIN.
+    divisor = np.where(a == 0, 1, a)
+    return ((a != 0) & (result // divisor != b)) | ((a == -1) & (b == _INT64_MIN))
+
+
+def _present(mask: np.ndarray, valid: np.ndarray | None) -> bool:
+    """Whether ``mask`` holds anywhere the value is present (a missing object is 0)."""
+    return bool((mask if valid is None else mask & valid).any())
 
 
 _COMPARE_UFUNCS = {
@@ -209,8 +236,15 @@ class _Evaluator:
             c = self.condition(operand, node.operand)
             return _Value(~c.data, None, c.offsets)
         operand = self.number(operand)
+        if node.op == "-":
+            self.check_min(operand, node)
         data = np.negative(operand.data) if node.op == "-" else operand.data
         return _Value(data, operand.valid, operand.offsets)
+
+    def check_min(self, value: _Value, node: Node) -> None:
+        """-x and abs(x) of int64's lowest value wrap round to it: an error."""
+        if value.data.dtype == np.int64 and _present(value.data == _INT64_MIN, value.valid):
+            raise self.expr.error(node, _OVERFLOW)
 
     def eval_binary(self, node: Binary) -> _Value:
         left, right = self.broadcast(
@@ -219,6 +253,11 @@ class _Evaluator:
         with np.errstate(all="ignore"):
             if node.op in _ARITHMETIC_UFUNCS:
                 data = _ARITHMETIC_UFUNCS[node.op](left.data, right.data)
+                if data.dtype == np.int64 and _present(
+                    _overflows(node.op, left.data, right.data, data),
+                    _and_masks(left.valid, right.valid),
+                ):
+                    raise self.expr.error(node, _OVERFLOW)
             else:
                 ufunc = np.true_divide if node.op == "/" else np.power
                 data = ufunc(left.data.astype(np.float64), right.data.astype(np.float64))
@@ -261,6 +300,7 @@ class _Evaluator:
             return _Value(np.diff(self.collection(value, arg, func)))
         if func == "abs":
             value = self.number(self.compute(node.args[0]))
+            self.check_min(value, node)
             return _Value(np.abs(value.data), value.valid, value.offsets)
         if func in ("min", "max") and len(node.args) > 1:
             values = self.broadcast([self.number(self.compute(a)) for a in node.args], node)
@@ -283,7 +323,12 @@ class _Evaluator:
         if value.valid is not None:
             valid = _segment_sum((~value.valid).astype(np.int64), offsets) == 0
         if func == "sum":
-            return _Value(_segment_sum(value.data, offsets), valid)
+            totals = _segment_sum(value.data, offsets)
+            if value.data.dtype == np.int64 and _present(
+                _sum_overflows(value.data, offsets), valid
+            ):
+                raise self.expr.error(node, _OVERFLOW)
+            return _Value(totals, valid)
         present = counts > 0
         data = np.zeros(len(counts), dtype=value.data.dtype)
         if present.any():
@@ -316,6 +361,20 @@ def _segment_sum(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     totals = np.zeros(len(data) + 1, dtype=np.int64)
     np.cumsum(data, out=totals[1:])
     return totals[offsets[1:]] - totals[offsets[:-1]]
+
+
+def _sum_overflows(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per event: whether the exact int64 sum leaves the range (the running sum wraps, and
+    wraps back, so the wrapped total alone cannot tell). Events whose sum of magnitudes is
+    far below 2**63 cannot; the few others are summed exactly in Python."""
+    n = len(offsets) - 1
+    events = np.repeat(np.arange(n), np.diff(offsets))
+    bound = np.bincount(events, weights=np.abs(data.astype(np.float64)), minlength=n)
+    over = np.zeros(n, dtype=bool)
+    for event in np.flatnonzero(bound >= 2.0**62):
+        exact = sum(int(x) for x in data[offsets[event] : offsets[event + 1]])
+        over[event] = not _INT64_MIN <= exact <= _INT64_MAX
+    return over
 
 
 def evaluate(expr: Expr, columns: Mapping[str, _ColumnLike], n_events: int) -> np.ndarray:

@@ -27,6 +27,9 @@ __all__ = [
 _MAX_DEPTH = 100
 _MAX_LENGTH = 10_000
 _SNIPPET = 30
+#: Integers are computed in int64: literals and results beyond are errors, never wrapped.
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
 
 _FUNCTIONS = ("abs", "len", "sum", "min", "max", "any", "all")
 _COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
@@ -447,11 +450,11 @@ class _Parser:
             self.advance()
             value: int | float
             if any(c in token.text for c in ".eE"):
-                value = float(token.text)
+                value = float(token.text)  # 1e400 is inf, as in numpy
             else:
-                value = int(token.text)
-                if abs(value) >= 2**63:
-                    value = float(value)
+                value = self.integer(
+                    token, "write it as a float (e.g. 1e19) to compare with a larger value"
+                )
             return self.make(Number, token.start, token.end, value=value)
         if token.kind == "name" and not token.op:
             self.advance()
@@ -483,6 +486,22 @@ class _Parser:
                 message += ", got ')'"
         raise self.fail(message)
 
+    def integer(self, token: _Token, hint: str) -> int:
+        """A whole number that int64 holds, the type integers are computed in; a larger one
+        (or one of thousands of digits, which int() refuses) is an error, not a float."""
+        digits = token.text.lstrip("0") or "0"
+        if len(digits) > 19 or int(digits) > INT64_MAX:
+            raise _error(
+                self.origin,
+                self.text,
+                token.start,
+                token.end,
+                f"a {len(digits)}-digit whole number is out of the 64-bit range (at most "
+                f"{INT64_MAX}); {hint}",
+                syntax=False,
+            )
+        return int(digits)
+
     def index(self, name: _Token) -> Node:
         self.advance()  # "["
         sign = 1
@@ -495,9 +514,10 @@ class _Parser:
                 f"the index of {name.text} must be a whole number such as 0 or -1 "
                 "(the leading object is 0)"
             )
+        index = self.integer(token, "no collection has that many objects")
         self.advance()
         close = self.expect("]", f"expected ']' to close the index of {name.text}")
-        return self.make(Index, name.start, close.end, name=name.text, index=sign * int(token.text))
+        return self.make(Index, name.start, close.end, name=name.text, index=sign * index)
 
     def call(self, name: _Token) -> Node:
         func = name.text

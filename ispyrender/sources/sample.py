@@ -403,12 +403,24 @@ def build_sample(seed: int = SEED, num_events: int = NUM_EVENTS) -> dict[str, An
     return data
 
 
-def write_sample(path: Path) -> Path:
-    """Write the sample to ``path`` atomically (temporary file in the same folder, then rename)."""
+def write_sample(path: Path, overwrite: bool = True) -> Path:
+    """Write the sample to ``path`` atomically (temporary file in the same folder, then
+    rename); an existing file is kept unless ``overwrite``. Problems are one line."""
+    from ispyrender.errors import OutputError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = build_sample()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder: give a file name, e.g. {path / 'sample.root'}")
+        if path.exists() and not overwrite:
+            raise OutputError(f"{path} already exists: pass --overwrite to replace it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {path} ({exc.strerror or type(exc).__name__}): choose another --out"
+        ) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -421,6 +433,13 @@ def write_sample(path: Path) -> Path:
             file.mktree("Events", types, title="Events")
             file["Events"].extend(data)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a quota
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OutputError(
+            f"cannot write {path} ({exc.strerror or type(exc).__name__}): free some space or "
+            "choose another --out"
+        ) from None
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
