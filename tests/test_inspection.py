@@ -115,3 +115,62 @@ def test_counts_from_pt_when_counter_is_missing(tmp_path: Path) -> None:
     )
     assert any(m.startswith("Muon: lacks") and "Muon_charge" in m for m in report.missing)
     assert any(m.startswith("Jet: absent") for m in report.missing)
+
+
+def _scouting_file(path: Path) -> Path:
+    """A file with ScoutingNANO's collection names and none of standard NanoAOD's."""
+    import awkward as ak
+    import numpy as np
+    import uproot
+
+    def objects(n: int, charge: bool = False) -> ak.Array:
+        one = {"pt": 30.0, "eta": 0.5, "phi": 1.0, "m": 0.1} | ({"charge": 1} if charge else {})
+        return ak.Array([[one] * n] * 3)
+
+    columns = {
+        "run": np.ones(3, np.uint32),
+        "luminosityBlock": np.ones(3, np.uint32),
+        "event": np.arange(3, dtype=np.uint64),
+        "ScoutingMuonVtx": objects(2, charge=True),
+        "ScoutingPFJet": objects(3),
+        "ScoutingPhoton": objects(1),
+        "ScoutingMET_pt": np.full(3, 30.0, np.float32),
+        "ScoutingMET_phi": np.zeros(3, np.float32),
+    }
+    types = {
+        k: (v.type.content if isinstance(v, ak.Array) else v.dtype) for k, v in columns.items()
+    }
+    with uproot.recreate(path) as file:
+        file.mktree("Events", types)
+        file["Events"].extend(columns)
+    return path
+
+
+def test_scouting_nano_is_listed_and_nothing_to_draw_is_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = _scouting_file(tmp_path / "scouting.root")
+    done = subprocess.run(
+        [sys.executable, "-m", "ispyrender", "inspect", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)["collections"]
+    assert {"ScoutingMuonVtx", "ScoutingPFJet", "ScoutingPhoton"} <= set(listed)
+    assert listed["ScoutingPFJet"]["max"] == 3
+    for command in ("render", "figure", "gallery", "animate"):
+        out = tmp_path / command
+        done = subprocess.run(
+            [sys.executable, "-m", "ispyrender", command, str(path), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode != 0
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: nothing to draw"), lines
+        assert "ScoutingMuonVtx" in lines[0] and "ScoutingNANO" in lines[0]
+        assert not out.exists()

@@ -112,13 +112,51 @@ def test_mass_labels() -> None:
     assert mass_label(MassRequest(collection="muons", label="$m_{Z}$"), 2) == "$m_{Z}$"
 
 
-def test_request_for_a_collection_the_file_lacks() -> None:
-    style = load_style("publication", ["figure.masses=[{collection: photons}]"])
-    with pytest.raises(StyleError) as info:
-        check_mass_requests(style, {"Muon_pt", "Muon_eta", "Muon_phi"})
-    message = str(info.value)
-    assert "figure.masses[0].collection = 'photons'" in message
-    assert "Photon_pt/eta/phi" in message and "collections it has: muons, leptons" in message
+def test_request_for_a_collection_the_file_lacks_is_left_out_with_a_note() -> None:
+    style = load_style(
+        "publication", ["figure.masses=[{collection: photons}, {collection: muons}]"]
+    )
+    kept, notes = check_mass_requests(style, {"Muon_pt", "Muon_eta", "Muon_phi"})
+    assert [m.collection for m in kept.figure.masses] == ["muons"]
+    assert notes == ["the photons mass is left out: this file has no Photon_pt/eta/phi"]
+    # Nothing to leave out: the same style back.
+    assert check_mass_requests(kept, {"Muon_pt", "Muon_eta", "Muon_phi"}) == (kept, [])
+
+
+def test_default_figure_of_a_file_without_photons(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The default figure asks for several masses; a dimuon skim without photons still gets
+    its figure (with m(μμ)), and the photon mass is a note, not the end of the run."""
+    import subprocess
+    import sys
+
+    import awkward as ak
+    import numpy as np
+    import uproot
+
+    path = tmp_path / "muons_only.root"
+    muon = {"pt": 45.0, "eta": 0.3, "phi": 0.1, "charge": 1, "mass": 0.106}
+    columns = {
+        "run": np.array([1], np.uint32),
+        "luminosityBlock": np.array([1], np.uint32),
+        "event": np.array([7], np.uint64),
+        "Muon": ak.Array([[muon, {**muon, "phi": 2.5, "charge": -1}]]),
+    }
+    with uproot.recreate(path) as file:
+        # mktree + extend: a TTree with NanoAOD's names (nMuon, Muon_pt, ...).
+        types = {
+            k: (v.type.content if isinstance(v, ak.Array) else v.dtype) for k, v in columns.items()
+        }
+        file.mktree("Events", types)
+        file["Events"].extend(columns)
+    done = subprocess.run(
+        [sys.executable, "-m", "ispyrender", "figure", str(path), "--out", str(tmp_path / "f")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "the photons mass is left out: this file has no Photon_pt/eta/phi" in done.stderr
+    assert len(list((tmp_path / "f").glob("*.png"))) == 1
 
 
 def test_request_for_a_hidden_collection() -> None:

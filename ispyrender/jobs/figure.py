@@ -97,7 +97,9 @@ def figure_events(
     from ispyrender.scene.labels import label_mode_warning
 
     check_figure(style, options)
-    check_mass_requests(style, source.available_branches() if source.has_branches else None)
+    style, mass_notes = check_mass_requests(
+        style, source.available_branches() if source.has_branches else None
+    )
     has_3d = any(p.view == "3d" for p in style.figure.panels)
     if has_3d:
         from ispyrender.rendering.renderer import check_headless
@@ -113,6 +115,7 @@ def figure_events(
         overwrite=options.overwrite,
         skip_existing=options.skip_existing,
     )
+    builder = EventBuilder(source, style)  # refuses a file with nothing to draw
     plan.prepare()
 
     summary = FigureSummary()
@@ -121,7 +124,8 @@ def figure_events(
         summary.warnings.append(message)
         warn(message)
 
-    builder = EventBuilder(source, style)
+    for message in mass_notes:
+        say(message)
     for message in builder.warnings:
         say(message)
     vector = [f for f in options.formats if f in VECTOR]

@@ -139,7 +139,12 @@ class InspectReport:
 
 
 def _collection_names(branches: set[str]) -> list[str]:
-    return [c for c in KNOWN_COLLECTIONS if f"n{c}" in branches or f"{c}_pt" in branches]
+    """The collections ispyrender draws first, then every other one the file holds
+    (ScoutingNANO's, a private skim's), so that the report shows what is there."""
+    from ispyrender.physics.nanoaod import file_collections
+
+    known = [c for c in KNOWN_COLLECTIONS if f"n{c}" in branches or f"{c}_pt" in branches]
+    return known + [c for c in file_collections(branches, counted=True) if c not in known]
 
 
 def _multiplicities(dataset: Dataset, names: list[str]) -> list[CollectionSummary]:

@@ -62,10 +62,15 @@ def render_events(
         if style.labels.masses:
             from ispyrender.physics.quantities import check_mass_requests
 
-            # The masses written on the pictures are figure.masses: refused as the figure job
-            # refuses them, before anything is written.
-            check_mass_requests(style, source.available_branches() if source.has_branches else None)
-            if not style.figure.masses:
+            # The masses written on the pictures are figure.masses: those the file cannot
+            # serve are left out with a note, as the figure job leaves them out.
+            asked = bool(style.figure.masses)
+            style, notes = check_mass_requests(
+                style, source.available_branches() if source.has_branches else None
+            )
+            for note in notes:
+                say(note)
+            if not asked:
                 say(
                     "labels.masses is true but figure.masses asks for no mass: nothing is "
                     "written; e.g. --set 'figure.masses=[{collection: muons, count: 2}]'"
@@ -80,8 +85,8 @@ def render_events(
         overwrite=options.overwrite,
         skip_existing=options.skip_existing,
     )
+    builder = EventBuilder(source, style)  # refuses a file with nothing to draw
     plan.prepare()
-    builder = EventBuilder(source, style)
     for message in builder.warnings:
         say(message)
     todo = plan.todo(entries)

@@ -30,7 +30,14 @@ class EventBuilder:
         self.warnings: list[str] = source.notes()
         self.branches: set[str] = set()
         if source.has_branches:  # NanoAOD: plan the branches once for the whole job
-            self.plan = branch_plan(style, source.available_branches())
+            from ispyrender.errors import InputError
+            from ispyrender.physics.nanoaod import nothing_to_draw
+
+            available = source.available_branches()
+            problem = nothing_to_draw(style, available, ", ".join(map(repr, source.paths[:2])))
+            if problem:
+                raise InputError(problem)
+            self.plan = branch_plan(style, available)
             self.warnings += self.plan.warnings
             self.branches = set(self.plan.branches)
         #: Objects skipped for NaN values, per collection, over every event built so far.

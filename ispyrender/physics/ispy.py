@@ -13,11 +13,15 @@ Jets that are the same object as a drawn muon, electron or photon are left out
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from ispyrender.config.style import CollectionStyle, HitStyle, Style
+from ispyrender.errors import InputError
 from ispyrender.physics.cleaning import Drawn, clean
 from ispyrender.physics.objects import (
     CaloHits,
@@ -66,8 +70,37 @@ def bezier(p0: np.ndarray, d0: np.ndarray, p3: np.ndarray, d3: np.ndarray) -> np
     return (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
 
 
+@contextlib.contextmanager
+def _reading(ev: IgEvent, collection: str) -> Iterator[None]:
+    """Values of the wrong type or shape, or missing columns, in one collection of one event:
+    a damaged file or not iSpy's, said in one line (the batch records it as a failed event)."""
+    try:
+        yield
+    except KeyError as exc:
+        problem = f"it has no {exc.args[0]!r} column" if exc.args else "a column is missing"
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
+        problem = " ".join(str(exc).split())[:120] or type(exc).__name__
+    else:
+        return
+    raise InputError(
+        f"iSpy event {ev.run}:{ev.event} in {ev.source!r}: {collection} cannot be drawn "
+        f"({problem}); the file is damaged or not written by iSpy: download or copy it again"
+    ) from None
+
+
 def _column(rows: list[dict], key: str, default: float = np.nan) -> np.ndarray:
     return np.array([float(r.get(key, default)) for r in rows], dtype=float)
+
+
+def _points(values: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Coordinates as floats of exactly ``shape`` (e.g. a 3-vector, or N cells of 4 corners):
+    a ValueError otherwise, where numpy would broadcast or reshape a damaged value silently."""
+    array = np.asarray(values, dtype=float)
+    if array.size == 0 and shape[0] == 0:
+        return array.reshape(shape)
+    if array.shape != shape:
+        raise ValueError(f"coordinates of shape {array.shape}, not {shape}")
+    return array
 
 
 def _tracks(
@@ -81,11 +114,16 @@ def _tracks(
     if not rows:
         return None
     pt = _column(rows, "pt", 0.0)
-    keep = [int(i) for i in _keep(pt, style) if int(i) in paths]
+    eta_all, phi_all = _column(rows, "eta"), _column(rows, "phi")
+    keep = [
+        int(i)
+        for i in _keep(pt, style)
+        if int(i) in paths and np.isfinite(eta_all[i]) and np.isfinite(phi_all[i])
+    ]
     if not keep:
         return None
     idx = np.array(keep, dtype=int)
-    eta, phi, charge = (_column(rows, k)[idx] for k in ("eta", "phi", "charge"))
+    eta, phi, charge = eta_all[idx], phi_all[idx], _column(rows, "charge")[idx]
     curves = tuple(paths[i] for i in keep)
     # The stored curves start where CMSSW's fit starts, not at the vertex.
     origin = np.array([c[0] for c in curves], dtype=float).reshape(-1, 3)
@@ -97,11 +135,11 @@ def _extras_paths(ev: IgEvent, association: str) -> dict[int, np.ndarray]:
     extras = ev.rows("Extras")
     paths: dict[int, np.ndarray] = {}
     for obj, extra in ev.links(association):
-        if extra < len(extras):
+        if 0 <= extra < len(extras):
             x = extras[extra]
-            curve = bezier(
-                *(np.asarray(x[k], dtype=float) for k in ("pos_1", "dir_1", "pos_2", "dir_2"))
-            )
+            ends = (_points(x[k], (3,)) for k in ("pos_1", "dir_1", "pos_2", "dir_2"))
+            with np.errstate(all="ignore"):  # absurd values: dropped below, not warned about
+                curve = bezier(*ends)
             if np.all(np.isfinite(curve)):
                 paths[obj] = curve
     return paths
@@ -112,9 +150,13 @@ def _muon_paths(ev: IgEvent) -> dict[int, np.ndarray]:
     points = ev.rows("Points")
     by_muon: dict[int, list[np.ndarray]] = defaultdict(list)
     for mu, point in ev.links("MuonGlobalPoints"):
-        if point < len(points):
-            by_muon[mu].append(np.asarray(points[point]["pos"], dtype=float))
-    return {mu: np.array(p) for mu, p in sorted(by_muon.items()) if len(p) >= 2}
+        if 0 <= point < len(points):
+            by_muon[mu].append(_points(points[point]["pos"], (3,)))
+    return {
+        mu: np.array(p)
+        for mu, p in sorted(by_muon.items())
+        if len(p) >= 2 and np.all(np.isfinite(p))
+    }
 
 
 def _hits(ev: IgEvent, key: str, style: HitStyle) -> CaloHits | None:
@@ -128,24 +170,39 @@ def _hits(ev: IgEvent, key: str, style: HitStyle) -> CaloHits | None:
     ]
     if not rows:
         return None
-    front = np.array([[h[f"front_{i}"] for i in range(1, 5)] for h in rows], dtype=float)
-    back = np.array([[h[f"back_{i}"] for i in range(1, 5)] for h in rows], dtype=float)
-    return CaloHits(
-        key,
-        group,
-        front.reshape(-1, 4, 3),
-        back.reshape(-1, 4, 3),
-        _column(rows, "energy"),
-        _column(rows, "eta"),
-        _column(rows, "phi"),
-    )
+    shape = (len(rows), 4, 3)
+    front = _points([[h[f"front_{i}"] for i in range(1, 5)] for h in rows], shape)
+    back = _points([[h[f"back_{i}"] for i in range(1, 5)] for h in rows], shape)
+    energy, eta, phi = (_column(rows, k) for k in ("energy", "eta", "phi"))
+    ok = _finite(front).all(axis=(1, 2)) & _finite(back).all(axis=(1, 2)) & _finite(eta, phi)
+    if not ok.any():
+        return None
+    return CaloHits(key, group, front[ok], back[ok], energy[ok], eta[ok], phi[ok])
 
 
 def physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
-    """The physics objects of one iSpy event, filtered as the style asks."""
+    """The physics objects of one iSpy event, filtered as the style asks. Objects with values
+    that are not finite are left out; values of the wrong type or shape, or missing columns,
+    are an InputError naming the collection."""
+    # Absurd values (eta of 1e3 in a cosh) would warn on the terminal: they are dropped as
+    # not finite instead.
+    with np.errstate(all="ignore"):
+        return _physics_event(ev, style)
+
+
+def _finite(*arrays: np.ndarray) -> np.ndarray:
+    return np.logical_and.reduce([np.isfinite(a) for a in arrays])
+
+
+def _physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
     cols = style.collections
-    vertices = [r for r in ev.rows("Vertices") if r.get("isValid", 1) and not r.get("isFake", 0)]
-    pv = np.asarray(vertices[0]["pos"], dtype=float) if vertices else np.zeros(3)
+    with _reading(ev, "Vertices"):
+        vertices = [
+            r for r in ev.rows("Vertices") if r.get("isValid", 1) and not r.get("isFake", 0)
+        ]
+        positions = _points([v["pos"] for v in vertices], (len(vertices), 3))
+        positions = positions[_finite(positions).all(axis=1)]
+    pv = positions[0] if len(positions) else np.zeros(3)
     physics = PhysicsEvent(
         ev.run,
         ev.lumi,
@@ -158,46 +215,48 @@ def physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
     )
     counts = physics.counts
 
-    for key, branch, rows, paths in (
-        ("muons", "Muon", ev.rows("GlobalMuons"), _muon_paths),
-        ("electrons", "Electron", ev.rows("GsfElectrons"), None),
-        ("tracks", "Track", ev.rows("Tracks"), None),
+    for key, branch, name, paths in (
+        ("muons", "Muon", "GlobalMuons", _muon_paths),
+        ("electrons", "Electron", "GsfElectrons", None),
+        ("tracks", "Track", "Tracks", None),
     ):
         st: CollectionStyle = getattr(cols, key)
         if not st.show:
             continue
-        if paths is None:
-            association = "GsfElectronExtras" if key == "electrons" else "TrackExtras"
-            curves = _extras_paths(ev, association)
-        else:
-            curves = paths(ev)
-        tracks = _tracks(key, branch, rows, curves, st)
+        # The curves come from another collection: name both, the damage may be in either.
+        with _reading(ev, f"{name} (with their {'Points' if paths else 'Extras'})"):
+            if paths is None:
+                association = "GsfElectronExtras" if key == "electrons" else "TrackExtras"
+                curves = _extras_paths(ev, association)
+            else:
+                curves = paths(ev)
+            tracks = _tracks(key, branch, ev.rows(name), curves, st)
         if tracks is not None:
             physics.tracks.append(tracks)
             counts[key] = len(tracks)
 
     photons = ev.rows("Photons")
     if photons:
-        et = _column(photons, "et")
-        keep = _keep(et, cols.photons)
+        with _reading(ev, "Photons"):
+            et = _column(photons, "et")
+            eta, phi, energy = (_column(photons, k) for k in ("eta", "phi", "energy"))
+            keep = _keep(et, cols.photons)
+            keep = keep[_finite(eta[keep], phi[keep], energy[keep])]
         if keep.size:
             physics.photons = Photons(
-                "photons",
-                "Photon",
-                et[keep],
-                _column(photons, "eta")[keep],
-                _column(photons, "phi")[keep],
-                _column(photons, "energy")[keep],
-                pv,
+                "photons", "Photon", et[keep], eta[keep], phi[keep], energy[keep], pv
             )
             counts["photons"] = int(keep.size)
 
     jets = ev.rows("PFJets")
     if jets:
-        et = _column(jets, "et")
-        eta = _column(jets, "eta")
-        phi = _column(jets, "phi")
-        keep = _keep(et, cols.jets, limit=False)
+        with _reading(ev, "PFJets"):
+            et = _column(jets, "et")
+            eta = _column(jets, "eta")
+            phi = _column(jets, "phi")
+            energy = et * np.cosh(eta)
+            keep = _keep(et, cols.jets, limit=False)
+            keep = keep[_finite(eta[keep], phi[keep], energy[keep])]
         if keep.size and style.cleaning.enabled:
             drawn = [
                 (Drawn(t.collection, t.pt, t.eta, t.phi), None)
@@ -221,7 +280,7 @@ def physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
                     et[keep],
                     eta[keep],
                     phi[keep],
-                    et[keep] * np.cosh(eta[keep]),
+                    energy[keep],
                     cols.jets.cone_radius or 0.4,
                     pv,
                 )
@@ -229,27 +288,37 @@ def physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
             counts["jets"] = int(keep.size)
 
     mets = ev.rows("PFMETs")
-    if mets and cols.met.show and float(mets[0]["pt"]) >= cols.met.min_pt:
-        physics.met = Met("PFMET", float(mets[0]["pt"]), float(mets[0]["phi"]))
-        counts["met"] = 1
+    if mets and cols.met.show:
+        with _reading(ev, "PFMETs"):
+            pt, phi_met = float(mets[0]["pt"]), float(mets[0]["phi"])
+        if np.isfinite(pt) and np.isfinite(phi_met) and pt >= cols.met.min_pt:
+            physics.met = Met("PFMET", pt, phi_met)
+            counts["met"] = 1
 
-    if vertices and cols.vertices.show:
-        positions = np.array([v["pos"] for v in vertices], dtype=float)
+    if len(positions) and cols.vertices.show:
         physics.vertices.append(Vertices("vertices", "PV", positions))
         counts["vertices"] = len(positions)
 
     for key in HIT_COLLECTIONS:
         hit_style: HitStyle = getattr(cols, key)
-        if hit_style.show and (hits := _hits(ev, key, hit_style)) is not None:
+        if not hit_style.show:
+            continue
+        with _reading(ev, "/".join(HIT_COLLECTIONS[key][0])):
+            hits = _hits(ev, key, hit_style)
+        if hits is not None:
             physics.hits.append(hits)
             counts[key] = len(hits)
 
     if cols.muon_chambers.show:
-        chambers = [
-            [c[f"front_{i}"] for i in range(1, 5)] + [c[f"back_{i}"] for i in range(1, 5)]
-            for c in ev.rows("MuonChambers")
-        ]
-        if chambers:
-            physics.chambers = MuonChambers(np.array(chambers, dtype=float).reshape(-1, 8, 3))
+        rows = ev.rows("MuonChambers")
+        with _reading(ev, "MuonChambers"):
+            corners = [
+                [c[f"front_{i}"] for i in range(1, 5)] + [c[f"back_{i}"] for i in range(1, 5)]
+                for c in rows
+            ]
+            chambers = _points(corners, (len(rows), 8, 3))
+            chambers = chambers[_finite(chambers).all(axis=(1, 2))]
+        if len(chambers):
+            physics.chambers = MuonChambers(chambers)
             counts["muon_chambers"] = len(chambers)
     return physics

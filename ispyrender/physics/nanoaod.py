@@ -151,6 +151,41 @@ def _met_sources(available: Collection[str]) -> list[str]:
     )
 
 
+def file_collections(available: Collection[str], counted: bool = False) -> list[str]:
+    """Every collection a NanoAOD file holds, by its branches (``nX`` counters and ``X_pt``
+    fields), standard or not (ScoutingNANO's ScoutingMuonVtx, a private skim's). With
+    ``counted``, only those with a counter (lists of objects, not one value per event)."""
+    names = {
+        b[1:]
+        for b in available
+        if b.startswith("n") and any(a.startswith(f"{b[1:]}_") for a in available)
+    }
+    if not counted:
+        names |= {b[: -len("_pt")] for b in available if b.endswith("_pt")}
+    return sorted(names)
+
+
+def nothing_to_draw(style: Style, available: Collection[str], source: str) -> str | None:
+    """The error when ``style`` shows collections but the file has none of them (a
+    ScoutingNANO file, a skim of other objects): better said once than drawn as an empty
+    detector for every event."""
+    plan = branch_plan(style, available)
+    if plan.drawable or not any(getattr(style.collections, k).show for k in DEFAULT_LABELS):
+        return None
+    has = file_collections(available)
+    shown = ", ".join(has[:6]) + (f" and {len(has) - 6} more" if len(has) > 6 else "")
+    scouting = (
+        " (ScoutingNANO collections are not drawn)"
+        if any(h.startswith("Scouting") for h in has)
+        else ""
+    )
+    return (
+        f"nothing to draw in {source}: it has none of the collections this style draws "
+        f"(Muon, Electron, Photon, Jet, MET, ...); it has {shown or 'no collections'}{scouting}; "
+        "see 'ispyrender inspect'"
+    )
+
+
 def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
     """The branches to read for ``style`` from a dataset with ``available`` branches, and one
     warning line for each shown collection that is missing something it needs.
@@ -288,7 +323,10 @@ class _Values:
     def ints(self, name: str) -> np.ndarray | None:
         if name not in self.values:
             return None
-        return np.asarray(self.values[name]).astype(np.int64, copy=False).reshape(-1)
+        # A float branch of damaged data may hold NaN or huge values: they become some int,
+        # which the checks downstream treat as any other bad id, without numpy's warning.
+        with np.errstate(invalid="ignore"):
+            return np.asarray(self.values[name]).astype(np.int64, copy=False).reshape(-1)
 
     def has(self, name: str) -> bool:
         return name in self.values

@@ -191,30 +191,17 @@ def masses(event: PhysicsEvent, requests: Sequence[MassRequest]) -> list[MassRes
     return results
 
 
-def check_mass_requests(style: Style, available: Collection[str] | None) -> None:
-    """Refuse, before anything is drawn, mass requests the file or the style cannot serve.
+def check_mass_requests(style: Style, available: Collection[str] | None) -> tuple[Style, list[str]]:
+    """The style with the mass requests this file can serve, and a note for each one it
+    cannot (that mass is left out; the figure is still made); before anything is drawn.
 
     ``available`` lists the file's branches; None for sources without branches (iSpy), whose
-    objects are checked per event instead."""
+    objects are checked per event instead. A request whose collection the style hides is a
+    contradiction in the style and is refused."""
+    kept = []
+    notes = []
     for i, request in enumerate(style.figure.masses):
         key = f"figure.masses[{i}].collection = {request.collection!r}"
-        branches = _BRANCHES[request.collection]
-        have = [
-            b
-            for b in branches
-            if available is None or all(f"{b}_{f}" in available for f in ("pt", "eta", "phi"))
-        ]
-        if not have and available is not None:
-            names = " or ".join(f"{b}_pt/eta/phi" for b in branches)
-            usable = [
-                c
-                for c, bs in _BRANCHES.items()
-                if any(all(f"{b}_{f}" in available for f in ("pt", "eta", "phi")) for b in bs)
-            ]
-            raise StyleError(
-                f"{key}: this file has no {names}; collections it has: "
-                f"{', '.join(usable) or 'none'}"
-            )
         hidden = [
             k for k in _STYLE_KEYS[request.collection] if not getattr(style.collections, k).show
         ]
@@ -223,6 +210,21 @@ def check_mass_requests(style: Style, available: Collection[str] | None) -> None
                 f"{key}: collections.{hidden[0]}.show is false, so there is nothing to add up: "
                 f"--set collections.{hidden[0]}.show=true"
             )
+        branches = _BRANCHES[request.collection]
+        have = [
+            b
+            for b in branches
+            if available is None or all(f"{b}_{f}" in available for f in ("pt", "eta", "phi"))
+        ]
+        if have or available is None:
+            kept.append(request)
+            continue
+        names = " or ".join(f"{b}_pt/eta/phi" for b in branches)
+        notes.append(f"the {request.collection} mass is left out: this file has no {names}")
+    if len(kept) == len(style.figure.masses):
+        return style, notes
+    figure = style.figure.model_copy(update={"masses": kept})
+    return style.model_copy(update={"figure": figure}), notes
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,8 @@ def direction(eta: np.ndarray, phi: np.ndarray) -> np.ndarray:
     theta = 2 atan(exp(-eta)), i.e. sin th = 1 / cosh eta and cos th = tanh eta."""
     eta = np.asarray(eta, dtype=float)
     phi = np.asarray(phi, dtype=float)
-    sin_t = 1.0 / np.cosh(eta)
+    with np.errstate(over="ignore"):  # |eta| > 710 (damaged data): cosh is inf, sin th is 0
+        sin_t = 1.0 / np.cosh(eta)
     return np.stack([sin_t * np.cos(phi), sin_t * np.sin(phi), np.tanh(eta)], axis=-1)
 
 
@@ -164,7 +165,8 @@ def max_cone_length(
     from the radius, which is exact on the beam line and safe elsewhere.
     """
     apex = np.asarray(apex, dtype=float).reshape(-1, 3)
-    theta = 2.0 * np.arctan(np.exp(-np.asarray(eta, dtype=float)))
+    with np.errstate(over="ignore"):  # eta < -710: exp is inf, theta is pi, as it should be
+        theta = 2.0 * np.arctan(np.exp(-np.asarray(eta, dtype=float)))
     a = np.asarray(half_angle, dtype=float)
     lo = np.abs(theta - a)
     hi = np.minimum(theta + a, 2.0 * np.pi - (theta + a))

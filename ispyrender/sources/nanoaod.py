@@ -28,7 +28,14 @@ from ispyrender.errors import InputError
 from ispyrender.sources.base import EventIds, EventSource, InputSpan
 from ispyrender.sources.paths import check_local_file, expand_inputs, is_url
 
-__all__ = ["EVENT_ID_BRANCHES", "Column", "Dataset", "EventRecord", "InputInfo"]
+__all__ = [
+    "EVENT_ID_BRANCHES",
+    "Column",
+    "Dataset",
+    "EventRecord",
+    "InputInfo",
+    "UnreadableEntries",
+]
 
 #: Branches that identify an event; always read alongside whatever was asked for.
 EVENT_ID_BRANCHES = ("run", "luminosityBlock", "event")
@@ -101,6 +108,67 @@ class Column:
             return self.content[i]
         # Copy so that a record kept by a consumer does not pin the whole chunk in memory.
         return self.content[self.offsets[i] : self.offsets[i + 1]].copy()
+
+
+class UnreadableEntries(InputError):
+    """Entries of an input whose data cannot be read (a damaged basket or page).
+
+    ``entries`` are the global entry numbers of the read that failed, so that a batch can
+    record those events as failed and read the others."""
+
+    def __init__(self, message: str, entries: range) -> None:
+        super().__init__(message)
+        self.entries = entries
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.args[0], self.entries)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short account of what uproot, zlib or awkward said, without uproot's multi-line
+    dumps (DeserializationError) or its "in file ..." tails."""
+    text = getattr(exc, "message", None)  # DeserializationError keeps the point here
+    if not isinstance(text, str):
+        text = str(exc)
+    text = text.split("\nin file ")[0]
+    text = " ".join(text.split())
+    if len(text) > 120:
+        text = text[:117] + "..."
+    kind = type(exc).__name__
+    if kind.islower():  # zlib.error, not "error"
+        kind = f"{type(exc).__module__}.{kind}"
+    return f"{kind}: {text}" if text else kind
+
+
+def _unreadable(path: str, what: str, exc: Exception) -> str:
+    """One line for a failure to read ``what`` of ``path`` after it was opened."""
+    if isinstance(exc, MemoryError):
+        # Reads are chunked, so a chunk of one branch larger than memory means a size field
+        # that lies: a damaged file (or a machine with almost no memory left).
+        return (
+            f"ROOT file {path!r} is damaged: {what} claims more memory than there is; "
+            "download or copy it again"
+        )
+    return (
+        f"ROOT file {path!r} is damaged: {what} cannot be read ({_reason(exc)}); download or "
+        "copy it again"
+    )
+
+
+def _remote(path: str, exc: Exception) -> None:
+    """A read of a file on a server that failed in the connection (an OSError anywhere in the
+    chain: fsspec and aiohttp wrap them) is not the file's fault: say what remote_error says."""
+    if not is_url(path):
+        return
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not e for e in seen):
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(e, OSError) for e in seen):
+        from ispyrender.sources.remote import remote_error
+
+        raise remote_error(path, exc) from None
 
 
 def _open_root(path: str) -> Any:
@@ -181,6 +249,20 @@ def _to_column(array: Any) -> Column:
         return Column(content, offsets)
     # Deeper nesting does not occur in NanoAOD; keep it usable rather than crash.
     return Column(np.asarray(ak.to_list(array), dtype=object), None)
+
+
+def _read_column(tree: Any, name: str, info: InputInfo, lo: int, hi: int) -> Column:
+    """Entries ``lo`` to ``hi`` of one branch; any failure (a damaged basket makes uproot,
+    zlib, lzma or awkward raise almost anything) as one line naming the file, the branch and
+    the entries. KeyboardInterrupt and SystemExit are not Exceptions and go through."""
+    try:
+        return _to_column(tree[name].array(entry_start=lo, entry_stop=hi))
+    except Exception as exc:
+        _remote(info.path, exc)
+        which = f"entry {lo}" if hi - lo == 1 else f"entries {lo} to {hi - 1}"
+        message = _unreadable(info.path, f"branch {name!r} of {which}", exc)
+        first = info.first_entry
+        raise UnreadableEntries(message, range(first + lo, first + hi)) from None
 
 
 class Dataset(EventSource):
@@ -273,8 +355,8 @@ class Dataset(EventSource):
             num_entries = int(tree.num_entries)
         except Exception as exc:
             raise InputError(
-                f"the 'Events' tree in {path!r} cannot be read ({type(exc).__name__}); the file "
-                "is probably corrupt, download or copy it again"
+                f"the 'Events' tree in {path!r} cannot be read ({_reason(exc)}); the file is "
+                "probably corrupt, download or copy it again"
             ) from exc
         has_ids = "run" in branches and "event" in branches
         if not has_ids and not _looks_like_nanoaod(branches):
@@ -350,10 +432,17 @@ class Dataset(EventSource):
         return common
 
     def _tree(self, index: int) -> Any:
-        if index not in self._files:
-            # Reopened lazily after close() so that a closed Dataset still works if reused.
-            self._files[index] = _open_root(self.inputs[index].path)
-        return self._files[index]["Events"]
+        path = self.inputs[index].path
+        try:
+            if index not in self._files:
+                # Reopened lazily after close() so that a closed Dataset still works if reused.
+                self._files[index] = _open_root(path)
+            return self._files[index]["Events"]
+        except InputError:
+            raise
+        except Exception as exc:  # changed on disk since it was validated, or unreachable
+            _remote(path, exc)
+            raise InputError(_unreadable(path, "the 'Events' tree", exc)) from None
 
     def iter_chunks(
         self,
@@ -382,9 +471,7 @@ class Dataset(EventSource):
                 # Branch by branch rather than tree.arrays(): arrays() resolves its expressions
                 # against every branch on each call (tens of ms for 1500-branch NanoAOD, seconds
                 # on RNTuples, whose recursive key walk it triggers), which dominated small chunks.
-                columns = {
-                    n: _to_column(tree[n].array(entry_start=lo, entry_stop=hi)) for n in names
-                }
+                columns = {n: _read_column(tree, n, info, lo, hi) for n in names}
                 yield info, lo, columns
 
     def event_ids(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
