@@ -192,7 +192,11 @@ def test_sigterm_stops_workers_and_leaves_no_temporary_files(tmp_path: Path) -> 
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert hidden(out) == []
-    assert not (out / "manifest.json").exists()
+    # The manifest lists what was done, marked as interrupted (a resume writes the whole one).
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["interrupted"] is True
+    written = {p.name for p in out.glob("*.png")}
+    assert {e["output"] for e in manifest["events"]} >= written
 
 
 def _children(parent: int) -> list[tuple[int, bytes]]:
@@ -255,3 +259,15 @@ def test_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0]
     assert not out.exists()
+
+
+def test_more_jobs_than_cores_are_capped_with_a_warning(tmp_path: Path) -> None:
+    """--jobs 64 on this machine starts as many workers as it has cores (each is a renderer
+    of a few hundred MB), and says so."""
+    cores = len(os.sched_getaffinity(0))
+    out = tmp_path / "out"
+    small = ["--set", "canvas.width=160", "--set", "canvas.height=90"]
+    result = cli("render", "-n", "4", "--jobs", "64", *small, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert f"--jobs 64 is more than the {cores} cores" in result.stderr
+    assert len(pngs(out)) == 4

@@ -132,8 +132,62 @@ def test_bad_thumb_size_and_foreign_folder_are_one_line_errors(tmp_path: Path) -
     done = _gallery(
         str(sample_path()), "--out", "mine", "--overwrite", "-n", "1", "-q", cwd=tmp_path
     )
-    assert done.returncode != 0 and "does not look like a gallery" in done.stderr
+    assert done.returncode != 0 and "did not write there (thesis.tex)" in done.stderr
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
+def test_overwrite_never_removes_what_the_user_put_in_a_gallery(site: Path, tmp_path: Path) -> None:
+    """A gallery with an index.html that also holds the user's files (a thesis beside it, a
+    figure in images/) is not replaced: only a folder that holds nothing but our site is."""
+    from ispyrender.sources.sample import sample_path
+
+    for extra in ("thesis.tex", "figs/plot.pdf", "images/mine.png"):
+        target = tmp_path / f"copy-{extra.replace('/', '-')}"
+        shutil.copytree(site, target)
+        (target / extra).parent.mkdir(exist_ok=True)
+        (target / extra).write_text("precious")
+        before = sorted(str(p.relative_to(target)) for p in target.rglob("*"))
+        done = _gallery(
+            str(sample_path()), "--out", str(target), "--overwrite", "-n", "1", "-q", cwd=tmp_path
+        )
+        assert done.returncode != 0 and extra in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == before
+
+
+def test_out_dot_is_refused_before_rendering(tmp_path: Path) -> None:
+    from ispyrender.sources.sample import sample_path
+
+    for out in (".", str(tmp_path), ".."):
+        done = _gallery(str(sample_path()), "--out", out, "--overwrite", "-n", "1", cwd=tmp_path)
+        assert done.returncode != 0 and "current folder" in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_builds_folder_is_removed_by_the_next_build(tmp_path: Path) -> None:
+    """A build killed with SIGKILL leaves its hidden .NAME.build-* folder: the next build of
+    that gallery removes it (a build still running holds a lock on its folder and is kept)."""
+    import signal
+
+    from ispyrender.sources.sample import sample_path
+
+    command = ["gallery", str(sample_path()), "--out", "site", "-n", "40", "-q"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ispyrender", *command],
+        cwd=tmp_path,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(tmp_path.glob(".site.build-*/images/*.png")):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (left,) = tmp_path.glob(".site.build-*")
+    done = _gallery(str(sample_path()), "--out", "site", "-n", "1", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    assert not left.exists()
 
 
 # ---- in a browser ----------------------------------------------------------------------------
@@ -351,3 +405,34 @@ def test_hostile_file_names_make_links_to_those_files(tmp_path: Path, browser: B
     assert nxt.startswith("file://") and Path(unquote(nxt.removeprefix("file://"))).is_file()
     assert browser.js("document.getElementById('picture').naturalWidth") == 320
     assert browser.errors() == []
+
+
+def test_input_name_that_is_not_utf8_makes_a_working_gallery(tmp_path: Path) -> None:
+    """A file name with bytes that are not UTF-8 (os.fsdecode's surrogates): the pages are
+    written, shown as \\xNN, and every link names the file by its own bytes."""
+    import os
+    from urllib.parse import unquote_to_bytes
+
+    from ispyrender.sources.sample import sample_path
+
+    name = os.fsdecode(os.fsencode(tmp_path) + b"/ev\xff\xfe.root")
+    shutil.copy(sample_path(), name)
+    done = _gallery(
+        name,
+        "--out",
+        "site",
+        "-n",
+        "2",
+        "-q",
+        "--set",
+        "output.name_template={source}_{event}.png",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    index = (tmp_path / "site" / "index.html").read_text("utf-8")
+    assert "ev\\xff\\xfe.root" in index  # the source, readable
+    links = re.findall(r'(?:href|src)="((?:events|thumbs)/[^"]+)"', index)
+    assert len(links) == 4
+    for link in links:
+        path = os.fsencode(tmp_path / "site") + b"/" + unquote_to_bytes(link)
+        assert os.path.isfile(path), link

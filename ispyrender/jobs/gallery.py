@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -29,7 +30,13 @@ import numpy as np
 from ispyrender import __version__
 from ispyrender.config.style import Style, parse_color
 from ispyrender.errors import OutputError, SelectionError
-from ispyrender.outputs.files import umask
+from ispyrender.outputs.files import (
+    hold,
+    printable,
+    remove_stale_temporaries,
+    umask,
+    write_error,
+)
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.sources.base import EventSource
 
@@ -202,7 +209,8 @@ def _script_json(value: Any) -> Any:
     ("<\\!--" is not: JSON.parse refuses the escape)."""
     from markupsafe import Markup
 
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # ASCII, so that text from file names that are not UTF-8 (lone surrogates) can be written.
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
     return Markup(text.replace("<", "\\u003c"))
 
 
@@ -225,17 +233,47 @@ def _environment() -> Any:
     return env
 
 
+#: The list of every file a gallery holds, written last into the site: --overwrite replaces a
+#: folder only when everything in it is on that list, so nothing of the user's is removed.
+SITE_FILES = ".ispyrender-gallery.json"
+
+
+def _foreign_files(out: Path) -> list[str]:
+    """What in ``out`` this program did not write there (everything, when it has no list)."""
+    try:
+        listed = set(json.loads((out / SITE_FILES).read_text("utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = set()
+    listed.add(SITE_FILES)
+    return sorted(
+        str(path.relative_to(out))
+        for path in out.rglob("*")
+        if not path.is_dir() and str(path.relative_to(out)) not in listed
+    )
+
+
 def _check_target(out: Path, overwrite: bool) -> None:
+    here = Path.cwd().resolve()
+    target = out.resolve()
+    if here == target or target in here.parents:
+        raise OutputError(
+            f"--out {out} is the current folder or holds it, which a gallery cannot replace: "
+            "choose a new folder, e.g. --out gallery_site"
+        )
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} is a file: choose a folder")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise OutputError(f"{out} already exists: pass --overwrite to replace the gallery")
-        if not (out / "index.html").is_file():
-            # --overwrite replaces the whole folder: refuse one that is not a gallery we made.
+        foreign = _foreign_files(out)
+        if foreign:
+            # --overwrite replaces the whole folder: only one that holds nothing but our site.
+            shown = ", ".join(foreign[:3]) + (
+                f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            )
             raise OutputError(
-                f"{out} is not empty and holds no index.html: it does not look like a "
-                "gallery, so --overwrite will not replace it; choose another --out"
+                f"{out} holds files that ispyrender did not write there ({shown}): --overwrite "
+                "replaces only a gallery it made; move them or choose another --out"
             )
 
 
@@ -283,7 +321,10 @@ def build_gallery(
     parent = out.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        # What a killed build of this gallery left beside it (held folders are live builds).
+        remove_stale_temporaries(parent, prefix=f".{out.name}.")
         work = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.build-"))
+        held = hold(work)
     except OSError as exc:
         raise OutputError(
             f"cannot write beside {out} ({exc.strerror}): choose another --out"
@@ -338,23 +379,31 @@ def build_gallery(
         for name in ASSETS:
             data = resources.files("ispyrender").joinpath(f"gallery_assets/{name}").read_bytes()
             (work / "assets" / name).write_bytes(data)
+        files = sorted(str(p.relative_to(work)) for p in work.rglob("*") if p.is_file())
+        (work / SITE_FILES).write_text(json.dumps({"files": files}, indent=0) + "\n", "utf-8")
         work.chmod(0o777 & ~umask())  # mkdtemp makes it private; a site is meant to be read
         _swap_into_place(work, out)
+    except OSError as exc:  # a full disk, a quota: nothing of the new site is kept
+        shutil.rmtree(work, ignore_errors=True)
+        raise write_error(Path(exc.filename or out), exc) from None
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    finally:
+        os.close(held)
     return out / "index.html"
 
 
 def _sources(source: EventSource) -> list[str]:
-    return [Path(path).name if "://" not in path else path for path in source.paths]
+    return [printable(Path(path).name if "://" not in path else path) for path in source.paths]
 
 
 def href(name: str) -> str:
     """A file name as a relative URL: every character that means something in a URL ("#",
     "?", "%", ":" of a scheme such as "javascript:") percent-encoded, so that a link always
     names that file. HTML escaping of the attribute is the templates' job."""
-    return quote(name, safe="")
+    # The name's own bytes (a name that is not UTF-8 keeps its bytes), percent-encoded.
+    return quote(os.fsencode(name), safe="")
 
 
 def _card(physics: PhysicsEvent, stem: str, thumb: tuple[int, int]) -> dict[str, Any]:
@@ -370,7 +419,7 @@ def _card(physics: PhysicsEvent, stem: str, thumb: tuple[int, int]) -> dict[str,
         "run": physics.run,
         "lumi": physics.lumi,
         "event": physics.event,
-        "source": Path(source).name if "://" not in source else source,
+        "source": printable(Path(source).name if "://" not in source else source),
         "simulation": bool(physics.is_simulation),
         "thumb_width": thumb[0],
         "thumb_height": thumb[1],

@@ -1,14 +1,19 @@
-"""Writing results: file names from templates, atomic writes, PNG metadata.
+"""Writing results: atomic writes, the temporaries a killed run left, PNG encoding and text.
 
 Every file is written to a temporary name in the destination folder and renamed into place, so
-an interrupted run never leaves a half-written picture under its final name.
+an interrupted run never leaves a half-written picture under its final name; a temporary is
+locked while it is written, so that the next run can remove those of a run that was killed.
+(File names from templates are :mod:`ispyrender.outputs.targets`'.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
-import string
+import re
+import shutil
 import struct
 import tempfile
 import zlib
@@ -17,43 +22,67 @@ from pathlib import Path
 
 import numpy as np
 
-from ispyrender.errors import OutputError, StyleError
+from ispyrender.errors import OutputError
 
-TEMPLATE_FIELDS = ("run", "lumi", "event", "index", "entry", "source")
+#: Names of this program's temporaries: atomic_path's ".NAME.XXXXXXXX.tmp", movies'
+#: ".NAME.tmp.mp4", the write probe, and a gallery's ".NAME.build-XXXXXXXX" and ".NAME.old-..."
+#: folders. Nothing else is ever removed.
+_TEMPORARY = re.compile(
+    r"\.(?:.+\.[A-Za-z0-9_]{8}\.tmp|.+\.tmp\.(?:mp4|webm|gif)|ispyrender-probe-.+"
+    r"|.+\.(?:build|old)-[A-Za-z0-9_]{8})",
+    re.DOTALL,
+)
 
 
-def check_template(template: str, suffix: str) -> None:
-    """Reject templates with unknown fields, path separators or the wrong extension."""
+def hold(path: Path) -> int:
+    """Mark ``path`` (a temporary file or folder being written) as in use until the returned
+    descriptor is closed: an exclusive lock that the system drops when this process ends,
+    however it ends, so that a later run can tell a live temporary from one left behind."""
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def remove_stale_temporaries(folder: Path, prefix: str = ".") -> list[Path]:
+    """Remove this program's temporaries in ``folder`` (names starting with ``prefix``) that
+    no running process holds: the leftovers of a run that was killed. Returns them."""
+    removed: list[Path] = []
     try:
-        names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as exc:
-        raise StyleError(f"output.name_template {template!r} is malformed ({exc})") from None
-    for name in names:
-        if name.split(":")[0].split("!")[0] not in TEMPLATE_FIELDS:
-            raise StyleError(
-                f"output.name_template {template!r} uses {{{name}}}; "
-                f"allowed fields: {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
-            )
-    if "/" in template or "\\" in template:
-        raise StyleError(f"output.name_template {template!r} must be a file name, not a path")
-    if not template.lower().endswith(suffix):
-        raise StyleError(f"output.name_template {template!r} must end with {suffix}")
-
-
-def file_name(template: str, fields: Mapping[str, object], suffix: str | None = None) -> str:
-    values = {k: ("na" if v is None else v) for k, v in fields.items()}
-    name = template.format(**values)
-    if suffix is not None:
-        name = str(Path(name).with_suffix(suffix))
-    return name
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefix) or not _TEMPORARY.fullmatch(entry.name):
+            continue
+        path = Path(entry.path)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # a link, or gone already
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # another run is writing it
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+        finally:
+            os.close(fd)
+    return removed
 
 
 def prepare_folder(folder: Path) -> Path:
-    """Create the output folder and prove it can be written, before any rendering starts."""
+    """Create the output folder and prove it can be written, before any rendering starts;
+    temporaries that a killed run left there are removed."""
     try:
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"output folder {folder} is a file: choose another --out")
         folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(folder)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".ispyrender-probe-"):
             pass
     except OutputError:
@@ -71,7 +100,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success and
     remove it on any failure, Ctrl-C included."""
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # in use: see remove_stale_temporaries
     tmp = Path(tmp_name)
     try:
         yield tmp
@@ -82,6 +111,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+    finally:
+        os.close(fd)
 
 
 def umask() -> int:
@@ -92,19 +123,47 @@ def umask() -> int:
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
+    """Write ``data`` to ``target`` through a temporary file; a full disk or a quota is one
+    :class:`OutputError` naming the file (and the temporary is removed)."""
+    try:
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(data)
+    except OSError as exc:
+        raise write_error(target, exc) from None
+
+
+def write_error(target: Path, exc: OSError) -> OutputError:
+    """The one line for a file that could not be written."""
+    reason = exc.strerror or type(exc).__name__
+    hint = (
+        "free some space or choose another --out"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        else "check that the folder can be written, or choose another --out"
+    )
+    return OutputError(f"cannot write {target} ({reason}): {hint}")
 
 
 #: PNG colour types by channel count: grey, RGB, RGBA.
 _PNG_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}
+#: What os.fsdecode makes of a byte that is not UTF-8 (surrogateescape).
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def printable(text: str) -> str:
+    """Text any metadata can hold (PNG text chunks are Latin-1 or UTF-8): the undecodable
+    bytes of a file name (os.fsdecode's surrogates) as \\xNN, other lone surrogates as
+    \\uXXXX, and no NUL (it ends a PNG chunk's keyword)."""
+    text = _ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\0", "\\x00")
+
+
 def _png_text_chunk(key: str, value: str) -> bytes:
+    key, value = printable(key)[:79] or "?", printable(value)
     try:
         return _png_chunk(b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1"))
     except UnicodeEncodeError:  # not Latin-1: an international text chunk, in UTF-8

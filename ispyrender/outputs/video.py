@@ -12,6 +12,7 @@ is written under a temporary name and renamed at the end.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from pathlib import Path
@@ -96,13 +97,27 @@ class MovieWriter:
         self._thread = threading.Thread(target=self._encode, daemon=True)
 
     def __enter__(self) -> MovieWriter:
+        from ispyrender.outputs.files import hold
+
+        # The temporary exists and is held from the start: a later run removes it only once
+        # this process has gone (killed: it cannot remove it itself).
+        self.tmp.touch()
+        self._held = hold(self.tmp)
         self._thread.start()
         return self
 
     def add(self, frame: np.ndarray) -> None:
         if self._error is not None:
-            raise self._error
+            raise self._failure() from None
         self._queue.put(frame)
+
+    def _failure(self) -> OutputError:
+        """The encoder's error as one line: a full disk names the movie and what to do."""
+        from ispyrender.outputs.files import write_error
+
+        if isinstance(self._error, OSError):
+            return write_error(self.path, self._error)
+        return OutputError(f"could not encode {self.path.name}: {self._error}")
 
     def _encode(self) -> None:
         import av
@@ -160,9 +175,12 @@ class MovieWriter:
     ) -> None:
         self._queue.put(None)
         self._thread.join()
-        if exc_type is None and self._error is None:
-            self.tmp.replace(self.path)
-            return
-        self.tmp.unlink(missing_ok=True)
+        try:
+            if exc_type is None and self._error is None:
+                self.tmp.replace(self.path)
+                return
+            self.tmp.unlink(missing_ok=True)
+        finally:
+            os.close(self._held)
         if exc_type is None and self._error is not None:
-            raise OutputError(f"could not encode {self.path.name}: {self._error}") from None
+            raise self._failure() from None

@@ -1,4 +1,10 @@
-"""manifest.json: every event of a batch (ids, input, file, counts, masses, error)."""
+"""manifest.json: every event of a batch (ids, input, file, counts, masses, error).
+
+Each PNG of a batch also carries its own record's counts and masses in a text chunk
+(``ispyrender.record``), so that a resumed run (``--skip-existing``) lists the events it finds
+already made exactly as the run that made them did, even when that run was killed before it
+could write its manifest. The manifest's keys are sorted: the same batch gives the same bytes,
+interrupted and resumed or not."""
 
 from __future__ import annotations
 
@@ -10,6 +16,27 @@ from ispyrender import __version__
 from ispyrender.config.style import Style
 
 MANIFEST_NAME = "manifest.json"
+#: The PNG text chunk that holds an event's counts and masses.
+RECORD_KEY = "ispyrender.record"
+
+
+def record_text(record: dict[str, Any]) -> dict[str, str]:
+    """The text chunk of ``record``'s counts and masses, for its PNG."""
+    kept = {k: record[k] for k in ("counts", "masses") if k in record}
+    return {RECORD_KEY: json.dumps(kept, sort_keys=True, separators=(",", ":"))}
+
+
+def record_from_png(path: Path) -> dict[str, Any]:
+    """The counts and masses a batch wrote into the PNG at ``path`` ({} when it has none)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            text = getattr(image, "text", {}).get(RECORD_KEY)
+        data = json.loads(text) if text else {}
+    except (OSError, ValueError, SyntaxError):  # not a PNG of ours, or damaged: render it anew
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -27,7 +54,10 @@ def write_manifest(
     records: list[dict[str, Any]],
     failed_inputs: list[dict[str, Any]],
     old: dict[str, Any],
+    interrupted: bool = False,
 ) -> None:
+    """Write the manifest; ``interrupted`` marks one written as the batch stops half-way
+    (it lists what was done; a resumed run writes the whole one)."""
     from ispyrender.outputs.files import write_bytes_atomic
 
     events = [{k: v for k, v in r.items() if k not in ("written", "skipped")} for r in records]
@@ -36,7 +66,7 @@ def write_manifest(
     earlier = [
         e for e in old.get("events", []) if isinstance(e, dict) and e.get("output") not in mine
     ]
-    manifest = {
+    manifest: dict[str, Any] = {
         "version": __version__,
         "style": {"name": style.name, "digest": style.digest()},
         "inputs": list(dict.fromkeys([*old.get("inputs", []), *inputs])),
@@ -45,4 +75,6 @@ def write_manifest(
             [*earlier, *events], key=lambda e: (str(e.get("input", "")), e.get("entry", -1))
         ),
     }
-    write_bytes_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
+    if interrupted:
+        manifest["interrupted"] = True
+    write_bytes_atomic(path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import time
 from collections import Counter
@@ -12,7 +14,12 @@ from typing import Any
 
 from ispyrender.config.style import Style
 from ispyrender.errors import InputError, IspyError, OutputError
-from ispyrender.jobs.batch.manifest import MANIFEST_NAME, read_manifest, write_manifest
+from ispyrender.jobs.batch.manifest import (
+    MANIFEST_NAME,
+    read_manifest,
+    record_from_png,
+    write_manifest,
+)
 from ispyrender.jobs.batch.worker import (
     adopt,
     describe,
@@ -93,7 +100,44 @@ def open_inputs(
         broken.append({"input": path, "error": str(exc)})
         warn(f"skipping unreadable input: {exc}")
 
-    return open_source(inputs, on_error=skip), broken
+    source = open_source(inputs, on_error=skip)
+    # The ids of every event are read before the first picture (names, --ids, the manifest):
+    # an input whose ids cannot be read (a damaged basket) is skipped like an unreadable one.
+    try:
+        source.ids()
+    except InputError:
+        source = _without_unreadable_ids(source, skip)
+    return source, broken
+
+
+def _without_unreadable_ids(
+    source: EventSource, skip: Callable[[str, InputError], None]
+) -> EventSource:
+    """``source`` opened again without the inputs whose event ids cannot be read, each
+    handed to ``skip``; when none is left, the first error is raised."""
+    from ispyrender.sources import open_source
+
+    good: list[str] = []
+    errors: list[InputError] = []
+    for path in source.paths:
+        try:
+            with open_source([path]) as one:
+                one.ids()
+        except InputError as exc:
+            errors.append(exc)
+            skip(path, exc)
+        else:
+            good.append(path)
+    source.close()
+    if not good:
+        raise errors[0]
+    source = open_source(good)
+    try:
+        source.ids()
+    except BaseException:
+        source.close()
+        raise
+    return source
 
 
 def _chunks(entries: Sequence[int], workers: int) -> list[list[int]]:
@@ -138,9 +182,10 @@ def render_batch(
             overwrite=options.overwrite,
             skip_existing=options.skip_existing,
         )
+        builder = EventBuilder(source, style)  # refuses a file with nothing to draw
         plan.prepare()
         summary = BatchSummary(failed_inputs=list(failed_inputs))
-        for message in EventBuilder(source, style).warnings:
+        for message in builder.warnings:
             summary.warnings.append(message)
             warn(message)
         manifest_path = options.out / MANIFEST_NAME
@@ -152,6 +197,9 @@ def render_batch(
             if idx not in todo:
                 name = plan.path(idx).name
                 kept = dict(old_by_file.get(name) or {"index": idx, "output": name})
+                # A run killed before its manifest: the file itself says what it shows.
+                for key, value in record_from_png(plan.path(idx)).items():
+                    kept.setdefault(key, value)
                 kept["skipped"] = True
                 by_index[idx] = kept
                 progress(kept)
@@ -169,19 +217,43 @@ def render_batch(
             progress(rec)
 
         paths = source.paths
-        if client is not None:
-            _run_dask(client, paths, style, options.scale, todo, batch, finish, summary)
-        elif batch.jobs > 1 and len(todo) > 1:
-            _run_processes(paths, style, options.scale, todo, batch, finish, summary)
-        else:
-            # In this process, with the source already open: no start-up cost.
-            adopt(source)
-            try:
-                for rec in iter_chunk(source, style, options.scale, todo):
-                    finish(rec)
-            finally:
-                forget(source)
-                release()
+        if client is None and batch.jobs > 1:
+            from ispyrender.jobs.batch.pool import usable_jobs
+
+            jobs, capped = usable_jobs(batch.jobs)
+            if capped:
+                summary.warnings.append(capped)
+                warn(capped)
+                batch = dataclasses.replace(batch, jobs=jobs)
+        try:
+            if client is not None:
+                _run_dask(client, paths, style, options.scale, todo, batch, finish, summary)
+            elif batch.jobs > 1 and len(todo) > 1:
+                _run_processes(paths, style, options.scale, todo, batch, finish, summary)
+            else:
+                # In this process, with the source already open: no start-up cost.
+                adopt(source)
+                try:
+                    for rec in iter_chunk(source, style, options.scale, todo):
+                        finish(rec)
+                finally:
+                    forget(source)
+                    release()
+        except BaseException:
+            # Ctrl-C, SIGTERM, a failure: what was done is listed (the PNGs are complete
+            # files); a resumed run (--skip-existing) writes the whole manifest.
+            done = [_fill(by_index[i], source, i, plan.path(i)) for i in entries if i in by_index]
+            with contextlib.suppress(Exception):
+                write_manifest(
+                    manifest_path,
+                    source.paths,
+                    style,
+                    done,
+                    summary.failed_inputs,
+                    old,
+                    interrupted=True,
+                )
+            raise
     finally:
         if client is not None:
             client.close()

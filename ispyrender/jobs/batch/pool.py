@@ -14,6 +14,7 @@ import contextlib
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,17 +32,32 @@ class WorkerDied(RuntimeError):
     """A worker process ended while it had a chunk."""
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the process that forked it (the fork server, which
+    itself ends when the batch's process goes, even by SIGKILL) ends: a worker must never
+    outlive its batch, rendering for nobody and holding memory and the caller's terminal."""
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere the worker notices at its next send or receive
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
 def _serve(conn: Connection, lp_threads: int | None) -> None:
     """A worker's loop: receive (args) for ``render_chunk``, send its result; None stops it."""
+    _die_with_parent()
     init_worker(lp_threads)
     while True:
         try:
             task = conn.recv()
-        except EOFError:  # the parent went away
-            return
-        if task is None:
-            return
-        conn.send(render_chunk(*task))
+            if task is None:
+                return
+            conn.send(render_chunk(*task))
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            return  # the parent went away: nobody to report to, nothing to print
 
 
 @dataclass
@@ -94,6 +110,19 @@ def _context() -> Any:
         else:
             os.environ["OPENBLAS_NUM_THREADS"] = saved
     return context
+
+
+def usable_jobs(jobs: int) -> tuple[int, str | None]:
+    """``jobs`` capped at the cores this process may run on, and the warning to print when it
+    was capped: more renderers than cores only share them, each with its own few hundred MB."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = max(1, cores or 1)
+    if jobs <= cores:
+        return jobs, None
+    return cores, (
+        f"--jobs {jobs} is more than the {cores} cores this machine gives the job: "
+        f"running {cores} workers (more would only share the cores and add memory)"
+    )
 
 
 def _start(context: Any, lp_threads: int | None) -> _Worker:

@@ -12,10 +12,11 @@ import concurrent.futures
 import os
 import resource
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ispyrender.config.style import Style
+from ispyrender.errors import IspyError
 from ispyrender.sources.base import EventSource
 
 Record = dict[str, Any]
@@ -71,6 +72,8 @@ def forget(source: EventSource) -> None:
 
 
 def describe(exc: BaseException) -> str:
+    if isinstance(exc, IspyError):  # a message for the user already: one line, whole
+        return str(exc)
     text = " ".join(str(exc).split())[:300]
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -80,6 +83,7 @@ def iter_chunk(
 ) -> Iterator[Record]:
     """Render sorted ``entries`` with this process's renderer; yield one record per event with
     ``png`` bytes, or ``error`` when the event failed (the others go on)."""
+    from ispyrender.jobs.batch.manifest import record_text
     from ispyrender.outputs.files import encode_png
     from ispyrender.outputs.targets import event_metadata
     from ispyrender.physics import EventBuilder
@@ -91,20 +95,11 @@ def iter_chunk(
     # PNG compression releases the GIL: encode event i in a thread while i + 1 renders.
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     pending: list[tuple[Record, concurrent.futures.Future[bytes]]] = []
-    seen: set[int] = set()
     try:
-        raws = source.read(list(entries), builder.branches)
-        while True:
-            try:
-                raw = next(raws)
-            except StopIteration:
-                break
-            except Exception as exc:  # a damaged basket: the rest of the chunk is unreadable
-                for idx in entries:
-                    if idx not in seen:
-                        yield {"index": idx, "error": describe(exc)}
-                return
-            seen.add(raw.index)
+        for idx, raw in _raw_events(source, entries, builder.branches):
+            if isinstance(raw, Exception):  # its data cannot be read (a damaged basket)
+                yield {"index": idx, "error": describe(raw)}
+                continue
             out: Record = {
                 "run": raw.run,
                 "lumi": raw.lumi,
@@ -119,7 +114,7 @@ def iter_chunk(
                 out["masses"] = {m.name: round(m.value, 4) for m in leading_masses(physics)}
                 out["skipped_nan"] = dict(physics.skipped_nan)
                 image = products.image(physics, build_scene(physics, style))
-                text = event_metadata(physics, style)
+                text = event_metadata(physics, style) | record_text(out)
                 fut = pool.submit(encode_png, image, text, style.output.png_compression)
             except Exception as exc:
                 out["error"] = describe(exc)
@@ -132,6 +127,44 @@ def iter_chunk(
             yield _collect(*pending.pop(0))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _raw_events(
+    source: EventSource, entries: Sequence[int], branches: Iterable[str]
+) -> Iterator[tuple[int, Any]]:
+    """``(index, raw event)`` for sorted ``entries``, or ``(index, exception)`` for those that
+    cannot be read. A read that failed on damaged data says which entries it spanned
+    (``exc.entries``: a NanoAOD chunk, one iSpy event); those are read again one at a time, so
+    that only the events in a damaged basket fail, and the rest in chunks again. Any other
+    failure (a server gone away) fails the entries left, as it would fail each of them."""
+    branches = list(branches)
+    left = list(entries)
+    while left:
+        done = 0
+        try:
+            for raw in source.read(left, branches):
+                yield raw.index, raw
+                done += 1
+            return
+        except Exception as exc:
+            left = left[done:]
+            spanned = getattr(exc, "entries", None)
+            if not isinstance(spanned, range):
+                for idx in left:
+                    yield idx, exc
+                return
+            count = 1  # left[0] failed; so may those after it that the read spanned
+            while count < len(left) and left[count] in spanned:
+                count += 1
+            if count == 1:
+                yield left[0], exc
+            else:
+                for idx in left[:count]:
+                    try:
+                        yield idx, next(iter(source.read([idx], branches)))
+                    except Exception as single:
+                        yield idx, single
+            left = left[count:]
 
 
 def _collect(out: Record, fut: concurrent.futures.Future[bytes]) -> Record:
