@@ -220,7 +220,7 @@ def test_interrupted_write_leaves_no_temporary_files(tmp_path, monkeypatch):
     real = Path.write_bytes
 
     def half_write(self, data):
-        if self.name.endswith(".tmp"):
+        if self.name.endswith(".irtmp"):
             real(self, data[: len(data) // 2])
             raise KeyboardInterrupt
         return real(self, data)

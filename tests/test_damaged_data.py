@@ -107,7 +107,7 @@ def cli(args: list[Any]) -> subprocess.CompletedProcess[str]:
 def no_partial_files(out: Path) -> list[Path]:
     """The files in ``out`` (none of them temporary, every PNG complete)."""
     files = sorted(p for p in out.rglob("*") if p.is_file()) if out.exists() else []
-    assert not [p for p in files if p.name.endswith(".tmp")], files
+    assert not [p for p in files if p.name.endswith((".tmp", ".irtmp"))], files
     for png in (p for p in files if p.suffix == ".png"):
         with Image.open(png) as im:
             im.load()
@@ -528,6 +528,25 @@ def test_a_damaged_ig_event_fails_alone(base_doc: dict[str, Any], tmp_path: Path
     assert [idx for idx, _ in got] == [0, 1, 2]
     assert [isinstance(raw, InputError) for _, raw in got] == [False, True, False]
     assert "Event_3" in str(got[1][1]) and FIX in str(got[1][1])
+
+
+def test_an_ig_event_with_a_bad_crc_fails_alone(base_doc: dict[str, Any], tmp_path: Path) -> None:
+    """A flipped byte in one member's compressed data (its ids cannot be read at all): that
+    event is named from its member and fails alone; the others are read."""
+    text = json.dumps(base_doc)
+    path = write_ig(tmp_path / "three.ig", text, text, text, method=zipfile.ZIP_STORED)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("Events/Run_1/Event_3")
+    data = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with open_source([str(path)]) as source:
+        ids = source.ids()
+        # The damaged one is named by its member: run 1, event 3 (and lumi 0).
+        assert len(ids.event) == 3 and (ids.run[1], ids.event[1]) == (1, 3)
+        got = list(_raw_events(source, [0, 1, 2], ()))
+    assert [isinstance(raw, InputError) for _, raw in got] == [False, True, False]
 
 
 # ---- the command line ---------------------------------------------------------------------------

@@ -166,7 +166,7 @@ def test_out_dot_is_refused_before_rendering(tmp_path: Path) -> None:
 
 
 def test_a_killed_builds_folder_is_removed_by_the_next_build(tmp_path: Path) -> None:
-    """A build killed with SIGKILL leaves its hidden .NAME.build-* folder: the next build of
+    """A build killed with SIGKILL leaves its hidden .NAME.*.irbuild folder: the next build of
     that gallery removes it (a build still running holds a lock on its folder and is kept)."""
     import signal
 
@@ -179,11 +179,11 @@ def test_a_killed_builds_folder_is_removed_by_the_next_build(tmp_path: Path) -> 
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(tmp_path.glob(".site.build-*/images/*.png")):
+    while time.monotonic() < deadline and not list(tmp_path.glob(".site.*.irbuild/images/*.png")):
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    (left,) = tmp_path.glob(".site.build-*")
+    (left,) = tmp_path.glob(".site.*.irbuild")
     done = _gallery(str(sample_path()), "--out", "site", "-n", "1", "-q", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
@@ -436,3 +436,32 @@ def test_input_name_that_is_not_utf8_makes_a_working_gallery(tmp_path: Path) -> 
     for link in links:
         path = os.fsencode(tmp_path / "site") + b"/" + unquote_to_bytes(link)
         assert os.path.isfile(path), link
+
+
+def test_overwrite_edge_cases_never_lose_a_folder(site: Path, tmp_path: Path) -> None:
+    """A link as --out is refused (renaming would replace the link, not the folder); an
+    empty folder or a link of the user's inside a gallery counts as theirs; a gallery left as
+    ".NAME.*.irold" by a build killed between its two renames is put back, then replaced."""
+    from ispyrender.sources.sample import sample_path
+
+    args = [str(sample_path()), "-n", "1", "-q", "--overwrite"]
+    real = tmp_path / "real"
+    shutil.copytree(site, real)
+    (tmp_path / "link").symlink_to(real)
+    done = _gallery(*args, "--out", "link", cwd=tmp_path)
+    assert done.returncode != 0 and "is a link" in done.stderr, done.stderr
+    for extra in ("mine/", "images/shortcut"):
+        target = tmp_path / f"with-{extra.strip('/').replace('/', '-')}"
+        shutil.copytree(site, target)
+        if extra.endswith("/"):
+            (target / extra).mkdir()
+        else:
+            (target / extra).symlink_to(real / "index.html")
+        done = _gallery(*args, "--out", str(target), cwd=tmp_path)
+        assert done.returncode != 0 and extra in done.stderr, done.stderr
+        assert (target / extra.rstrip("/")).is_symlink() or (target / extra).is_dir()
+    swapped = tmp_path / ".back.a1b2c3d4.irold"
+    shutil.copytree(site, swapped)
+    done = _gallery(*args, "--out", "back", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not swapped.exists() and len(list((tmp_path / "back" / "events").iterdir())) == 1

@@ -151,18 +151,22 @@ def test_stale_temporaries_of_a_killed_run_are_removed_and_live_ones_kept(tmp_pa
 
     out = tmp_path / "out"
     out.mkdir()
-    stale = [
-        out / ".1_1_1001.png.abcd1234.tmp",
-        out / ".x.mp4.tmp.mp4",
-        out / ".ispyrender-probe-x",
-    ]
+    stale = [out / ".1_1_1001.png.abcd1234.irtmp", out / ".x.mp4.k2j4l6m8.irtmp"]
+    stale.append(out / ".ispyrender-probe.a1b2c3d4.irtmp")
     for path in stale:
         path.write_bytes(b"left behind")
-    live = out / ".1_1_1002.png.efgh5678.tmp"
+    (out / ".site.q1w2e3r4.irbuild" / "images").mkdir(parents=True)
+    stale.append(out / ".site.q1w2e3r4.irbuild")
+    live = out / ".1_1_1002.png.efgh5678.irtmp"
     live.write_bytes(b"being written")
+    # The user's own files, some with names close to ours; a FIFO with our name is not opened
+    # for reading (that would wait for a writer).
     mine = [out / ".thesis.tex.tmp", out / "notes.tmp", out / ".hidden"]
+    mine += [out / ".notes.20240101.tmp", out / ".holiday.tmp.mp4", out / ".x.abcdefgh.IRTMP"]
     for path in mine:
         path.write_bytes(b"the user's")
+    (out / ".site.old-20240315").mkdir()
+    os.mkfifo(out / ".pipe.abcdefgh.irtmp")
     fd = os.open(live, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)  # as a running writer holds it
     try:
@@ -178,3 +182,4 @@ def test_stale_temporaries_of_a_killed_run_are_removed_and_live_ones_kept(tmp_pa
     assert done.returncode == 0, done.stderr
     assert not any(p.exists() for p in stale)
     assert live.exists() and all(p.read_bytes() == b"the user's" for p in mine)
+    assert (out / ".site.old-20240315").is_dir() and (out / ".pipe.abcdefgh.irtmp").exists()

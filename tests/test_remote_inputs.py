@@ -196,3 +196,18 @@ def test_a_missing_client_package_names_what_to_install():
     assert "pip install fsspec aiohttp requests" in str(
         remote_error("https://host/f.root", wrapped)
     )
+
+
+def test_the_url_itself_is_never_taken_for_the_reason():
+    """A path with "timeout" or "auth" in it: the reason comes from the error, not the URL."""
+    from ispyrender.sources.remote import remote_error
+
+    class ResponseError(Exception):
+        status = 404
+
+    url = "https://host/authors/timeout_study/certificate.root"
+    wrapped = FileNotFoundError(url)
+    wrapped.__cause__ = ResponseError(f"404, message='Not Found', url='{url}'")
+    assert str(remote_error(url, wrapped)) == (
+        f"{url!r} does not exist on host; check the path in the URL"
+    )

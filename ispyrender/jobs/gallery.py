@@ -13,6 +13,8 @@ end, so an error or Ctrl-C leaves the previous gallery (or nothing) behind, neve
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import math
 import os
@@ -239,17 +241,38 @@ SITE_FILES = ".ispyrender-gallery.json"
 
 
 def _foreign_files(out: Path) -> list[str]:
-    """What in ``out`` this program did not write there (everything, when it has no list)."""
+    """What in ``out`` this program did not write there (everything, when it has no list):
+    files, links and folders that hold none of its files."""
     try:
         listed = set(json.loads((out / SITE_FILES).read_text("utf-8"))["files"])
     except (OSError, ValueError, KeyError, TypeError):
         listed = set()
     listed.add(SITE_FILES)
-    return sorted(
-        str(path.relative_to(out))
-        for path in out.rglob("*")
-        if not path.is_dir() and str(path.relative_to(out)) not in listed
-    )
+    ours = {str(Path(f).parent) for f in listed} | {
+        str(parent) for f in listed for parent in Path(f).parents
+    }
+    foreign = []
+    for path in out.rglob("*"):
+        name = str(path.relative_to(out))
+        if path.is_symlink() or not path.is_dir():
+            if name not in listed or path.is_symlink():
+                foreign.append(name)
+        elif name not in ours:
+            foreign.append(name + "/")  # a folder of the user's (empty, or holding links)
+    return sorted(foreign)
+
+
+def _refuse_foreign(out: Path) -> None:
+    foreign = _foreign_files(out)
+    if foreign:
+        # --overwrite replaces the whole folder: only one that holds nothing but our site.
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise OutputError(
+            f"{out} holds files that ispyrender did not write there ({shown}): --overwrite "
+            "replaces only a gallery it made; move them or choose another --out"
+        )
 
 
 def _check_target(out: Path, overwrite: bool) -> None:
@@ -260,28 +283,35 @@ def _check_target(out: Path, overwrite: bool) -> None:
             f"--out {out} is the current folder or holds it, which a gallery cannot replace: "
             "choose a new folder, e.g. --out gallery_site"
         )
+    if out.is_symlink():
+        # The site is renamed into place: a link would be replaced, not the folder it names.
+        raise OutputError(f"--out {out} is a link: give the folder it points to, {target}")
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} is a file: choose a folder")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise OutputError(f"{out} already exists: pass --overwrite to replace the gallery")
-        foreign = _foreign_files(out)
-        if foreign:
-            # --overwrite replaces the whole folder: only one that holds nothing but our site.
-            shown = ", ".join(foreign[:3]) + (
-                f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-            )
-            raise OutputError(
-                f"{out} holds files that ispyrender did not write there ({shown}): --overwrite "
-                "replaces only a gallery it made; move them or choose another --out"
-            )
+        _refuse_foreign(out)
+
+
+def _restore_swapped_out(out: Path) -> None:
+    """A build killed between its two renames left the previous gallery as ".NAME.*.irold"
+    and no NAME: put it back before anything is cleaned up."""
+    if out.exists() or out.is_symlink():
+        return
+    for old in sorted(out.parent.glob(f".{glob.escape(out.name)}.*.irold")):
+        with contextlib.suppress(OSError):
+            old.rename(out)
+            return
 
 
 def _swap_into_place(built: Path, out: Path) -> None:
-    """Rename the finished site onto ``out``; an old gallery goes only once the new one is in."""
+    """Rename the finished site onto ``out``; an old gallery goes only once the new one is in,
+    and only if it still holds nothing but what this program wrote."""
     old = None
     if out.exists():
-        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+        _refuse_foreign(out)  # again: files may have been added while the events rendered
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".irold"))
         old.rmdir()
         out.rename(old)
     try:
@@ -322,8 +352,9 @@ def build_gallery(
     try:
         parent.mkdir(parents=True, exist_ok=True)
         # What a killed build of this gallery left beside it (held folders are live builds).
+        _restore_swapped_out(out)
         remove_stale_temporaries(parent, prefix=f".{out.name}.")
-        work = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.build-"))
+        work = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".irbuild"))
         held = hold(work)
     except OSError as exc:
         raise OutputError(

@@ -14,6 +14,7 @@ import fcntl
 import os
 import re
 import shutil
+import stat
 import struct
 import tempfile
 import zlib
@@ -24,28 +25,43 @@ import numpy as np
 
 from ispyrender.errors import OutputError
 
-#: Names of this program's temporaries: atomic_path's ".NAME.XXXXXXXX.tmp", movies'
-#: ".NAME.tmp.mp4", the write probe, and a gallery's ".NAME.build-XXXXXXXX" and ".NAME.old-..."
-#: folders. Nothing else is ever removed.
-_TEMPORARY = re.compile(
-    r"\.(?:.+\.[A-Za-z0-9_]{8}\.tmp|.+\.tmp\.(?:mp4|webm|gif)|ispyrender-probe-.+"
-    r"|.+\.(?:build|old)-[A-Za-z0-9_]{8})",
-    re.DOTALL,
-)
+#: The mark of this program's temporaries: ".NAME.XXXXXXXX.irtmp" (a file being written, movies
+#: included), ".NAME.XXXXXXXX.irbuild" and ".NAME.XXXXXXXX.irold" (a gallery being built, the
+#: one it replaces). XXXXXXXX is tempfile's random part. Nothing else is ever removed.
+TEMP_SUFFIX = ".irtmp"
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.ir(?:tmp|build|old)", re.DOTALL)
+
+
+def temporary_file(target: Path) -> tuple[int, Path]:
+    """A new temporary file beside ``target``, held (see :func:`hold`): its descriptor, open
+    for writing, and its path."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
+    _lock(fd)
+    return fd, Path(name)
+
+
+def _lock(fd: int) -> None:
+    # Where the file system has no locks (some network mounts), the temporary is simply not
+    # marked: remove_stale_temporaries cannot lock it either, and so leaves it alone.
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_EX)
 
 
 def hold(path: Path) -> int:
-    """Mark ``path`` (a temporary file or folder being written) as in use until the returned
+    """Mark the folder ``path`` (a temporary being built) as in use until the returned
     descriptor is closed: an exclusive lock that the system drops when this process ends,
     however it ends, so that a later run can tell a live temporary from one left behind."""
-    fd = os.open(path, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    _lock(fd)
     return fd
 
 
 def remove_stale_temporaries(folder: Path, prefix: str = ".") -> list[Path]:
     """Remove this program's temporaries in ``folder`` (names starting with ``prefix``) that
-    no running process holds: the leftovers of a run that was killed. Returns them."""
+    no running process holds: the leftovers of a run that was killed. Returns them.
+
+    Only a regular file or a folder of this user with a temporary's name, that can be locked
+    now, is removed; a link, a FIFO or anything that cannot be locked is left as it is."""
     removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
@@ -56,16 +72,20 @@ def remove_stale_temporaries(folder: Path, prefix: str = ".") -> list[Path]:
             continue
         path = Path(entry.path)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             continue  # a link, or gone already
         try:
+            info = os.fstat(fd)
+            is_dir = stat.S_ISDIR(info.st_mode)
+            if not (is_dir or stat.S_ISREG(info.st_mode)) or info.st_uid != os.getuid():
+                continue
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            continue  # another run is writing it
+            continue  # another run is writing it, or the file system has no locks
         try:
-            if entry.is_dir(follow_symlinks=False):
+            if is_dir:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
@@ -83,7 +103,9 @@ def prepare_folder(folder: Path) -> Path:
             raise OutputError(f"output folder {folder} is a file: choose another --out")
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(folder)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ispyrender-probe-"):
+        with tempfile.NamedTemporaryFile(
+            dir=folder, prefix=".ispyrender-probe.", suffix=TEMP_SUFFIX
+        ):
             pass
     except OutputError:
         raise
@@ -99,9 +121,7 @@ def prepare_folder(folder: Path) -> Path:
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success and
     remove it on any failure, Ctrl-C included."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    fcntl.flock(fd, fcntl.LOCK_EX)  # in use: see remove_stale_temporaries
-    tmp = Path(tmp_name)
+    fd, tmp = temporary_file(target)
     try:
         yield tmp
         # mkstemp makes the file private (0600); give it the permissions a plain open() would.

@@ -71,6 +71,10 @@ def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
     )
     faces = np.asarray(mesh.faces).reshape(-1, 4)[:, 1:]
     normals = np.asarray(mesh.point_data["Normals"], dtype=np.float32)
+    # A vertex of degenerate triangles only (a tube over repeated track points) gets no
+    # direction from VTK; glTF requires unit normals, and any direction shades such a point.
+    flat = np.linalg.norm(normals, axis=1) < 0.5
+    normals[flat] = (0.0, 0.0, 1.0)
     return np.asarray(mesh.points, dtype=np.float32), faces.astype(np.uint32), normals
 
 

@@ -25,10 +25,10 @@ DEFAULT_TEMPLATE = "{run}_{lumi}_{event}.png"
 #: Inputs without run/event numbers: their events are named by input and entry instead.
 ENTRY_TEMPLATE = "{source}_{entry}.png"
 #: Bytes a file's stem must leave free in a file name: the longest suffix a stem is given
-#: (".webm", ".html", ".json") and the temporary name it is written under first
-#: (".NAME.XXXXXXXX.tmp", outputs.files.atomic_path, 14 bytes; movies' ".NAME.tmp.webm",
-#: 10): with it, every format and command can use the same template.
-STEM_RESERVE = 5 + 14
+#: (".webm", ".html", ".json") and what the temporary it is written under first adds
+#: (".NAME.XXXXXXXX.irtmp", outputs.files.temporary_file, 16 bytes, movies too): with it, every
+#: format and command can use the same template.
+STEM_RESERVE = 5 + 16
 #: The longest path the kernel takes (PATH_MAX, with its terminating NUL).
 PATH_MAX = 4096
 

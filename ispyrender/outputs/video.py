@@ -91,18 +91,18 @@ class MovieWriter:
         self.fmt = fmt
         self.fps = fps
         self.size = even_size(*size) if fmt != "gif" else size
-        self.tmp = path.with_name(f".{path.name}.tmp.{fmt}")
+        self.tmp = path  # the temporary beside it, made (and held) on entry
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._encode, daemon=True)
 
     def __enter__(self) -> MovieWriter:
-        from ispyrender.outputs.files import hold
+        from ispyrender.outputs.files import temporary_file
 
-        # The temporary exists and is held from the start: a later run removes it only once
-        # this process has gone (killed: it cannot remove it itself).
-        self.tmp.touch()
-        self._held = hold(self.tmp)
+        # A temporary of its own, held from the start: a later run removes it only once this
+        # process has gone (killed, it cannot remove it itself). The muxer is told the format,
+        # so the temporary's name needs no movie extension.
+        self._held, self.tmp = temporary_file(self.path)
         self._thread.start()
         return self
 
@@ -177,6 +177,9 @@ class MovieWriter:
         self._thread.join()
         try:
             if exc_type is None and self._error is None:
+                from ispyrender.outputs.files import umask
+
+                os.chmod(self.tmp, 0o666 & ~umask())  # mkstemp's file is private (0600)
                 self.tmp.replace(self.path)
                 return
             self.tmp.unlink(missing_ok=True)

@@ -43,8 +43,9 @@ def _hex(rgb: tuple[float, float, float]) -> str:
 
 
 def _script_safe(text: str) -> str:
-    # Inside <script> only "</" can end the element early; "<\/" means the same in JS and JSON.
-    return text.replace("</", "<\\/")
+    # Inside <script>, "</" ends the element and "<!--" can bend it; "<" appears only inside
+    # JSON strings, where "\\u003c" means the same.
+    return text.replace("<", "\\u003c")
 
 
 def event_page(glb: bytes, block: LabelBlock, style: Style, viewer_url: str | None = None) -> bytes:

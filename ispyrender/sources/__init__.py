@@ -22,10 +22,9 @@ def input_format(path: str) -> str:
     """'iSpy' or 'NanoAOD' for one input, from its first bytes (on a server too: one small
     range request)."""
     if is_url(path):
-        from ispyrender.sources.remote import open_remote
+        from ispyrender.sources.remote import read_head
 
-        with open_remote(path) as fh:
-            magic = fh.read(4)
+        magic = read_head(path, 4)
     else:
         check_local_file(path)
         try:

@@ -185,13 +185,30 @@ def _header_ids(text: str, fallback_event: int) -> tuple[int, int | None, int] |
         return None
 
 
-def _zip(path: str) -> zipfile.ZipFile:
-    """The archive at ``path``, a local file or a URL (read by byte ranges)."""
-    if is_url(path):
+class _RemoteZip(zipfile.ZipFile):
+    """A zip archive on a server: closing it closes its connection too (ZipFile leaves a file
+    object it was given open)."""
+
+    def __init__(self, url: str) -> None:
         from ispyrender.sources.remote import open_remote
 
-        return zipfile.ZipFile(open_remote(path))
-    return zipfile.ZipFile(path)
+        self._remote = open_remote(url)
+        try:
+            super().__init__(self._remote)
+        except BaseException:
+            self._remote.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._remote.close()
+
+
+def _zip(path: str) -> zipfile.ZipFile:
+    """The archive at ``path``, a local file or a URL (read by byte ranges)."""
+    return _RemoteZip(path) if is_url(path) else zipfile.ZipFile(path)
 
 
 def _damaged_zip(path: str, exc: Exception) -> InputError:
@@ -362,12 +379,18 @@ class IspySource(EventSource):
 
     def ids(self) -> EventIds:
         if self._ids is None:
-            rows = []
+            rows: list[tuple[int, int | None, int]] = []
             for i in range(len(self._entries)):
-                found = _header_ids(self._text(i), i)
-                if found is None:  # an unusual layout: parse the whole event
-                    ev = self.event(i)
-                    found = (ev.run, ev.lumi, ev.event)
+                try:
+                    found = _header_ids(self._text(i), i)
+                    if found is None:  # an unusual layout: parse the whole event
+                        ev = self.event(i)
+                        found = (ev.run, ev.lumi, ev.event)
+                except InputError:
+                    # A damaged event: named from its member ("Events/Run_R/Event_E"), lumi 0,
+                    # so that it alone fails when it is read, not the whole file.
+                    named = re.search(r"Run_(\d{1,18})/Event_(\d{1,18})", self._entries[i][1])
+                    found = (int(named[1]), 0, int(named[2])) if named else (0, 0, i)
                 rows.append(found)
             with_lumi = all(r[1] is not None for r in rows)
             self._ids = EventIds(

@@ -13,12 +13,13 @@ each read. XRootD's client otherwise retries a refused connection for minutes.
 from __future__ import annotations
 
 import os
+import ssl
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 from ispyrender.errors import InputError
 
-__all__ = ["is_url", "open_options", "open_remote", "remote_error", "timeout"]
+__all__ = ["is_url", "open_options", "open_remote", "read_head", "remote_error", "timeout"]
 
 _URL_PREFIXES = ("root://", "http://", "https://", "xrootd://")
 
@@ -82,15 +83,27 @@ def open_options(url: str) -> dict[str, Any]:
         raise remote_error(url, exc) from None
 
 
-def open_remote(url: str) -> IO[bytes]:
-    """A seekable binary file object for ``url``; reads fetch byte ranges as needed."""
+def open_remote(url: str, block_size: int | None = None) -> IO[bytes]:
+    """A seekable binary file object for ``url``; reads fetch byte ranges as needed
+    (``block_size`` bytes at least: small to read a few header bytes)."""
     import fsspec
 
     options = open_options(url)
+    if block_size is not None:
+        options["block_size"] = block_size
     try:
         return fsspec.open(url, "rb", **options).open()
     except Exception as exc:  # fsspec and its backends raise many kinds
         raise remote_error(url, exc) from None
+
+
+def read_head(url: str, size: int) -> bytes:
+    """The first ``size`` bytes of ``url`` (one small range request), or a one-line error."""
+    with open_remote(url, block_size=max(size, 4096)) as fh:
+        try:
+            return fh.read(size)
+        except Exception as exc:  # a range request that failed after the open
+            raise remote_error(url, exc) from None
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -109,17 +122,13 @@ def remote_error(url: str, exc: BaseException) -> InputError:
     chain = _chain(exc)
     if any(isinstance(e, ModuleNotFoundError) for e in chain):
         return InputError(f"reading {url!r} needs {_PACKAGES[_scheme(url)]}")
-    # The innermost error says most: fsspec reports every failure as FileNotFoundError.
+    # The innermost error says most: fsspec reports every failure as FileNotFoundError. The
+    # URL is taken out of the text, so that a path such as /timeout_study/ is not a reason.
     innermost = chain[-1]
     reason = " ".join(str(innermost).split())[:160] or type(innermost).__name__
-    text = " ".join(" ".join(str(e).split()) for e in chain).lower()
+    text = " ".join(" ".join(str(e).split()) for e in chain).replace(url, "").lower()
     status = next((getattr(e, "status", None) for e in chain if hasattr(e, "status")), None)
-    if any(isinstance(e, TimeoutError) for e in chain) or "expired" in text or "timeout" in text:
-        return InputError(
-            f"no answer from {host} within {timeout():g} s for {url!r}; check that the server "
-            "is up, or wait longer with ISPYRENDER_REMOTE_TIMEOUT=SECONDS"
-        )
-    if status in (401, 403) or "permission denied" in text or "auth" in text:
+    if status in (401, 403) or "permission denied" in text or "unauthori" in text:
         return InputError(
             f"{host} refuses to serve {url!r} ({reason}); check your credentials (for root:// "
             "a grid proxy: voms-proxy-init)"
@@ -130,6 +139,16 @@ def remote_error(url: str, exc: BaseException) -> InputError:
         or (len(chain) == 1 and isinstance(exc, FileNotFoundError))
     ):
         return InputError(f"{url!r} does not exist on {host}; check the path in the URL")
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in text:
+        return InputError(
+            f"cannot connect to {host} for {url!r} ({reason}); its certificate is not trusted "
+            "here: check the host name, or point SSL_CERT_FILE at its certificate authority"
+        )
+    if any(isinstance(e, TimeoutError) for e in chain) or "expired" in text or "timeout" in text:
+        return InputError(
+            f"no answer from {host} within {timeout():g} s for {url!r}; check that the server "
+            "is up, or wait longer with ISPYRENDER_REMOTE_TIMEOUT=SECONDS"
+        )
     if any(isinstance(e, ConnectionError | OSError) for e in chain[1:]) or any(
         word in text for word in ("connect", "resolve", "name or service", "unreachable")
     ):

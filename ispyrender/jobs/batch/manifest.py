@@ -21,13 +21,14 @@ RECORD_KEY = "ispyrender.record"
 
 
 def record_text(record: dict[str, Any]) -> dict[str, str]:
-    """The text chunk of ``record``'s counts and masses, for its PNG."""
-    kept = {k: record[k] for k in ("counts", "masses") if k in record}
+    """The text chunk of ``record``'s ids, counts and masses, for its PNG (the ids as the
+    reader gave them: a file's own lumi even where another input of the run has none)."""
+    kept = {k: record[k] for k in ("run", "lumi", "event", "counts", "masses") if k in record}
     return {RECORD_KEY: json.dumps(kept, sort_keys=True, separators=(",", ":"))}
 
 
 def record_from_png(path: Path) -> dict[str, Any]:
-    """The counts and masses a batch wrote into the PNG at ``path`` ({} when it has none)."""
+    """The ids, counts and masses a batch wrote into the PNG at ``path`` ({} when none)."""
     from PIL import Image
 
     try:

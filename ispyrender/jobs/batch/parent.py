@@ -242,8 +242,10 @@ def render_batch(
         except BaseException:
             # Ctrl-C, SIGTERM, a failure: what was done is listed (the PNGs are complete
             # files); a resumed run (--skip-existing) writes the whole manifest.
-            done = [_fill(by_index[i], source, i, plan.path(i)) for i in entries if i in by_index]
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # never hide the interruption itself
+                done = [
+                    _fill(by_index[i], source, i, plan.path(i)) for i in entries if i in by_index
+                ]
                 write_manifest(
                     manifest_path,
                     source.paths,

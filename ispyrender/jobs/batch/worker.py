@@ -159,10 +159,16 @@ def _raw_events(
             if count == 1:
                 yield left[0], exc
             else:
-                for idx in left[:count]:
+                for i, idx in enumerate(left[:count]):
                     try:
                         yield idx, next(iter(source.read([idx], branches)))
                     except Exception as single:
+                        if not isinstance(getattr(single, "entries", None), range):
+                            # Not the damage (a server gone away): every entry left fails
+                            # now, rather than each after its own wait.
+                            for rest in left[i:]:
+                                yield rest, single
+                            return
                         yield idx, single
             left = left[count:]
 
