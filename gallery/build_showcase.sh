@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data/nanoaod
+# A gallery replaces only a folder holding nothing but its own files (.ispyrender-gallery.json).
 ispyrender gallery "$data/nano_dimuon.root" "$data/pfnano.root" \
     --events 0:16,40:50 \
     --where '(nMuon >= 2 and Muon_pt[0] > 25 and Muon_pt[1] > 20) or (nJet >= 3 and Jet_pt[2] > 60)' \

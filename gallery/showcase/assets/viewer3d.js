@@ -255,6 +255,27 @@
     redraw();
   }
   canvas.addEventListener("dblclick", function () { setView("3d"); });
+  // The keyboard does what the mouse does, once the canvas has focus (Tab reaches it):
+  // arrows turn, + and - zoom, Home resets.
+  canvas.addEventListener("keydown", function (e) {
+    var turn = { ArrowLeft: [-0.1, 0], ArrowRight: [0.1, 0], ArrowUp: [0, -0.1], ArrowDown: [0, 0.1] };
+    if (turn[e.key]) {
+      state.yaw += turn[e.key][0];
+      state.pitch = Math.max(-1.55, Math.min(1.55, state.pitch + turn[e.key][1]));
+    } else if (e.key === "+" || e.key === "=") {
+      state.zoom = Math.min(20, state.zoom * 1.2);
+    } else if (e.key === "-") {
+      state.zoom = Math.max(0.2, state.zoom / 1.2);
+    } else if (e.key === "Home") {
+      setView("3d");
+      e.preventDefault();
+      return;
+    } else {
+      return;
+    }
+    e.preventDefault(); // arrows would scroll the page
+    redraw();
+  });
   Array.prototype.forEach.call(document.querySelectorAll("[data-view]"), function (b) {
     b.addEventListener("click", function () { setView(b.getAttribute("data-view")); });
   });
