@@ -206,14 +206,12 @@ def view3d_data(physics: Any, scene: Any, style: Style) -> dict[str, Any]:
 
 
 def _script_json(value: Any) -> Any:
-    """JSON for a <script> block. Only "</" and "<!--" can end or bend the element early, and
-    "<" appears only inside JSON strings, where "\\u003c" means the same and is valid JSON
-    ("<\\!--" is not: JSON.parse refuses the escape)."""
+    """The JSON of a page's <script> block, marked safe for the templates."""
     from markupsafe import Markup
 
-    # ASCII, so that text from file names that are not UTF-8 (lone surrogates) can be written.
-    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
-    return Markup(text.replace("<", "\\u003c"))
+    from ispyrender.outputs.webpage import script_json
+
+    return Markup(script_json(value))
 
 
 def _environment() -> Any:

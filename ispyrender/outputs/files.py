@@ -124,15 +124,20 @@ def atomic_path(target: Path) -> Iterator[Path]:
     fd, tmp = temporary_file(target)
     try:
         yield tmp
-        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-        os.chmod(tmp, 0o666 & ~umask())
-        os.replace(tmp, target)
+        put_in_place(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
     finally:
         os.close(fd)
+
+
+def put_in_place(tmp: Path, target: Path) -> None:
+    """Rename the finished temporary ``tmp`` onto ``target``, with the permissions a plain
+    open() would have given it (mkstemp makes it private, 0600)."""
+    os.chmod(tmp, 0o666 & ~umask())
+    os.replace(tmp, target)
 
 
 def umask() -> int:

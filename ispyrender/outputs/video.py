@@ -177,10 +177,9 @@ class MovieWriter:
         self._thread.join()
         try:
             if exc_type is None and self._error is None:
-                from ispyrender.outputs.files import umask
+                from ispyrender.outputs.files import put_in_place
 
-                os.chmod(self.tmp, 0o666 & ~umask())  # mkstemp's file is private (0600)
-                self.tmp.replace(self.path)
+                put_in_place(self.tmp, self.path)
                 return
             self.tmp.unlink(missing_ok=True)
         finally:

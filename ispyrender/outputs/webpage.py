@@ -42,9 +42,12 @@ def _hex(rgb: tuple[float, float, float]) -> str:
     return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
 
 
-def _script_safe(text: str) -> str:
-    # Inside <script>, "</" ends the element and "<!--" can bend it; "<" appears only inside
-    # JSON strings, where "\\u003c" means the same.
+def script_json(value: object) -> str:
+    """JSON to put inside a <script> element (this page's, and the gallery's pages). Only
+    "</" and "<!--" can end or bend the element early, and "<" appears only inside JSON
+    strings, where "\\u003c" means the same and is valid JSON ("<\\!--" is not). ASCII, so
+    that text from file names that are not UTF-8 (lone surrogates) can be written."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
     return text.replace("<", "\\u003c")
 
 
@@ -113,7 +116,7 @@ canvas:focus-visible {{ outline: 2px solid {text_color}; outline-offset: -2px; }
 <div id="help">drag: rotate &middot; right-drag: pan &middot; wheel: zoom &middot;
 keyboard (click or Tab to the view): arrows pan, Shift+arrows rotate</div>
 </main>
-<script type="application/json" id="event-config">{_script_safe(json.dumps(config))}</script>
+<script type="application/json" id="event-config">{script_json(config)}</script>
 <script type="application/octet-stream" id="event-glb">{model}</script>
 {script}
 </body>

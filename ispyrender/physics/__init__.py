@@ -34,10 +34,11 @@ class EventBuilder:
             from ispyrender.physics.nanoaod import nothing_to_draw
 
             available = source.available_branches()
-            problem = nothing_to_draw(style, available, ", ".join(map(repr, source.paths[:2])))
+            self.plan = branch_plan(style, available)
+            names = ", ".join(map(repr, source.paths[:2]))
+            problem = nothing_to_draw(style, self.plan, available, names)
             if problem:
                 raise InputError(problem)
-            self.plan = branch_plan(style, available)
             self.warnings += self.plan.warnings
             self.branches = set(self.plan.branches)
         #: Objects skipped for NaN values, per collection, over every event built so far.

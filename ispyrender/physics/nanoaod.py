@@ -165,11 +165,12 @@ def file_collections(available: Collection[str], counted: bool = False) -> list[
     return sorted(names)
 
 
-def nothing_to_draw(style: Style, available: Collection[str], source: str) -> str | None:
-    """The error when ``style`` shows collections but the file has none of them (a
-    ScoutingNANO file, a skim of other objects): better said once than drawn as an empty
-    detector for every event."""
-    plan = branch_plan(style, available)
+def nothing_to_draw(
+    style: Style, plan: BranchPlan, available: Collection[str], source: str
+) -> str | None:
+    """The error when ``style`` shows collections but the file has none of them (``plan``
+    can draw nothing: a ScoutingNANO file, a skim of other objects): better said once than
+    drawn as an empty detector for every event."""
     if plan.drawable or not any(getattr(style.collections, k).show for k in DEFAULT_LABELS):
         return None
     has = file_collections(available)

@@ -21,7 +21,7 @@ import numpy as np
 from ispyrender.errors import InputError
 from ispyrender.sources.base import EventIds, EventSource, InputSpan
 from ispyrender.sources.paths import check_local_file
-from ispyrender.sources.remote import is_url
+from ispyrender.sources.remote import is_url, raise_if_connection_failed
 
 _NAN = re.compile(r"(?<![A-Za-z_\"])-?nan(?![A-Za-z_\"])")
 
@@ -247,16 +247,6 @@ class UnreadableEvent(InputError):
         return type(self), (self.args[0], self.entries.start)
 
 
-def _connection_failed(exc: BaseException) -> bool:
-    """An OSError anywhere in the chain: on a server, the connection failed, not the file."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not e for e in seen):
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return any(isinstance(e, OSError) for e in seen)
-
-
 def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
     """One member's bytes, never more than MAX_MEMBER_BYTES whatever its header claims (an
     InputError past that), and only in the compression methods iSpy writes."""
@@ -343,10 +333,7 @@ class IspySource(EventSource):
         except InputError as exc:
             raise UnreadableEvent(f"cannot read {name} from {path!r}: {exc}", index) from None
         except Exception as exc:  # bad CRC, damaged deflate data, a truncated member...
-            if is_url(path) and _connection_failed(exc):
-                from ispyrender.sources.remote import remote_error
-
-                raise remote_error(path, exc) from None
+            raise_if_connection_failed(path, exc)
             reason = " ".join(str(exc).split())[:160] or type(exc).__name__
             raise UnreadableEvent(
                 f"cannot read {name} from {path!r} ({type(exc).__name__}: {reason}); the file "

@@ -27,6 +27,7 @@ import uproot
 from ispyrender.errors import InputError
 from ispyrender.sources.base import EventIds, EventSource, InputSpan
 from ispyrender.sources.paths import check_local_file, expand_inputs, is_url
+from ispyrender.sources.remote import raise_if_connection_failed
 
 __all__ = [
     "EVENT_ID_BRANCHES",
@@ -155,22 +156,6 @@ def _unreadable(path: str, what: str, exc: Exception) -> str:
     )
 
 
-def _remote(path: str, exc: Exception) -> None:
-    """A read of a file on a server that failed in the connection (an OSError anywhere in the
-    chain: fsspec and aiohttp wrap them) is not the file's fault: say what remote_error says."""
-    if not is_url(path):
-        return
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not e for e in seen):
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    if any(isinstance(e, OSError) for e in seen):
-        from ispyrender.sources.remote import remote_error
-
-        raise remote_error(path, exc) from None
-
-
 def _open_root(path: str) -> Any:
     """uproot's file; on a server, with every wait bounded (:mod:`ispyrender.sources.remote`)."""
     if not is_url(path):
@@ -258,7 +243,7 @@ def _read_column(tree: Any, name: str, info: InputInfo, lo: int, hi: int) -> Col
     try:
         return _to_column(tree[name].array(entry_start=lo, entry_stop=hi))
     except Exception as exc:
-        _remote(info.path, exc)
+        raise_if_connection_failed(info.path, exc)
         which = f"entry {lo}" if hi - lo == 1 else f"entries {lo} to {hi - 1}"
         message = _unreadable(info.path, f"branch {name!r} of {which}", exc)
         first = info.first_entry
@@ -441,7 +426,7 @@ class Dataset(EventSource):
         except InputError:
             raise
         except Exception as exc:  # changed on disk since it was validated, or unreachable
-            _remote(path, exc)
+            raise_if_connection_failed(path, exc)
             raise InputError(_unreadable(path, "the 'Events' tree", exc)) from None
 
     def iter_chunks(

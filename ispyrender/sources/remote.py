@@ -19,7 +19,15 @@ from urllib.parse import urlsplit
 
 from ispyrender.errors import InputError
 
-__all__ = ["is_url", "open_options", "open_remote", "read_head", "remote_error", "timeout"]
+__all__ = [
+    "is_url",
+    "open_options",
+    "open_remote",
+    "raise_if_connection_failed",
+    "read_head",
+    "remote_error",
+    "timeout",
+]
 
 _URL_PREFIXES = ("root://", "http://", "https://", "xrootd://")
 
@@ -114,6 +122,14 @@ def _chain(exc: BaseException) -> list[BaseException]:
         found.append(current)
         current = current.__cause__ or current.__context__
     return found
+
+
+def raise_if_connection_failed(url: str, exc: BaseException) -> None:
+    """A read of ``url`` that failed in the connection (an OSError anywhere in the chain:
+    fsspec and aiohttp wrap them) is not the file's fault: raise what remote_error says.
+    Local paths and other failures return, for the reader to report as damage."""
+    if is_url(url) and any(isinstance(e, OSError) for e in _chain(exc)):
+        raise remote_error(url, exc) from None
 
 
 def remote_error(url: str, exc: BaseException) -> InputError:
