@@ -8,14 +8,20 @@ The CLI prints that line and exits with :attr:`IspyError.exit_code`, without a t
 from __future__ import annotations
 
 
-class IspyError(Exception):
-    """A problem with the user's input, reported as one line."""
+class IspyError(ValueError):
+    """A problem with the user's input, reported as one line.
+
+    A ValueError, so that Python users catch it the usual way (``except ValueError``)."""
 
     exit_code = 2
 
     def __init__(self, message: str) -> None:
         # Collapse newlines so that the CLI always prints exactly one line.
         super().__init__(" ".join(str(message).split()))
+
+
+class UsageError(IspyError):
+    """An option, argument or format that the command or function does not take."""
 
 
 class InputError(IspyError):

@@ -22,6 +22,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from ispyrender import __version__
+
+        typer.echo(f"ispyrender {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Headless CMS event displays from NanoAOD and iSpy files: PNGs, figures, movies, 3D."""
+
+
 for command in (render, figure, animate, gallery, inspect, sample, styles, selections):
     app.command()(command)
 
