@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from ispyrender.config.style import Style
-from ispyrender.errors import SelectionError
+from ispyrender.errors import UsageError
+from ispyrender.outputs.registry import check_format, suffix_formats
 from ispyrender.sources.base import EventSource
 
 __all__ = [
@@ -184,7 +185,7 @@ class Picture:
 
         target = Path(path)
         if target.suffix.lower() != ".png":
-            raise SelectionError(f"{target.name}: a Picture saves as .png; use export() for 3D")
+            raise UsageError(f"{target.name}: a Picture saves as .png; use export() for 3D")
         write_bytes_atomic(target, self.png())
         return target
 
@@ -254,7 +255,7 @@ class FigureImage:
         from ispyrender.jobs.figure import FORMATS
 
         if fmt not in FORMATS:
-            raise SelectionError(f"figures save as {', '.join(FORMATS)}, not {fmt!r}")
+            raise UsageError(f"figures save as {', '.join(FORMATS)}, not {fmt!r}")
         content, metadata = self._content
         return render_figure_bytes(content, self.style, [fmt], self.scale, metadata)[fmt]
 
@@ -321,7 +322,8 @@ def animate(
     return write_movie(physics, scene, the_style, target)
 
 
-_EXPORTS = {".json": "phoenix", ".glb": "glb", ".obj": "obj", ".html": "html"}
+#: The 3D formats export() writes, by suffix (the PNG is render()'s).
+_EXPORTS = {suffix: p.name for suffix, p in suffix_formats("event").items() if p.name != "png"}
 
 
 def export(
@@ -330,17 +332,17 @@ def export(
     """The event as a 3D file, by the suffix of ``path``: ``.json`` (HSF Phoenix), ``.glb``
     (glTF with the detector), ``.obj`` (+ ``.mtl``) or ``.html`` (a page that turns it)."""
     from ispyrender.outputs.files import write_bytes_atomic
-    from ispyrender.outputs.products import SUFFIXES, EventProducts, materialise
+    from ispyrender.outputs.products import EventProducts, materialise
 
     target = Path(path)
     fmt = _EXPORTS.get(target.suffix.lower())
     if fmt is None:
-        raise SelectionError(
+        raise UsageError(
             f"{target.name}: export writes {', '.join(_EXPORTS)}; use render() for PNG"
         )
     the_style = _style(style, overrides)
     physics, scene = _physics_and_scene(event, the_style)
-    paths = {suffix: target.with_suffix(suffix) for suffix in SUFFIXES[fmt]}
+    paths = {suffix: target.with_suffix(suffix) for suffix in check_format(fmt).suffixes}
     with EventProducts(fmt, the_style) as products:
         for file, blob in products.make(physics, scene, paths).items():
             write_bytes_atomic(file, materialise(blob))

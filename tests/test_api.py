@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import ispyrender
 from ispyrender.cli import app
-from ispyrender.errors import SelectionError
+from ispyrender.errors import SelectionError, UsageError
 
 README = Path(__file__).parents[1] / "README.md"
 SMALL = {"canvas__width": 320, "canvas__height": 180}
@@ -85,7 +85,7 @@ def test_api_on_ispy_and_its_errors(shared_data: Path, tmp_path: Path) -> None:
     assert "<svg" in (tmp_path / "fig.svg").read_text()[:500]
     with pytest.raises(SelectionError, match="--where reads NanoAOD branches"):
         src.select(where="nMuon > 1")
-    with pytest.raises(SelectionError, match="export writes"):
+    with pytest.raises(UsageError, match="export writes"):
         ispyrender.export(ev, tmp_path / "x.png")
     with pytest.raises(IndexError):
         src[11]

@@ -271,3 +271,23 @@ def test_more_jobs_than_cores_are_capped_with_a_warning(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert f"--jobs 64 is more than the {cores} cores" in result.stderr
     assert len(pngs(out)) == 4
+
+
+@pytest.mark.parametrize("fmt", ["phoenix", "glb", "obj", "html"])
+def test_every_event_format_runs_as_a_batch(fmt: str, shared_data: Path, tmp_path: Path) -> None:
+    """--jobs and --keep-going take every event format (a cluster exports Phoenix or GLB of
+    many events): the same files as one process without a batch, and a manifest."""
+    inputs = [str(shared_data / "ig" / "Hto4l_120-130GeV.ig"), "-n", "3", "-f", fmt, "-q"]
+    plain = tmp_path / "plain"
+    assert cli("render", *inputs, "-o", plain).exit_code == 0
+    for flags in (["--jobs", "2"], ["--keep-going"]):
+        out = tmp_path / flags[0].strip("-")
+        result = cli("render", *inputs, *flags, "-o", out)
+        assert result.exit_code == 0, result.stderr
+        made = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "manifest.json"}
+        assert made == {p.name: p.read_bytes() for p in plain.iterdir()}
+        assert len(made) == 3 * (2 if fmt == "obj" else 1)
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert sorted(e["output"] for e in manifest["events"]) == sorted(
+            p.name for p in plain.iterdir() if p.suffix != ".mtl"
+        )

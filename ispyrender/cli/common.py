@@ -127,9 +127,9 @@ def selection(
 
 def check_output_flags(overwrite: bool, skip_existing: bool) -> None:
     if overwrite and skip_existing:
-        from ispyrender.errors import SelectionError
+        from ispyrender.errors import UsageError
 
-        raise SelectionError("--overwrite and --skip-existing contradict each other: pick one")
+        raise UsageError("--overwrite and --skip-existing contradict each other: pick one")
 
 
 def load(style: str, overrides: list[str] | None) -> Style:

@@ -84,15 +84,15 @@ def render(
     """Render events to one file per event: PNG, Phoenix JSON, glTF, OBJ or an HTML page."""
 
     def body() -> None:
-        from ispyrender.errors import SelectionError
+        from ispyrender.errors import UsageError
         from ispyrender.jobs.render import RenderOptions
-        from ispyrender.outputs.products import check_format
+        from ispyrender.outputs.registry import check_format
 
         check_format(format_)
         check_output_flags(overwrite, skip_existing)
         the_style = load(style, set_)
         if scale * the_style.canvas.width > 7680 or scale * the_style.canvas.height > 4320:
-            raise SelectionError(
+            raise UsageError(
                 f"--scale {scale} makes {the_style.canvas.width}x{the_style.canvas.height} "
                 "larger than 7680x4320: use a smaller --scale"
             )
@@ -107,8 +107,6 @@ def render(
         console = stderr()
         warn = warner(console, quiet)
         if jobs is not None or scheduler or keep_going:
-            if format_ != "png":
-                raise SelectionError("--jobs, --scheduler and --keep-going render PNGs only")
             from ispyrender.jobs.batch import BatchOptions, open_inputs, render_batch
 
             source, broken = open_inputs(inputs or [], warn)

@@ -72,35 +72,40 @@ def animate_events(
     progress: Callable[[Path], None] = lambda path: None,
 ) -> list[Path]:
     """Movies of the selected entries of any source (one each, or one reel)."""
-    from ispyrender.outputs.targets import plan_outputs
+    from ispyrender.jobs.runner import EventRun
+    from ispyrender.outputs.registry import check_format as movie_product
     from ispyrender.outputs.video import check_format
-    from ispyrender.physics import EventBuilder
     from ispyrender.scene.event import build_scene
 
     check_format(style.animation.format)
-    suffix = f".{style.animation.format}"
+    product = movie_product(style.animation.format, "movie")
     reel = style.animation.kind == "reel"
-    # A reel is one file: only its own name matters, not the per-event ones.
-    plan = plan_outputs(
+    # A reel is one file: only its own name matters, not the per-event ones. The folder is
+    # made by the movie loop, after its own checks.
+    run = EventRun(
         source,
         entries,
         style,
         out,
-        [suffix],
+        product.suffixes,
+        gl=product.needs_gl,
         overwrite=overwrite or reel,
         skip_existing=skip_existing and not reel,
+        prepare=False,
+        warn=warn,
     )
-    builder = EventBuilder(source, style)
-    for message in builder.warnings:
-        warn(message)
-    todo = list(entries) if reel else plan.todo(entries)
-    targets = {i: plan.path(i) for i in todo}
+    todo = list(entries) if reel else run.todo
+    targets = {i: run.path(i) for i in todo}
 
     def events() -> Iterator[MovieEvent]:
-        for physics in builder.events(todo):
-            yield MovieEvent(physics, build_scene(physics, style))
+        for physics in run.events(todo):
+            yield MovieEvent(physics, build_scene(physics, run.style))
 
-    return _write_movies(events(), targets, style, out, overwrite=overwrite, progress=progress)
+    written = _write_movies(
+        events(), targets, run.style, out, overwrite=overwrite, progress=progress
+    )
+    run.close()
+    return written
 
 
 def write_movie(physics: PhysicsEvent, scene: Scene, style: Style, target: Path) -> Path:

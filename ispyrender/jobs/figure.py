@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ispyrender.config.style import Style
-from ispyrender.errors import SelectionError, StyleError
+from ispyrender.errors import StyleError, UsageError
 from ispyrender.jobs.results import EventResult, RenderSummary
+from ispyrender.outputs.registry import formats
 from ispyrender.sources.base import EventSource
 
 __all__ = [
@@ -28,8 +29,8 @@ __all__ = [
     "parse_formats",
 ]
 
-FORMATS = ("png", "svg", "pdf", "eps")
-VECTOR = ("svg", "pdf", "eps")
+#: The figure formats, from the one table of output formats.
+FORMATS = tuple(formats("figure"))
 MAX_SIZE = (7680, 4320)  # 8K UHD: the largest figure one command makes
 
 
@@ -47,7 +48,7 @@ def parse_formats(text: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
     bad = [n for n in names if n not in FORMATS]
     if bad or not names:
-        raise SelectionError(
+        raise UsageError(
             f"--format {text!r}: {bad[0] if bad else 'nothing'} is not a figure format; "
             f"allowed: {', '.join(FORMATS)} (several joined by commas, e.g. png,pdf)"
         )
@@ -89,54 +90,38 @@ def figure_events(
     """Write one figure per selected entry of ``source`` in each of ``options.formats``."""
     from ispyrender.figures.encode import render_figure_bytes as figure_bytes
     from ispyrender.figures.layout import FigureContent
+    from ispyrender.jobs.runner import EventRun
     from ispyrender.outputs.files import write_bytes_atomic
-    from ispyrender.outputs.targets import event_metadata, plan_outputs
-    from ispyrender.physics import EventBuilder
-    from ispyrender.physics.quantities import check_mass_requests, masses
+    from ispyrender.outputs.targets import event_metadata
+    from ispyrender.physics.quantities import masses
     from ispyrender.scene.event import build_scene
     from ispyrender.scene.labels import label_mode_warning
 
     check_figure(style, options)
-    style, mass_notes = check_mass_requests(
-        style, source.available_branches() if source.has_branches else None
-    )
     has_3d = any(p.view == "3d" for p in style.figure.panels)
-    if has_3d:
-        from ispyrender.rendering.renderer import check_headless
-
-        check_headless()
-    # Planned before the folder is created, so a bad name leaves nothing behind.
-    plan = plan_outputs(
+    summary = FigureSummary()
+    run = EventRun(
         source,
         entries,
         style,
         options.out,
         [f".{fmt}" for fmt in options.formats],
+        gl=has_3d,
+        masses="figure",
         overwrite=options.overwrite,
         skip_existing=options.skip_existing,
+        warn=warn,
     )
-    builder = EventBuilder(source, style)  # refuses a file with nothing to draw
-    plan.prepare()
-
-    summary = FigureSummary()
-
-    def say(message: str) -> None:
-        summary.warnings.append(message)
-        warn(message)
-
-    for message in mass_notes:
-        say(message)
-    for message in builder.warnings:
-        say(message)
-    vector = [f for f in options.formats if f in VECTOR]
+    style = run.style
+    summary.warnings = run.warnings
+    vector = [f for f in options.formats if f != "png"]
     if has_3d and vector:
-        say(
+        run.say(
             f"the 3D panel is embedded as a raster image in {', '.join(vector)} (at the "
             "figure's pixel size); the projected views, lego and text are vector"
         )
-    todo = plan.todo(entries)
     renderers = None
-    if has_3d and todo:
+    if has_3d and run.todo:
         from ispyrender.figures.layout import panel_sizes
         from ispyrender.rendering.panels import PanelRenderers
 
@@ -145,11 +130,11 @@ def figure_events(
         )
     mode_warned = False
     try:
-        for physics in builder.events(todo):
+        for physics in run.events():
             # An explicit label mode that contradicts the file is said once, not per figure.
             mode_warning = None if mode_warned else label_mode_warning(style, physics.is_simulation)
             if mode_warning:
-                say(mode_warning)
+                run.say(mode_warning)
                 mode_warned = True
             scene = build_scene(physics, style)
             images = renderers.draw(scene) if renderers is not None else {}
@@ -158,17 +143,15 @@ def figure_events(
                 content, style, options.formats, options.scale, event_metadata(physics, style)
             )
             for fmt, blob in data.items():
-                path = plan.path(physics.index, f".{fmt}")
+                path = run.path(physics.index, f".{fmt}")
                 write_bytes_atomic(path, blob)
                 summary.paths.append(path)
-            result = EventResult.made(physics, plan.path(physics.index))
+            result = EventResult.made(physics, run.path(physics.index))
             summary.results.append(result)
             progress(result)
     finally:
         if renderers is not None:
             renderers.close()
-    for idx in sorted(set(entries) - set(todo)):
-        summary.results.append(EventResult(idx, 0, None, 0, "", plan.path(idx), skipped=True))
-    for message in builder.nan_warnings():
-        say(message)
+    summary.results += run.kept()
+    run.close()
     return summary

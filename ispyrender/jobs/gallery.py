@@ -334,10 +334,10 @@ def build_gallery(
     """Render ``entries`` and write the site to ``options.out``; returns the index page."""
     from PIL import Image
 
+    from ispyrender.jobs.runner import EventRun
     from ispyrender.outputs.files import encode_png
     from ispyrender.outputs.products import EventProducts
-    from ispyrender.outputs.targets import event_metadata, plan_outputs
-    from ispyrender.physics import EventBuilder
+    from ispyrender.outputs.targets import event_metadata
     from ispyrender.rendering.renderer import check_headless
     from ispyrender.scene.event import build_scene
 
@@ -360,20 +360,28 @@ def build_gallery(
         ) from None
     try:
         # Names follow output.name_template, so a gallery image has the name `render` gives it.
-        plan = plan_outputs(source, entries, style, work / "images", [".png"], overwrite=True)
-        for folder in ("images", "thumbs", "events", "assets"):
+        run = EventRun(
+            source,
+            entries,
+            style,
+            work / "images",
+            [".png"],
+            gl=True,
+            masses="labels",
+            overwrite=True,
+            warn=warn,
+        )
+        style = run.style
+        for folder in ("thumbs", "events", "assets"):
             (work / folder).mkdir()
-        builder = EventBuilder(source, style)
-        for message in builder.warnings:
-            warn(message)
         env = _environment()
         event_template = env.get_template("event.html.j2")
         cards: list[dict[str, Any]] = []
         pages: list[tuple[dict[str, Any], dict[str, Any]]] = []
         with EventProducts("png", style) as products:
-            for physics in builder.events(entries):
+            for physics in run.events():
                 scene = build_scene(physics, style)
-                stem = plan.path(physics.index).stem
+                stem = run.path(physics.index).stem
                 image = products.image(physics, scene)
                 (work / "images" / f"{stem}.png").write_bytes(
                     encode_png(image, event_metadata(physics, style), style.output.png_compression)
@@ -385,6 +393,7 @@ def build_gallery(
                 cards.append(card)
                 pages.append((card, view3d_data(physics, scene, style)))
                 progress(card)
+        run.close()
         if options.animate:
             _add_movies(source, entries, style, work, cards)
         if options.models:

@@ -41,55 +41,27 @@ def render_events(
     progress: Callable[[EventResult], None] = lambda result: None,
 ) -> RenderSummary:
     """Render the selected entries of ``source`` into ``options.out``."""
+    from ispyrender.jobs.runner import EventRun
     from ispyrender.outputs.files import write_bytes_atomic
-    from ispyrender.outputs.products import SUFFIXES, EventProducts, check_format, materialise
-    from ispyrender.outputs.targets import plan_outputs
-    from ispyrender.physics import EventBuilder
+    from ispyrender.outputs.products import EventProducts, materialise
+    from ispyrender.outputs.registry import check_format
     from ispyrender.scene.event import build_scene
 
-    check_format(options.format)
-    summary = RenderSummary()
-
-    def say(message: str) -> None:
-        summary.warnings.append(message)
-        warn(message)
-
-    if options.format == "png":
-        from ispyrender.rendering.renderer import check_headless
-
-        # Before the output folder is made: a machine without EGL should leave nothing behind.
-        check_headless()
-        if style.labels.masses:
-            from ispyrender.physics.quantities import check_mass_requests
-
-            # The masses written on the pictures are figure.masses: those the file cannot
-            # serve are left out with a note, as the figure job leaves them out.
-            asked = bool(style.figure.masses)
-            style, notes = check_mass_requests(
-                style, source.available_branches() if source.has_branches else None
-            )
-            for note in notes:
-                say(note)
-            if not asked:
-                say(
-                    "labels.masses is true but figure.masses asks for no mass: nothing is "
-                    "written; e.g. --set 'figure.masses=[{collection: muons, count: 2}]'"
-                )
-    # Names first (a bad template must not leave an empty folder behind), then the folder.
-    plan = plan_outputs(
+    product = check_format(options.format)
+    run = EventRun(
         source,
         entries,
         style,
         options.out,
-        SUFFIXES[options.format],
+        product.suffixes,
+        gl=product.needs_gl,
+        masses="labels" if product.needs_gl else None,
         overwrite=options.overwrite,
         skip_existing=options.skip_existing,
+        warn=warn,
     )
-    builder = EventBuilder(source, style)  # refuses a file with nothing to draw
-    plan.prepare()
-    for message in builder.warnings:
-        say(message)
-    todo = plan.todo(entries)
+    style = run.style
+    summary = RenderSummary(warnings=run.warnings)
 
     def finish(files: dict[Path, bytes | Callable[[], bytes]]) -> None:
         for path, blob in files.items():
@@ -98,17 +70,19 @@ def render_events(
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     pending: list[concurrent.futures.Future[None]] = []
     products = (
-        EventProducts(options.format, style, options.scale, options.viewer_url) if todo else None
+        EventProducts(options.format, style, options.scale, options.viewer_url)
+        if run.todo
+        else None
     )
     try:
-        for physics in builder.events(todo):
+        for physics in run.events():
             assert products is not None
             scene = build_scene(physics, style)
-            files = products.make(physics, scene, plan.paths[physics.index])
+            files = products.make(physics, scene, run.plan.paths[physics.index])
             pending.append(pool.submit(finish, files))
             while len(pending) > 2:
                 pending.pop(0).result()
-            result = EventResult.made(physics, plan.path(physics.index))
+            result = EventResult.made(physics, run.path(physics.index))
             summary.results.append(result)
             progress(result)
         for fut in pending:
@@ -117,8 +91,6 @@ def render_events(
         pool.shutdown(wait=True, cancel_futures=True)
         if products is not None:
             products.close()
-    for idx in sorted(set(entries) - set(todo)):
-        summary.results.append(EventResult(idx, 0, None, 0, "", plan.path(idx), skipped=True))
-    for message in builder.nan_warnings():
-        say(message)
+    summary.results += run.kept()
+    run.close()
     return summary

@@ -8,38 +8,22 @@ next event renders (zlib releases the GIL).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ispyrender.config.style import Style
-from ispyrender.errors import SelectionError
+from ispyrender.outputs.registry import check_format
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.scene.labels import event_labels
 from ispyrender.scene.primitives import Scene
 
-__all__ = ["FORMATS", "SUFFIXES", "EventProducts", "check_format"]
-
-FORMATS = ("png", "phoenix", "glb", "obj", "html")
-#: The files each format writes per event; the first is the event's main file.
-SUFFIXES: dict[str, tuple[str, ...]] = {
-    "png": (".png",),
-    "phoenix": (".json",),
-    "glb": (".glb",),
-    "obj": (".obj", ".mtl"),
-    "html": (".html",),
-}
+__all__ = ["Blob", "EventProducts", "materialise"]
 
 #: A file's bytes, or a step that makes them (run in a worker thread).
 Blob = bytes | Callable[[], bytes]
-
-
-def check_format(name: str) -> str:
-    if name not in FORMATS:
-        raise SelectionError(f"--format {name!r} is not known: use {', '.join(FORMATS)}")
-    return name
 
 
 class EventProducts:
@@ -48,7 +32,8 @@ class EventProducts:
     def __init__(
         self, fmt: str, style: Style, scale: float = 1.0, viewer_url: str | None = None
     ) -> None:
-        self.format = check_format(fmt)
+        self.format = check_format(fmt).name
+        self.suffixes = check_format(fmt).suffixes
         self.style = style
         self.viewer_url = viewer_url  # html: a shared copy of the viewer, else inlined
         self.renderer: Any = None
@@ -70,18 +55,25 @@ class EventProducts:
         image = self.renderer.draw(scene)
         return draw_labels(image, event_labels(physics, scene, self.style), self.style)
 
-    def make(self, physics: PhysicsEvent, scene: Scene, paths: dict[str, Path]) -> dict[Path, Blob]:
-        """The files of one event, keyed by where they go (``paths`` from the OutputPlan)."""
+    def make(
+        self,
+        physics: PhysicsEvent,
+        scene: Scene,
+        paths: dict[str, Path],
+        text: Mapping[str, str] | None = None,
+    ) -> dict[Path, Blob]:
+        """The files of one event, keyed by where they go (``paths`` from the OutputPlan);
+        ``text`` is added to a PNG's metadata."""
         style = self.style
-        main = paths[SUFFIXES[self.format][0]]
+        main = paths[self.suffixes[0]]
         if self.format == "png":
             from ispyrender.outputs.files import encode_png
             from ispyrender.outputs.targets import event_metadata
 
             image = self.image(physics, scene)
-            text = event_metadata(physics, style)
+            metadata = event_metadata(physics, style) | dict(text or {})
             level = style.output.png_compression
-            return {main: lambda: encode_png(image, text, level)}
+            return {main: lambda: encode_png(image, metadata, level)}
         if self.format == "phoenix":
             from ispyrender.outputs.phoenix import phoenix_event
 

@@ -51,8 +51,9 @@ def available_formats() -> list[str]:
 
 
 def check_format(fmt: str) -> None:
-    if fmt not in CODECS:
-        raise OutputError(f"movie format {fmt!r} is not known: use mp4, webm or gif")
+    from ispyrender.outputs.registry import check_format as known
+
+    known(fmt, "movie")
     if encoder_for(fmt) is None:
         possible = available_formats()
         wanted = " or ".join(codec for codec, _ in CODECS[fmt])

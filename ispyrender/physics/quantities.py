@@ -24,12 +24,12 @@ __all__ = [
     "MUON_MASS",
     "MassResult",
     "ObjectList",
-    "check_mass_requests",
     "event_objects",
     "four_vectors",
     "invariant_mass",
     "mass_label",
     "masses",
+    "served_mass_requests",
 ]
 
 MUON_MASS = 0.1056583755  # GeV, PDG 2022
@@ -191,9 +191,12 @@ def masses(event: PhysicsEvent, requests: Sequence[MassRequest]) -> list[MassRes
     return results
 
 
-def check_mass_requests(style: Style, available: Collection[str] | None) -> tuple[Style, list[str]]:
-    """The style with the mass requests this file can serve, and a note for each one it
-    cannot (that mass is left out; the figure is still made); before anything is drawn.
+def served_mass_requests(
+    style: Style, available: Collection[str] | None
+) -> tuple[list[MassRequest], list[str]]:
+    """The mass requests of ``style`` this file can serve, and a note for each one it cannot
+    (that mass is left out; the figure is still made); before anything is drawn. The style
+    itself is left as it is (the runner makes the style of the run).
 
     ``available`` lists the file's branches; None for sources without branches (iSpy), whose
     objects are checked per event instead. A request whose collection the style hides is a
@@ -221,10 +224,7 @@ def check_mass_requests(style: Style, available: Collection[str] | None) -> tupl
             continue
         names = " or ".join(f"{b}_pt/eta/phi" for b in branches)
         notes.append(f"the {request.collection} mass is left out: this file has no {names}")
-    if len(kept) == len(style.figure.masses):
-        return style, notes
-    figure = style.figure.model_copy(update={"masses": kept})
-    return style.model_copy(update={"figure": figure}), notes
+    return kept, notes
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from ispyrender.jobs.batch.manifest import (
     write_manifest,
 )
 from ispyrender.jobs.batch.worker import (
+    Chunk,
     adopt,
     describe,
     forget,
@@ -160,38 +161,35 @@ def render_batch(
     warn: Callable[[str], None] = lambda message: None,
     progress: Callable[[Record], None] = lambda record: None,
 ) -> BatchSummary:
-    """Render the selected entries as PNGs into ``options.out`` and write ``manifest.json``."""
+    """Make the selected entries in ``options.format`` into ``options.out`` and write
+    ``manifest.json``."""
+    from ispyrender.jobs.runner import EventRun
     from ispyrender.outputs.files import write_bytes_atomic
-    from ispyrender.outputs.targets import plan_outputs
-    from ispyrender.physics import EventBuilder
-    from ispyrender.rendering.renderer import check_headless
+    from ispyrender.outputs.registry import check_format
 
-    if options.format != "png":
-        raise OutputError("batch rendering (--jobs, --scheduler, --keep-going) makes PNGs only")
-    if not batch.scheduler:
-        # Dask workers render; this process only writes files and needs no OpenGL.
-        check_headless()
+    product = check_format(options.format)
     client = _connect(batch.scheduler) if batch.scheduler else None
     try:
-        plan = plan_outputs(
+        run = EventRun(
             source,
             entries,
             style,
             options.out,
-            [".png"],
+            product.suffixes,
+            # Dask workers draw; this process only writes files and needs no OpenGL.
+            gl=product.needs_gl and not batch.scheduler,
+            masses="labels" if product.needs_gl else None,
             overwrite=options.overwrite,
             skip_existing=options.skip_existing,
+            warn=warn,
         )
-        builder = EventBuilder(source, style)  # refuses a file with nothing to draw
-        plan.prepare()
-        summary = BatchSummary(failed_inputs=list(failed_inputs))
-        for message in builder.warnings:
-            summary.warnings.append(message)
-            warn(message)
+        style = run.style
+        plan = run.plan
+        summary = BatchSummary(failed_inputs=list(failed_inputs), warnings=run.warnings)
         manifest_path = options.out / MANIFEST_NAME
         old = read_manifest(manifest_path) if options.skip_existing else {}
         old_by_file = {r.get("output"): r for r in old.get("events", []) if isinstance(r, dict)}
-        todo = plan.todo(entries)
+        todo = run.todo
         by_index: dict[int, Record] = {}
         for idx in entries:
             if idx not in todo:
@@ -206,11 +204,11 @@ def render_batch(
         nan_skipped: Counter[str] = Counter()
 
         def finish(rec: Record) -> None:
-            png = rec.pop("png", None)
-            target = plan.path(rec["index"])
-            rec["output"] = target.name
-            if png is not None and not rec.get("error"):
-                write_bytes_atomic(target, png)
+            files = rec.pop("files", None)
+            rec["output"] = plan.path(rec["index"]).name
+            if files is not None and not rec.get("error"):
+                for suffix, data in files.items():
+                    write_bytes_atomic(plan.path(rec["index"], suffix), data)
                 rec["written"] = True
             nan_skipped.update(rec.pop("skipped_nan", {}))
             by_index[rec["index"]] = rec
@@ -222,26 +220,40 @@ def render_batch(
 
             jobs, capped = usable_jobs(batch.jobs)
             if capped:
-                summary.warnings.append(capped)
-                warn(capped)
+                run.say(capped)
                 batch = dataclasses.replace(batch, jobs=jobs)
+        task = (paths, style, product.name, options.scale)
+        chunks = [
+            [(i, plan.path(i).stem) for i in chunk]
+            for chunk in _chunks(todo, _workers(client, batch))
+        ]
         try:
             if client is not None:
-                _run_dask(client, paths, style, options.scale, todo, batch, finish, summary)
+                _run_dask(client, task, chunks, batch, finish, summary)
             elif batch.jobs > 1 and len(todo) > 1:
-                _run_processes(paths, style, options.scale, todo, batch, finish, summary)
+                from ispyrender.jobs.batch.pool import run_chunks
+
+                run_chunks(
+                    chunks,
+                    task,
+                    batch.jobs,
+                    batch.lp_threads,
+                    lambda chunk, result: _take(result, chunk, finish, summary),
+                )
             else:
                 # In this process, with the source already open: no start-up cost.
                 adopt(source)
                 try:
-                    for rec in iter_chunk(source, style, options.scale, todo):
+                    # One read over every entry: a chunk is a unit for workers only.
+                    whole = [pair for chunk in chunks for pair in chunk]
+                    for rec in iter_chunk(source, *task[1:], whole):
                         finish(rec)
                 finally:
                     forget(source)
                     release()
         except BaseException:
-            # Ctrl-C, SIGTERM, a failure: what was done is listed (the PNGs are complete
-            # files); a resumed run (--skip-existing) writes the whole manifest.
+            # Ctrl-C, SIGTERM, a failure: what was done is listed (the files are complete);
+            # a resumed run (--skip-existing) writes the whole manifest.
             with contextlib.suppress(Exception):  # never hide the interruption itself
                 done = [
                     _fill(by_index[i], source, i, plan.path(i)) for i in entries if i in by_index
@@ -262,12 +274,17 @@ def render_batch(
     summary.records = [_fill(by_index[idx], source, idx, plan.path(idx)) for idx in entries]
     for collection, count in sorted(nan_skipped.items()):
         if count:
-            message = f"skipped {count} {collection} object(s) with NaN values"
-            summary.warnings.append(message)
-            warn(message)
+            run.say(f"skipped {count} {collection} object(s) with NaN values")
     write_manifest(manifest_path, source.paths, style, summary.records, summary.failed_inputs, old)
     summary.manifest = manifest_path
     return summary
+
+
+def _workers(client: Any, batch: BatchOptions) -> int:
+    """How many workers share the chunks: the cluster's threads, or the local processes."""
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
+    return batch.jobs
 
 
 def _fill(rec: Record, source: EventSource, idx: int, target: Path) -> Record:
@@ -289,35 +306,14 @@ def _fill(rec: Record, source: EventSource, idx: int, target: Path) -> Record:
     return rec
 
 
-def _run_processes(
-    paths: tuple[str, ...],
-    style: Style,
-    scale: float,
-    todo: Sequence[int],
-    batch: BatchOptions,
-    finish: Callable[[Record], None],
-    summary: BatchSummary,
-) -> None:
-    from ispyrender.jobs.batch.pool import run_chunks
-
-    chunks = _chunks(todo, batch.jobs)
-    run_chunks(
-        chunks,
-        (paths, style, scale),
-        batch.jobs,
-        batch.lp_threads,
-        lambda chunk, result: _take(result, chunk, finish, summary),
-    )
-
-
 def _take(
     result: dict[str, Any] | BaseException,
-    chunk: list[int],
+    chunk: Chunk,
     finish: Callable[[Record], None],
     summary: BatchSummary,
 ) -> None:
     if isinstance(result, BaseException):  # the worker died (e.g. killed for memory)
-        for idx in chunk:
+        for idx, _stem in chunk:
             finish({"index": idx, "error": describe(result)})
         return
     pid = int(result["pid"])
@@ -346,21 +342,17 @@ def _connect(address: str) -> Any:
 
 def _run_dask(
     client: Any,
-    paths: tuple[str, ...],
-    style: Style,
-    scale: float,
-    todo: Sequence[int],
+    task: tuple[Any, ...],
+    chunks: Sequence[Chunk],
     batch: BatchOptions,
     finish: Callable[[Record], None],
     summary: BatchSummary,
 ) -> None:
     from distributed import as_completed
 
-    workers = max(1, sum(client.nthreads().values()))
-    chunks = _chunks(todo, workers)
     futures = {}
     for chunk in chunks:
-        fut = client.submit(render_chunk, paths, style, scale, chunk, batch.lp_threads, pure=False)
+        fut = client.submit(render_chunk, *task, chunk, batch.lp_threads, pure=False)
         futures[fut] = chunk
     try:
         for fut in as_completed(list(futures)):

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from ispyrender.jobs.batch.worker import init_worker, render_chunk
+from ispyrender.jobs.batch.worker import Chunk, init_worker, render_chunk
 
 #: Seconds a worker gets to exit after it is told to stop (or terminated) before it is killed.
 STOP_GRACE_S = 5.0
@@ -64,7 +64,7 @@ def _serve(conn: Connection, lp_threads: int | None) -> None:
 class _Worker:
     process: BaseProcess
     conn: Connection
-    chunk: list[int] | None = None
+    chunk: Chunk | None = None
 
 
 #: What a worker imports before its first chunk, loaded once by the fork server.
@@ -159,11 +159,11 @@ def _died(process: BaseProcess) -> WorkerDied:
 
 
 def run_chunks(
-    chunks: Sequence[list[int]],
+    chunks: Sequence[Chunk],
     args: tuple[Any, ...],
     jobs: int,
     lp_threads: int | None,
-    take: Callable[[list[int], dict[str, Any] | BaseException], None],
+    take: Callable[[Chunk, dict[str, Any] | BaseException], None],
 ) -> None:
     """Render ``chunks`` on ``jobs`` worker processes; ``take(chunk, result)`` gets each
     chunk's ``render_chunk`` result, or the exception when its worker died (a new worker then

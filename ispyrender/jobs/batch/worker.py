@@ -1,4 +1,5 @@
-"""The worker side of a batch: render a chunk of entries, return PNG bytes and records.
+"""The worker side of a batch: make a chunk of entries in any event format, return the files'
+bytes and the records.
 
 Worker processes fork from a fork server that has imported this module and what it needs
 (pool.PRELOAD) but has no threads and no OpenGL/EGL state, which VTK and Mesa would not
@@ -13,6 +14,7 @@ import os
 import resource
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from ispyrender.config.style import Style
@@ -20,9 +22,12 @@ from ispyrender.errors import IspyError
 from ispyrender.sources.base import EventSource
 
 Record = dict[str, Any]
+#: A chunk of work: (index, file stem) per event, in entry order; the stem is the name the
+#: parent planned, which a format may write into a file (an OBJ names its MTL).
+Chunk = list[tuple[int, str]]
 
 _SOURCES: dict[tuple[str, ...], EventSource] = {}
-_PRODUCTS: dict[tuple[str, float], Any] = {}
+_PRODUCTS: dict[tuple[str, str, float], Any] = {}
 
 
 def init_worker(lp_threads: int | None) -> None:
@@ -44,14 +49,14 @@ def _source(paths: tuple[str, ...]) -> EventSource:
     return _SOURCES[paths]
 
 
-def _products(style: Style, scale: float) -> Any:
-    key = (style.digest(), scale)
+def _products(fmt: str, style: Style, scale: float) -> Any:
+    key = (fmt, style.digest(), scale)
     if key not in _PRODUCTS:
         from ispyrender.outputs.products import EventProducts
 
         # One renderer per process: a new style means the old one is no longer needed.
         release()
-        _PRODUCTS[key] = EventProducts("png", style, scale)
+        _PRODUCTS[key] = EventProducts(fmt, style, scale)
     return _PRODUCTS[key]
 
 
@@ -79,24 +84,29 @@ def describe(exc: BaseException) -> str:
 
 
 def iter_chunk(
-    source: EventSource, style: Style, scale: float, entries: Sequence[int]
+    source: EventSource, style: Style, fmt: str, scale: float, chunk: Chunk
 ) -> Iterator[Record]:
-    """Render sorted ``entries`` with this process's renderer; yield one record per event with
-    ``png`` bytes, or ``error`` when the event failed (the others go on)."""
+    """Make the events of ``chunk`` in ``fmt`` with this process's products; yield one record
+    per event with ``files`` (suffix -> bytes), or ``error`` when the event failed (the others
+    go on)."""
     from ispyrender.jobs.batch.manifest import record_text
-    from ispyrender.outputs.files import encode_png
-    from ispyrender.outputs.targets import event_metadata
+    from ispyrender.outputs.products import materialise
     from ispyrender.physics import EventBuilder
     from ispyrender.physics.quantities import leading_masses
     from ispyrender.scene.event import build_scene
 
-    products = _products(style, scale)
+    products = _products(fmt, style, scale)
+    stems = dict(chunk)
     builder = EventBuilder(source, style)
     # PNG compression releases the GIL: encode event i in a thread while i + 1 renders.
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    pending: list[tuple[Record, concurrent.futures.Future[bytes]]] = []
+    pending: list[tuple[Record, concurrent.futures.Future[dict[str, bytes]]]] = []
+
+    def encode(files: dict[str, Any]) -> dict[str, bytes]:
+        return {suffix: materialise(blob) for suffix, blob in files.items()}
+
     try:
-        for idx, raw in _raw_events(source, entries, builder.branches):
+        for idx, raw in _raw_events(source, list(stems), builder.branches):
             if isinstance(raw, Exception):  # its data cannot be read (a damaged basket)
                 yield {"index": idx, "error": describe(raw)}
                 continue
@@ -113,9 +123,10 @@ def iter_chunk(
                 out["counts"] = dict(physics.counts)
                 out["masses"] = {m.name: round(m.value, 4) for m in leading_masses(physics)}
                 out["skipped_nan"] = dict(physics.skipped_nan)
-                image = products.image(physics, build_scene(physics, style))
-                text = event_metadata(physics, style) | record_text(out)
-                fut = pool.submit(encode_png, image, text, style.output.png_compression)
+                paths = {s: Path(stems[idx] + s) for s in products.suffixes}
+                # A PNG carries its record, so that a resumed run can list it again.
+                files = products.make(physics, build_scene(physics, style), paths, record_text(out))
+                fut = pool.submit(encode, {path.suffix: blob for path, blob in files.items()})
             except Exception as exc:
                 out["error"] = describe(exc)
                 yield out
@@ -173,9 +184,9 @@ def _raw_events(
             left = left[count:]
 
 
-def _collect(out: Record, fut: concurrent.futures.Future[bytes]) -> Record:
+def _collect(out: Record, fut: concurrent.futures.Future[dict[str, bytes]]) -> Record:
     try:
-        out["png"] = fut.result()
+        out["files"] = fut.result()
     except Exception as exc:
         out["error"] = describe(exc)
     return out
@@ -184,11 +195,12 @@ def _collect(out: Record, fut: concurrent.futures.Future[bytes]) -> Record:
 def render_chunk(
     paths: tuple[str, ...],
     style: Style,
+    fmt: str,
     scale: float,
-    entries: list[int],
+    chunk: Chunk,
     lp_threads: int | None = None,
 ) -> dict[str, Any]:
-    """The task a worker process (local or Dask) runs: render a contiguous chunk of entries.
+    """The task a worker process (local or Dask) runs: make a contiguous chunk of entries.
 
     Returns the event records and the worker's pid and peak memory (ru_maxrss, in bytes).
     """
@@ -196,9 +208,9 @@ def render_chunk(
         # Dask workers have no initializer of ours: set it before the first GL context.
         os.environ.setdefault("LP_NUM_THREADS", str(lp_threads))
     try:
-        records = list(iter_chunk(_source(paths), style, scale, entries))
+        records = list(iter_chunk(_source(paths), style, fmt, scale, chunk))
     except Exception as exc:  # the inputs cannot be opened here, or no GL context
-        records = [{"index": idx, "error": describe(exc)} for idx in entries]
+        records = [{"index": idx, "error": describe(exc)} for idx, _stem in chunk]
     # Linux reports ru_maxrss in KiB, macOS in bytes.
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {

@@ -1,0 +1,127 @@
+"""The one runner: what every job does around its event loop, done once, in one place.
+
+Every job (render, figure, animate, gallery, a batch's parent, the Python API) starts the same
+way: the headless GL stack checked when the product draws, the mass requests checked against
+the file's branches when masses are printed, the file names planned (a bad template, a clash
+or an existing file fails before anything is written), the physics builder made (a file with
+nothing to draw is refused), the output folder made, and the builder's notes said. It ends
+the same way too: the events kept from an earlier run listed, and the objects skipped for NaN
+values said once. A job module keeps only its product and its options.
+
+The style passes through unchanged, except that mass requests a file cannot serve are left
+out here, the one place that may do so, with a note each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+from ispyrender.config.style import Style
+from ispyrender.jobs.results import EventResult
+from ispyrender.physics import EventBuilder
+from ispyrender.physics.objects import PhysicsEvent
+from ispyrender.sources.base import EventSource
+
+__all__ = ["EventRun"]
+
+
+class EventRun:
+    """The set-up and the close of one job over the selected ``entries`` of ``source``.
+
+    ``suffixes`` are the files each event gets; ``gl`` says whether this process draws with
+    OpenGL; ``masses`` where the product prints the masses of ``figure.masses``: ``"figure"``
+    (always), ``"labels"`` (on the picture, when the style's ``labels.masses`` asks), or None.
+    ``prepare`` makes the output folder now (a job that makes it later, after its own checks,
+    passes False).
+    """
+
+    def __init__(
+        self,
+        source: EventSource,
+        entries: Sequence[int],
+        style: Style,
+        out: Path,
+        suffixes: Sequence[str],
+        *,
+        gl: bool,
+        masses: Literal["figure", "labels"] | None = None,
+        overwrite: bool = False,
+        skip_existing: bool = False,
+        prepare: bool = True,
+        warn: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        from ispyrender.outputs.targets import plan_outputs
+
+        self.source = source
+        self.entries = list(entries)
+        self.warnings: list[str] = []
+        self._warn = warn
+        notes: list[str] = []  # said once the run has passed every check
+        if gl:
+            from ispyrender.rendering.renderer import check_headless
+
+            # Before the output folder is made: a machine without EGL leaves nothing behind.
+            check_headless()
+        if masses == "figure" or (masses == "labels" and style.labels.masses):
+            style = self._served_masses(style, masses == "labels", notes)
+        self.style = style
+        self.plan = plan_outputs(
+            source,
+            self.entries,
+            style,
+            out,
+            list(suffixes),
+            overwrite=overwrite,
+            skip_existing=skip_existing,
+        )
+        self.builder = EventBuilder(source, style)  # refuses a file with nothing to draw
+        if prepare:
+            self.plan.prepare()
+        for message in notes + self.builder.warnings:
+            self.say(message)
+        #: The entries still to make (with skip_existing, those whose files are missing).
+        self.todo = self.plan.todo(self.entries)
+
+    def say(self, message: str) -> None:
+        """A warning of this run: kept for the summary and passed to the job's ``warn``."""
+        self.warnings.append(message)
+        self._warn(message)
+
+    def _served_masses(self, style: Style, on_picture: bool, notes: list[str]) -> Style:
+        from ispyrender.physics.quantities import served_mass_requests
+
+        asked = bool(style.figure.masses)
+        available = self.source.available_branches() if self.source.has_branches else None
+        kept, left_out = served_mass_requests(style, available)
+        notes += left_out
+        if on_picture and not asked:
+            notes.append(
+                "labels.masses is true but figure.masses asks for no mass: nothing is "
+                "written; e.g. --set 'figure.masses=[{collection: muons, count: 2}]'"
+            )
+        if len(kept) == len(style.figure.masses):
+            return style
+        figure = style.figure.model_copy(update={"masses": kept})
+        return style.model_copy(update={"figure": figure})
+
+    def events(self, entries: Sequence[int] | None = None) -> Iterator[PhysicsEvent]:
+        """The physics objects of the entries to make (or of ``entries``), one at a time."""
+        return self.builder.events(self.todo if entries is None else entries)
+
+    def path(self, index: int, suffix: str | None = None) -> Path:
+        return self.plan.path(index, suffix)
+
+    def kept(self) -> list[EventResult]:
+        """The selected events left as they were (skip_existing), for the summary."""
+        done = set(self.todo)
+        return [
+            EventResult(idx, 0, None, 0, "", self.plan.path(idx), skipped=True)
+            for idx in sorted(set(self.entries) - done)
+        ]
+
+    def close(self) -> None:
+        """Say once what the whole run skipped for NaN values."""
+        for message in self.builder.nan_warnings():
+            self.say(message)
