@@ -6,9 +6,12 @@ imported inside the command bodies, so that ``ispyrender --help`` answers at onc
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -72,6 +75,99 @@ QuietOpt = Annotated[
 ]
 
 
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+
+
+@dataclass
+class Shared:
+    """The options every command that draws events takes, declared once (:func:`event_command`
+    adds them to a command): the inputs, ``--set``, the selection and ``--quiet``."""
+
+    inputs: list[str] | None
+    set_: list[str] | None
+    events: str | None
+    ids: str | None
+    ids_file: Path | None
+    where: str | None
+    max_events: int | None
+    quiet: bool
+
+    def style(
+        self, name: str, defaults: list[str] | None = None, flags: list[str] | None = None
+    ) -> Style:
+        """The style ``name`` with a command's ``defaults``, then --set, then the command's
+        own ``flags`` (--frames says what it says, whatever --set said)."""
+        return load(name, [*(defaults or []), *(self.set_ or []), *(flags or [])])
+
+    def selection(self) -> Selection:
+        from ispyrender.selection import Selection
+
+        return Selection(self.events, self.ids, self.ids_file, self.where, self.max_events)
+
+    def console(self) -> Console:
+        return stderr()
+
+    def warn(self) -> Callable[[str], None]:
+        return warner(stderr(), self.quiet)
+
+    def over_events(
+        self, job: Callable[[EventSource, list[int], Callable[[Any], None]], T]
+    ) -> tuple[T, int]:
+        """Open the inputs, resolve the selection, and run ``job(source, entries, progress)``
+        under a progress bar; the job's result and the number of events selected."""
+        from ispyrender.sources import open_source
+
+        with open_source(self.inputs) as source:
+            entries = self.selection().resolve(source)
+            result = with_progress(
+                len(entries), self.quiet, lambda progress: job(source, entries, progress)
+            )
+        return result, len(entries)
+
+
+#: Shared's fields as command parameters, in the order --help lists them after a command's own.
+_SHARED_PARAMETERS = {
+    "set_": SetOpt,
+    "events": EventsOpt,
+    "ids": IdsOpt,
+    "ids_file": IdsFileOpt,
+    "where": WhereOpt,
+    "max_events": MaxEventsOpt,
+    "quiet": QuietOpt,
+}
+
+
+def event_command(command: Callable[..., None]) -> Callable[..., None]:
+    """A command that draws events: ``command(shared, ...its own options)`` gets the inputs
+    (first), --set, the selection and --quiet (after its own options) as one :class:`Shared`,
+    and runs under :func:`run` (one error line, no traceback)."""
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values()]
+    assert own[0].name == "shared"
+    kind = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter("inputs", kind, annotation=InputsArg, default=None),
+        *(p.replace(kind=kind) for p in own[1:]),
+        *(
+            inspect.Parameter(
+                name, kind, annotation=hint, default=False if name == "quiet" else None
+            )
+            for name, hint in _SHARED_PARAMETERS.items()
+        ),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**options: Any) -> None:
+        shared = Shared(
+            inputs=options.pop("inputs"), **{k: options.pop(k) for k in _SHARED_PARAMETERS}
+        )
+        run(lambda: command(shared, **options))
+
+    # typer reads the signature and the type hints: the command's own plus the shared ones.
+    wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper
+
+
 def stderr() -> Console:
     from rich.console import Console
 
@@ -113,18 +209,6 @@ def run(body: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
-def selection(
-    events: str | None,
-    ids: str | None,
-    ids_file: Path | None,
-    where: str | None,
-    max_events: int | None,
-) -> Selection:
-    from ispyrender.selection import Selection
-
-    return Selection(events, ids, ids_file, where, max_events)
-
-
 def check_output_flags(overwrite: bool, skip_existing: bool) -> None:
     if overwrite and skip_existing:
         from ispyrender.errors import UsageError
@@ -147,22 +231,6 @@ def warner(console: Any, quiet: bool = False) -> Callable[[str], None]:
         console.print(f"[yellow]warning:[/] {escape(message)}", markup=True)
 
     return warn
-
-
-def over_selection(
-    inputs: list[str] | None,
-    chosen: Selection,
-    quiet: bool,
-    job: Callable[[EventSource, list[int], Callable[[Any], None]], T],
-) -> tuple[T, int]:
-    """Open the inputs, resolve the selection, and run ``job(source, entries, progress)`` under
-    a progress bar; returns the job's result and the number of events selected."""
-    from ispyrender.sources import open_source
-
-    with open_source(inputs) as source:
-        entries = chosen.resolve(source)
-        result = with_progress(len(entries), quiet, lambda progress: job(source, entries, progress))
-    return result, len(entries)
 
 
 def with_progress(total: int, quiet: bool, job: Callable[[Callable[[Any], None]], T]) -> T:

@@ -7,31 +7,14 @@ from typing import Annotated
 
 import typer
 
-from ispyrender.cli.common import (
-    EventsOpt,
-    IdsFileOpt,
-    IdsOpt,
-    InputsArg,
-    MaxEventsOpt,
-    OverwriteOpt,
-    QuietOpt,
-    SetOpt,
-    SkipExistingOpt,
-    WhereOpt,
-    check_output_flags,
-    escape,
-    load,
-    over_selection,
-    run,
-    selection,
-    stderr,
-    warner,
-)
+from ispyrender.cli import common as c
+from ispyrender.outputs.registry import format_help
 
 
+@c.event_command
 def figure(
-    inputs: InputsArg = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("figures"),
+    shared: c.Shared,
+    out: c.OutOpt = Path("figures"),
     style: Annotated[
         str,
         typer.Option(
@@ -41,48 +24,32 @@ def figure(
             help="Preset (e.g. paper) or YAML file whose figure: section sets the panels.",
         ),
     ] = "paper",
-    set_: SetOpt = None,
-    events: EventsOpt = None,
-    ids: IdsOpt = None,
-    ids_file: IdsFileOpt = None,
-    where: WhereOpt = None,
-    max_events: MaxEventsOpt = None,
     format_: Annotated[
         str,
-        typer.Option("--format", "-f", help="png, svg, pdf or eps; several as png,pdf."),
+        typer.Option("--format", "-f", help=f"{format_help('figure')} Several as png,pdf."),
     ] = "png",
-    overwrite: OverwriteOpt = False,
-    skip_existing: SkipExistingOpt = False,
+    overwrite: c.OverwriteOpt = False,
+    skip_existing: c.SkipExistingOpt = False,
     scale: Annotated[
         float, typer.Option(min=0.1, max=8.0, help="Multiply the canvas size (up to 7680x4320).")
     ] = 1.0,
-    quiet: QuietOpt = False,
 ) -> None:
     """Publication figures: panels of 3D, transverse, longitudinal and lego views per event."""
+    from ispyrender.jobs.figure import FigureOptions, figure_events, parse_formats
 
-    def body() -> None:
-        from ispyrender.jobs.figure import FigureOptions, figure_events, parse_formats
-
-        check_output_flags(overwrite, skip_existing)
-        options = FigureOptions(
-            out=out,
-            formats=parse_formats(format_),
-            overwrite=overwrite,
-            scale=scale,
-            skip_existing=skip_existing,
+    c.check_output_flags(overwrite, skip_existing)
+    options = FigureOptions(
+        out=out,
+        formats=parse_formats(format_),
+        overwrite=overwrite,
+        scale=scale,
+        skip_existing=skip_existing,
+    )
+    the_style = shared.style(style)
+    summary, _ = shared.over_events(
+        lambda source, entries, progress: figure_events(
+            source, entries, the_style, options, warn=shared.warn(), progress=progress
         )
-        the_style = load(style, set_)
-        chosen = selection(events, ids, ids_file, where, max_events)
-        console = stderr()
-        summary, _ = over_selection(
-            inputs,
-            chosen,
-            quiet,
-            lambda source, entries, progress: figure_events(
-                source, entries, the_style, options, warn=warner(console, quiet), progress=progress
-            ),
-        )
-        if not quiet:
-            console.print(f"wrote {len(summary.paths)} file(s) to {escape(out)}")
-
-    run(body)
+    )
+    if not shared.quiet:
+        shared.console().print(f"wrote {len(summary.paths)} file(s) to {c.escape(out)}")

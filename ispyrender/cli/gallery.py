@@ -7,38 +7,16 @@ from typing import Annotated
 
 import typer
 
-from ispyrender.cli.common import (
-    EventsOpt,
-    IdsFileOpt,
-    IdsOpt,
-    InputsArg,
-    MaxEventsOpt,
-    QuietOpt,
-    SetOpt,
-    StyleOpt,
-    WhereOpt,
-    escape,
-    load,
-    over_selection,
-    run,
-    selection,
-    stderr,
-    warner,
-)
+from ispyrender.cli import common as c
 
 
+@c.event_command
 def gallery(
-    inputs: InputsArg = None,
+    shared: c.Shared,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the site.")] = Path(
         "gallery_site"
     ),
-    style: StyleOpt = "outreach",
-    set_: SetOpt = None,
-    events: EventsOpt = None,
-    ids: IdsOpt = None,
-    ids_file: IdsFileOpt = None,
-    where: WhereOpt = None,
-    max_events: MaxEventsOpt = None,
+    style: c.StyleOpt = "outreach",
     thumb_size: Annotated[
         str, typer.Option("--thumb-size", help="Thumbnail box, WIDTHxHEIGHT.")
     ] = "320x180",
@@ -49,33 +27,23 @@ def gallery(
         bool, typer.Option(help="Add the three.js page with the detector to every event page.")
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing gallery.")] = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """A static web gallery: thumbnails with filters, a page per event with a 3D view."""
+    from ispyrender.jobs.gallery import GalleryOptions, build_gallery, parse_size
 
-    def body() -> None:
-        from ispyrender.jobs.gallery import GalleryOptions, build_gallery, parse_size
-
-        options = GalleryOptions(
-            out=out,
-            thumb_size=parse_size(thumb_size),
-            overwrite=overwrite,
-            animate=animate,
-            models=models,
+    options = GalleryOptions(
+        out=out,
+        thumb_size=parse_size(thumb_size),
+        overwrite=overwrite,
+        animate=animate,
+        models=models,
+    )
+    # 1280x720 unless the user says otherwise: big enough to read, light enough for a site.
+    the_style = shared.style(style, ["canvas.width=1280", "canvas.height=720"])
+    index, selected = shared.over_events(
+        lambda source, entries, progress: build_gallery(
+            source, entries, the_style, options, warn=shared.warn(), progress=progress
         )
-        # 1280x720 unless the user says otherwise: big enough to read, light enough for a site.
-        the_style = load(style, ["canvas.width=1280", "canvas.height=720", *(set_ or [])])
-        chosen = selection(events, ids, ids_file, where, max_events)
-        console = stderr()
-        index, selected = over_selection(
-            inputs,
-            chosen,
-            quiet,
-            lambda source, entries, progress: build_gallery(
-                source, entries, the_style, options, warn=warner(console, quiet), progress=progress
-            ),
-        )
-        if not quiet:
-            console.print(f"wrote a gallery of {selected} event(s): {escape(index)}")
-
-    run(body)
+    )
+    if not shared.quiet:
+        shared.console().print(f"wrote a gallery of {selected} event(s): {c.escape(index)}")

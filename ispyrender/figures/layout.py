@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 
 from ispyrender.config.style import Style
 from ispyrender.figures.lego import draw_lego
-from ispyrender.figures.projections import DEFAULT_TITLES, Paint, draw_rho_phi, draw_rho_z
+from ispyrender.figures.projections import DEFAULT_TITLES, Paint, draw_projection
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.physics.quantities import MassResult
 from ispyrender.scene.labels import (
@@ -258,10 +258,8 @@ def compose(
                 # Native pixels in every format: no resampling when written to PDF/SVG/EPS.
                 ax.imshow(image, extent=(0, 1, 0, 1), aspect="auto", interpolation="none")
             ax.set_axis_off()
-        elif panel.view == "rho_phi":
-            draw_rho_phi(ax, content.scene, style, panel, paint, small * 0.85)
-        elif panel.view == "rho_z":
-            draw_rho_z(ax, content.scene, style, panel, paint, small * 0.85)
+        elif panel.view in ("rho_phi", "rho_z"):
+            draw_projection(ax, content.scene, style, panel, paint, small * 0.85)
         else:
             draw_lego(ax, content.event, style, paint, small * 0.85)
         title = DEFAULT_TITLES[panel.view] if panel.title is None else label_text(panel.title)

@@ -58,8 +58,7 @@ from ispyrender.scene.primitives import (
 __all__ = [
     "DEFAULT_TITLES",
     "Paint",
-    "draw_rho_phi",
-    "draw_rho_z",
+    "draw_projection",
     "rho_z_points",
 ]
 
@@ -505,28 +504,20 @@ def _frame(
     )
 
 
-def draw_rho_phi(
+def draw_projection(
     ax: Axes, scene: Scene, style: Style, panel: Panel, paint: Paint, font_size: float
 ) -> None:
-    """The transverse view: looking along the beam, x to the right and y up."""
-    detector_rho_phi(ax, style.detector, paint)
-    draw_event_rho_phi(ax, scene, paint)
-    extent = panel.extent or RHO_PHI_EXTENT
-    _frame(ax, extent, extent, ("x", "y"), style.labels.color, font_size)
-
-
-def draw_rho_z(
-    ax: Axes, scene: Scene, style: Style, panel: Panel, paint: Paint, font_size: float
-) -> None:
-    """The longitudinal view: z to the right, rho up for y >= 0 and down for y < 0."""
-    detector_rho_z(ax, style.detector, paint)
-    draw_event_rho_z(ax, scene, paint)
-    extent = panel.extent or RHO_Z_EXTENT
-    _frame(
-        ax,
-        extent,
-        extent * RHO_PHI_EXTENT / RHO_Z_EXTENT,
-        ("z", r"$\rho$"),
-        style.labels.color,
-        font_size,
-    )
+    """One projected view, ``panel.view``: "rho_phi" looks along the beam, x to the right and
+    y up; "rho_z" has z to the right, rho up for y >= 0 and down for y < 0."""
+    transverse = panel.view == "rho_phi"
+    detector = detector_rho_phi if transverse else detector_rho_z
+    event = draw_event_rho_phi if transverse else draw_event_rho_z
+    detector(ax, style.detector, paint)
+    event(ax, scene, paint)
+    if transverse:
+        extent = panel.extent or RHO_PHI_EXTENT
+        height, axes = extent, ("x", "y")
+    else:
+        extent = panel.extent or RHO_Z_EXTENT
+        height, axes = extent * RHO_PHI_EXTENT / RHO_Z_EXTENT, ("z", r"$\rho$")
+    _frame(ax, extent, height, axes, style.labels.color, font_size)

@@ -395,9 +395,9 @@ def build_gallery(
                 progress(card)
         run.close()
         if options.animate:
-            _add_movies(source, entries, style, work, cards)
+            _link(cards, "movie", "movies", _movies(source, entries, style, work))
         if options.models:
-            _add_models(source, entries, style, work, cards)
+            _link(cards, "model", "models", _models(source, entries, style, work))
         for i, (card, view) in enumerate(pages):
             previous = cards[i - 1]["href"] if i > 0 else None
             following = cards[i + 1]["href"] if i + 1 < len(cards) else None
@@ -468,33 +468,17 @@ def _card(physics: PhysicsEvent, stem: str, thumb: tuple[int, int]) -> dict[str,
     return card
 
 
-def _add_movies(
-    source: EventSource,
-    entries: Sequence[int],
-    style: Style,
-    work: Path,
-    cards: list[dict[str, Any]],
-) -> None:
+def _movies(source: EventSource, entries: Sequence[int], style: Style, work: Path) -> list[Path]:
     """A turntable per event, made by the animate job (webm: every browser plays it)."""
     from ispyrender.jobs.animate import animate_events
 
     animation = style.animation.model_copy(update={"format": "webm", "kind": "turntable"})
     movie_style = style.model_copy(update={"animation": animation})
     # The branch warnings were printed once for the pictures already.
-    paths = animate_events(source, entries, movie_style, work / "movies", overwrite=True)
-    by_stem = {p.stem: p for p in paths}
-    for card in cards:
-        if card["stem"] in by_stem:
-            card["movie"] = f"../movies/{href(by_stem[card['stem']].name)}"
+    return animate_events(source, entries, movie_style, work / "movies", overwrite=True)
 
 
-def _add_models(
-    source: EventSource,
-    entries: Sequence[int],
-    style: Style,
-    work: Path,
-    cards: list[dict[str, Any]],
-) -> None:
+def _models(source: EventSource, entries: Sequence[int], style: Style, work: Path) -> list[Path]:
     """The three.js page per event (render --format html), linked from the event page. The
     pages share one copy of the viewer in assets/ instead of carrying 640 KB each."""
     from ispyrender.jobs.render import RenderOptions, render_events
@@ -506,7 +490,12 @@ def _add_models(
         out=work / "models", format="html", overwrite=True, viewer_url="../assets/viewer.min.js"
     )
     summary = render_events(source, entries, style, options)
-    by_stem = {r.path.stem: r.path for r in summary.written if r.path is not None}
+    return [r.path for r in summary.written if r.path is not None]
+
+
+def _link(cards: list[dict[str, Any]], key: str, folder: str, paths: list[Path]) -> None:
+    """Each card's ``key``: the link to its file among ``paths`` (in ``folder``), by stem."""
+    by_stem = {p.stem: p for p in paths}
     for card in cards:
         if card["stem"] in by_stem:
-            card["model"] = f"../models/{href(by_stem[card['stem']].name)}"
+            card[key] = f"../{folder}/{href(by_stem[card['stem']].name)}"

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ispyrender.config.collections import COLLECTIONS
 from ispyrender.sources.base import EventSource
 from ispyrender.sources.ispy import IspySource
 from ispyrender.sources.nanoaod import Dataset
@@ -118,6 +119,31 @@ class InspectReport:
     # The LHC data taking of collision data's runs, as labels write it: "2018 (13 TeV)"; None
     # for simulation and for runs outside the known proton-proton periods.
     period: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        run: np.ndarray,
+        is_simulation: bool,
+        inputs: list[InputSummary],
+        collections: list[CollectionSummary],
+        met_sources: list[str],
+        missing: list[str],
+    ) -> InspectReport:
+        """The report of events with these ``run`` numbers: their number, kind, run range and
+        data-taking period follow from them, the same for every format."""
+        run_range = (int(run.min()), int(run.max())) if run.size else None
+        return cls(
+            num_events=int(run.size),
+            is_simulation=is_simulation,
+            kind="simulation" if is_simulation else "collision data",
+            run_range=run_range,
+            inputs=inputs,
+            collections=collections,
+            met_sources=met_sources,
+            missing=missing,
+            period=data_period(run_range, is_simulation),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form: ``files`` is a list, ``collections`` maps name -> statistics."""
@@ -245,45 +271,31 @@ def inspect_dataset(dataset: Dataset) -> InspectReport:
     # since a render of all inputs misses whatever one of them lacks.
     union: set[str] = set().union(*(i.branches for i in dataset.inputs))
     run, _lumi, _event = dataset.event_ids()
-    run_range = (int(run.min()), int(run.max())) if run.size else None
     met_sources = [m for m in MET_SOURCES if f"{m}_pt" in union and f"{m}_phi" in union]
-    return InspectReport(
-        num_events=dataset.num_entries,
-        is_simulation=dataset.is_simulation,
-        kind="simulation" if dataset.is_simulation else "collision data",
-        run_range=run_range,
-        inputs=[
-            InputSummary(
-                path=i.path,
-                entries=i.num_entries,
-                storage=i.storage,
-                compression=i.compression,
-                has_luminosity_block=i.has_lumi,
-                has_runs_tree=i.has_runs_tree,
-            )
-            for i in dataset.inputs
-        ],
-        collections=_multiplicities(dataset, _collection_names(union)),
-        met_sources=met_sources,
-        missing=_missing(dataset, branches),
-        period=data_period(run_range, dataset.is_simulation),
+    inputs = [
+        InputSummary(
+            path=i.path,
+            entries=i.num_entries,
+            storage=i.storage,
+            compression=i.compression,
+            has_luminosity_block=i.has_lumi,
+            has_runs_tree=i.has_runs_tree,
+        )
+        for i in dataset.inputs
+    ]
+    return InspectReport.of(
+        run,
+        dataset.is_simulation,
+        inputs,
+        _multiplicities(dataset, _collection_names(union)),
+        met_sources,
+        _missing(dataset, branches),
     )
 
 
 #: What ispyrender draws of an iSpy file: (collection, what it becomes in the picture).
-ISPY_DRAWN: tuple[tuple[str, str], ...] = (
-    ("GlobalMuons", "muons"),
-    ("GsfElectrons", "electrons"),
-    ("Tracks", "tracks"),
-    ("PFJets", "jets"),
-    ("Photons", "photons"),
-    ("PFMETs", "MET"),
-    ("Vertices", "vertices"),
-    ("EBRecHits", "ECAL hits"),
-    ("EERecHits", "ECAL hits"),
-    ("HBRecHits", "HCAL hits"),
-    ("HERecHits", "HCAL hits"),
-    ("MuonChambers", "muon chambers"),
+ISPY_DRAWN: tuple[tuple[str, str], ...] = tuple(
+    (name, c.noun.removeprefix("the ")) for c in COLLECTIONS for name in c.ispy
 )
 
 
@@ -317,28 +329,12 @@ def _inspect_ispy(source: IspySource) -> InspectReport:
     missing.append("iSpy files hold no generator record: GenPart cannot be drawn")
     if ids.lumi is None:
         missing.append("no lumi section in some event headers: event ids show RUN:EVENT only")
-    run_range = (int(ids.run.min()), int(ids.run.max())) if n else None
-    return InspectReport(
-        num_events=n,
-        is_simulation=source.is_simulation,
-        kind="simulation" if source.is_simulation else "collision data",
-        run_range=run_range,
-        inputs=[
-            InputSummary(
-                path=span.path,
-                entries=span.num_entries,
-                storage="iSpy",
-                compression="zip",
-                has_luminosity_block=ids.lumi is not None,
-                has_runs_tree=False,
-            )
-            for span in source.inputs
-        ],
-        collections=collections,
-        met_sources=["PFMETs"] if any(counts.get("PFMETs", [])) else [],
-        missing=missing,
-        period=data_period(run_range, source.is_simulation),
-    )
+    inputs = [
+        InputSummary(span.path, span.num_entries, "iSpy", "zip", ids.lumi is not None, False)
+        for span in source.inputs
+    ]
+    met = ["PFMETs"] if any(counts.get("PFMETs", [])) else []
+    return InspectReport.of(ids.run, source.is_simulation, inputs, collections, met, missing)
 
 
 def inspect_source(source: EventSource) -> InspectReport:

@@ -44,22 +44,9 @@ def render_events(
     from ispyrender.jobs.runner import EventRun
     from ispyrender.outputs.files import write_bytes_atomic
     from ispyrender.outputs.products import EventProducts, materialise
-    from ispyrender.outputs.registry import check_format
     from ispyrender.scene.event import build_scene
 
-    product = check_format(options.format)
-    run = EventRun(
-        source,
-        entries,
-        style,
-        options.out,
-        product.suffixes,
-        gl=product.needs_gl,
-        masses="labels" if product.needs_gl else None,
-        overwrite=options.overwrite,
-        skip_existing=options.skip_existing,
-        warn=warn,
-    )
+    run = EventRun.for_files(source, entries, style, options, warn=warn)
     style = run.style
     summary = RenderSummary(warnings=run.warnings)
 

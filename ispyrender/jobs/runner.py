@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ispyrender.config.style import Style
 from ispyrender.jobs.results import EventResult
 from ispyrender.physics import EventBuilder
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.sources.base import EventSource
+
+if TYPE_CHECKING:
+    from ispyrender.jobs.render import RenderOptions
 
 __all__ = ["EventRun"]
 
@@ -83,6 +86,35 @@ class EventRun:
             self.say(message)
         #: The entries still to make (with skip_existing, those whose files are missing).
         self.todo = self.plan.todo(self.entries)
+
+    @classmethod
+    def for_files(
+        cls,
+        source: EventSource,
+        entries: Sequence[int],
+        style: Style,
+        options: RenderOptions,
+        *,
+        draws_here: bool = True,
+        warn: Callable[[str], None] = lambda message: None,
+    ) -> EventRun:
+        """The run of a job that writes each event's files in ``options.format`` (render, a
+        batch); ``draws_here`` is False where other processes draw (a Dask cluster)."""
+        from ispyrender.outputs.registry import check_format
+
+        product = check_format(options.format)
+        return cls(
+            source,
+            entries,
+            style,
+            options.out,
+            product.suffixes,
+            gl=product.needs_gl and draws_here,
+            masses="labels" if product.needs_gl else None,
+            overwrite=options.overwrite,
+            skip_existing=options.skip_existing,
+            warn=warn,
+        )
 
     def say(self, message: str) -> None:
         """A warning of this run: kept for the summary and passed to the job's ``warn``."""

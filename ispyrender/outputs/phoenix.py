@@ -39,14 +39,15 @@ from typing import Any
 import numpy as np
 
 from ispyrender import __version__
+from ispyrender.config.collections import COLLECTIONS
 from ispyrender.config.style import Style, parse_color
 from ispyrender.scene.primitives import Polylines, Scene, Towers
 
 MM = 1000.0  # metres -> millimetres
 MEV = 1000.0  # GeV -> MeV
 
-#: Phoenix collection names of the jet collections (style keys).
-JET_COLLECTIONS = {"jets": "AK4Jets", "fatjets": "AK8Jets", "taus": "Taus"}
+#: Phoenix collection names of the style keys (jets, vertices), from the collections' table.
+PHOENIX_NAMES = {c.key: c.phoenix for c in COLLECTIONS if c.phoenix}
 
 
 def _track_color(rgb: tuple[float, ...]) -> str:
@@ -104,7 +105,7 @@ def event_dict(physics: Any, scene: Scene, style: Style) -> dict[str, Any]:
             continue  # Phoenix skips empty collections; so does the legend's count
         color = _style_color(style, j.collection)
         origin = np.asarray(j.origin, dtype=float).reshape(-1, 3) * MM
-        items = jets.setdefault(JET_COLLECTIONS.get(j.collection, j.collection), [])
+        items = jets.setdefault(PHOENIX_NAMES.get(j.collection, j.collection), [])
         for i in range(len(j.pt)):
             o = origin[i if len(origin) > 1 else 0]
             items.append(
@@ -141,7 +142,7 @@ def event_dict(physics: Any, scene: Scene, style: Style) -> dict[str, Any]:
 
     vertices: dict[str, list[dict[str, Any]]] = {}
     for v in physics.vertices:
-        name = "PrimaryVertices" if v.collection == "vertices" else "SecondaryVertices"
+        name = PHOENIX_NAMES[v.collection]
         vertex_style = getattr(style.collections, v.collection)
         for pos in np.asarray(v.positions, dtype=float).reshape(-1, 3) * MM:
             vertices.setdefault(name, []).append(

@@ -23,6 +23,7 @@ __all__ = [
     "check_format",
     "format_help",
     "formats",
+    "register",
     "suffix_formats",
 ]
 
@@ -36,6 +37,10 @@ class Product:
     suffixes: tuple[str, ...]
     needs_gl: bool
     help: str
+    #: Event formats: "module:function" that writes one event's files (resolved when used,
+    #: so that reading this table imports nothing heavy).
+    writer: str | None = None
+    detector: bool = False  # the writer needs the detector's primitives
 
     @property
     def suffix(self) -> str:
@@ -43,13 +48,33 @@ class Product:
         return self.suffixes[0]
 
 
+_W = "ispyrender.outputs.products"
+
 #: Every format, in the order the help lists them.
 PRODUCTS: tuple[Product, ...] = (
-    Product("png", "event", (".png",), True, "a labelled picture"),
-    Product("phoenix", "event", (".json",), False, "HSF Phoenix JSON"),
-    Product("glb", "event", (".glb",), False, "binary glTF with the detector"),
-    Product("obj", "event", (".obj", ".mtl"), False, "OBJ + MTL with the detector"),
-    Product("html", "event", (".html",), False, "a page to turn the event with the mouse, offline"),
+    Product("png", "event", (".png",), True, "a labelled picture", f"{_W}:write_png"),
+    Product("phoenix", "event", (".json",), False, "HSF Phoenix JSON", f"{_W}:write_phoenix"),
+    Product(
+        "glb", "event", (".glb",), False, "binary glTF with the detector", f"{_W}:write_glb", True
+    ),
+    Product(
+        "obj",
+        "event",
+        (".obj", ".mtl"),
+        False,
+        "OBJ + MTL with the detector",
+        f"{_W}:write_obj",
+        True,
+    ),
+    Product(
+        "html",
+        "event",
+        (".html",),
+        False,
+        "a page to turn the event with the mouse, offline",
+        f"{_W}:write_html",
+        True,
+    ),
     Product("png", "figure", (".png",), False, "raster"),
     Product("svg", "figure", (".svg",), False, "vector, the 3D panel as a raster"),
     Product("pdf", "figure", (".pdf",), False, "vector, the 3D panel as a raster"),
@@ -64,6 +89,12 @@ _FAMILIES: dict[Family, dict[str, Product]] = {
     family: {p.name: p for p in PRODUCTS if p.family == family}
     for family in ("event", "figure", "movie")
 }
+
+
+def register(product: Product) -> None:
+    """Add a format (or replace one of the same name and family): from then on the CLI, the
+    API, the output plan and batches take it."""
+    _FAMILIES[product.family][product.name] = product
 
 
 def formats(family: Family) -> dict[str, Product]:

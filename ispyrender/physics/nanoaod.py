@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ispyrender.config.collections import COLLECTIONS, of_kind
 from ispyrender.config.style import CollectionStyle, JetStyle, Style, TowerStyle
 from ispyrender.physics.cleaning import Drawn, Links, clean
 from ispyrender.physics.objects import (
-    DEFAULT_LABELS,
     NOUNS,
     CaloTowers,
     Jets,
@@ -58,19 +58,16 @@ CM = 0.01  # NanoAOD lengths are in cm
 
 #: Style key -> (NanoAOD collection, where its tracks stop) for the charged-particle collections.
 TRACK_COLLECTIONS: dict[str, tuple[str, str]] = {
-    "muons": ("Muon", "muon"),
-    "electrons": ("Electron", "ecal"),
-    "isotracks": ("IsoTrack", "ecal"),
-    "pfcands": ("PFCands", "ecal"),
-    "genparts": ("GenPart", "ecal"),  # generator muons go to the muon system, see _tracks
+    c.key: (c.nanoaod, c.stops) for c in of_kind("track") if c.nanoaod and c.stops
 }
 
 #: Style key -> (NanoAOD collection, the cone radius R used by its clustering).
 JET_RADII: dict[str, tuple[str, float]] = {
-    "jets": ("Jet", 0.4),  # anti-kT R = 0.4
-    "fatjets": ("FatJet", 0.8),  # anti-kT R = 0.8
-    "taus": ("Tau", 0.1),  # hadronic taus are narrow: about the signal cone
+    c.key: (c.nanoaod, c.cone_radius) for c in of_kind("jet") if c.nanoaod and c.cone_radius
 }
+
+#: The style keys a NanoAOD file can be drawn with (the iSpy-only hits and chambers aside).
+_DRAWABLE = tuple(c.key for c in COLLECTIONS if c.kind not in ("hits", "chambers"))
 
 _KINEMATICS = ("pt", "eta", "phi")
 
@@ -171,7 +168,7 @@ def nothing_to_draw(
     """The error when ``style`` shows collections but the file has none of them (``plan``
     can draw nothing: a ScoutingNANO file, a skim of other objects): better said once than
     drawn as an empty detector for every event."""
-    if plan.drawable or not any(getattr(style.collections, k).show for k in DEFAULT_LABELS):
+    if plan.drawable or not any(getattr(style.collections, k).show for k in _DRAWABLE):
         return None
     has = file_collections(available)
     shown = ", ".join(has[:6]) + (f" and {len(has) - 6} more" if len(has) > 6 else "")
@@ -218,7 +215,7 @@ def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
         warnings.append(f"{problem}: {nouns} not drawn")
 
     pv = ("PV_x", "PV_y", "PV_z")
-    anything = any(shown(key) for key in DEFAULT_LABELS)
+    anything = any(shown(key) for key in _DRAWABLE)
     if anything:
         want(*pv)
         if not all(name in available for name in pv):

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ispyrender.config.collections import COLLECTIONS
+
 __all__ = [
     "DEFAULT_LABELS",
     "NOUNS",
@@ -24,43 +26,11 @@ __all__ = [
     "Vertices",
 ]
 
-#: Legend text per style key when the style gives no label.
-DEFAULT_LABELS: dict[str, str] = {
-    "muons": "Muons",
-    "electrons": "Electrons",
-    "isotracks": "Isolated tracks",
-    "tracks": "Tracks",
-    "pfcands": "PF candidates",
-    "genparts": "Generator particles",
-    "photons": "Photons",
-    "jets": "Jets",
-    "fatjets": "Fat jets",
-    "taus": "Taus",
-    "met": "MET",
-    "vertices": "Primary vertex",
-    "secondary_vertices": "Secondary vertices",
-    "em_towers": "EM towers (PF)",
-    "had_towers": "Hadronic towers (PF)",
-}
+#: Legend text per style key when the style gives no label (from the collections' table).
+DEFAULT_LABELS: dict[str, str] = {c.key: c.label for c in COLLECTIONS}
 
 #: The collections' names in warnings ("... muons start at the primary vertex").
-NOUNS: dict[str, str] = {
-    "muons": "muons",
-    "electrons": "electrons",
-    "isotracks": "isolated tracks",
-    "tracks": "tracks",
-    "pfcands": "PF candidates",
-    "genparts": "generator particles",
-    "photons": "photons",
-    "jets": "jets",
-    "fatjets": "fat jets",
-    "taus": "taus",
-    "met": "MET",
-    "vertices": "the primary vertex",
-    "secondary_vertices": "secondary vertices",
-    "em_towers": "EM towers",
-    "had_towers": "hadronic towers",
-}
+NOUNS: dict[str, str] = {c.key: c.noun for c in COLLECTIONS}
 
 # ---- the objects ---------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ispyrender.config.collections import BY_KEY
 from ispyrender.config.style import MassRequest, Style
 from ispyrender.errors import StyleError
 from ispyrender.physics.objects import PhysicsEvent
@@ -35,15 +36,7 @@ __all__ = [
 MUON_MASS = 0.1056583755  # GeV, PDG 2022
 ELECTRON_MASS = 0.00051099895  # GeV, PDG 2022
 
-#: Mass request collection -> the NanoAOD collections it is made of.
-_BRANCHES: dict[str, tuple[str, ...]] = {
-    "muons": ("Muon",),
-    "electrons": ("Electron",),
-    "leptons": ("Muon", "Electron"),
-    "photons": ("Photon",),
-    "jets": ("Jet",),
-}
-#: Mass request collection -> the style collections that must be shown for it.
+#: Mass request collection -> the style collections it is made of.
 _STYLE_KEYS: dict[str, tuple[str, ...]] = {
     "muons": ("muons",),
     "electrons": ("electrons",),
@@ -51,14 +44,14 @@ _STYLE_KEYS: dict[str, tuple[str, ...]] = {
     "photons": ("photons",),
     "jets": ("jets",),
 }
-#: mathtext symbol of one object of each kind.
-_SYMBOLS = {
-    "muons": r"\mu",
-    "electrons": r"\mathrm{e}",
-    "leptons": r"\ell",
-    "photons": r"\gamma",
-    "jets": r"\mathrm{j}",
+#: Mass request collection -> the NanoAOD collections it is made of.
+_BRANCHES: dict[str, tuple[str, ...]] = {
+    request: tuple(str(BY_KEY[key].nanoaod) for key in keys)
+    for request, keys in _STYLE_KEYS.items()
 }
+#: mathtext symbol of one object of each kind.
+_SYMBOLS = {key: str(BY_KEY[key].symbol) for key in ("muons", "electrons", "photons", "jets")}
+_SYMBOLS["leptons"] = r"\ell"
 
 
 @dataclass(frozen=True)

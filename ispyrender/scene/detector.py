@@ -14,6 +14,8 @@ in the dimensions module but not drawn: the style has no part for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ispyrender.config.style import Detector, PartStyle, parse_color
@@ -65,7 +67,7 @@ def _barrel(group: str, dims: Barrel, look: Appearance, arc: Arc = FULL) -> Tube
     return Tube(group, dims.rmin, dims.rmax, -dims.half_length, dims.half_length, look, *arc)
 
 
-def _endcaps(group: str, dims: Endcap, look: Appearance, arc: Arc = FULL) -> list[Tube]:
+def _endcaps(group: str, dims: Endcap, look: Appearance, arc: Arc = FULL) -> list[Primitive]:
     """The +z and -z disks of an endcap part."""
     return [
         Tube(group, dims.rmin, dims.rmax, dims.zmin, dims.zmax, look, *arc),
@@ -102,35 +104,42 @@ def _wedges(group: str, section: Section, look: Appearance, arc: Arc = FULL) -> 
     return Hexahedra(group, corners[keep], look)
 
 
+def _muon_barrel(group: str, _dims: None, look: Appearance, arc: Arc) -> list[Primitive]:
+    return [muon_barrel_boxes(look, arc, group)]
+
+
+def _muon_endcap(group: str, _dims: None, look: Appearance, arc: Arc) -> list[Primitive]:
+    return [muon_endcap_chambers(look, arc, group)]
+
+
+def _one(build: Callable[..., Primitive]) -> Callable[..., list[Primitive]]:
+    return lambda *args: [build(*args)]
+
+
+#: Every part that can be drawn, inner parts first: its style key, how it is built, from which
+#: dimensions, and whether the cut-away applies. The beam pipe stays whole: it is thin and
+#: hides nothing; the tracker envelope is cut like the rest, so an opaque style shows inside.
+_PARTS: tuple[tuple[str, Callable[..., list[Primitive]], object, bool], ...] = (
+    ("beam_pipe", _one(_barrel), BEAM_PIPE, False),
+    ("tracker", _one(_barrel), TRACKER, True),
+    ("ecal_barrel", _one(_barrel), ECAL_BARREL, True),
+    ("ecal_endcap", _endcaps, ECAL_ENDCAP, True),
+    ("hcal_barrel", _one(_wedges), HCAL_BARREL, True),
+    ("hcal_endcap", _one(_wedges), HCAL_ENDCAP, True),
+    ("solenoid", _one(_barrel), SOLENOID, True),
+    ("muon_barrel", _muon_barrel, None, True),
+    ("muon_endcap", _muon_endcap, None, True),
+)
+
+
 def build_detector(detector: Detector) -> list[Primitive]:
     """The detector's primitives for this style, inner parts first."""
     if not detector.show:
         return []
-    parts: list[Primitive] = []
-    # The beam pipe stays whole: it is thin and hides nothing. The tracker envelope is cut
-    # like the rest, so that an opaque style shows its inside.
     arc = kept_arc(detector.cutaway)
-
-    def shown(key: str) -> Appearance | None:
+    parts: list[Primitive] = []
+    for key, build, dims, cut in _PARTS:
         part: PartStyle = getattr(detector, key)
-        return part_appearance(part) if part.show else None
-
-    if look := shown("beam_pipe"):
-        parts.append(_barrel("beam_pipe", BEAM_PIPE, look))
-    if look := shown("tracker"):
-        parts.append(_barrel("tracker", TRACKER, look, arc))
-    if look := shown("ecal_barrel"):
-        parts.append(_barrel("ecal_barrel", ECAL_BARREL, look, arc))
-    if look := shown("ecal_endcap"):
-        parts.extend(_endcaps("ecal_endcap", ECAL_ENDCAP, look, arc))
-    if look := shown("hcal_barrel"):
-        parts.append(_wedges("hcal_barrel", HCAL_BARREL, look, arc))
-    if look := shown("hcal_endcap"):
-        parts.append(_wedges("hcal_endcap", HCAL_ENDCAP, look, arc))
-    if look := shown("solenoid"):
-        parts.append(_barrel("solenoid", SOLENOID, look, arc))
-    if look := shown("muon_barrel"):
-        parts.append(muon_barrel_boxes(look, arc))
-    if look := shown("muon_endcap"):
-        parts.append(muon_endcap_chambers(look, arc))
+        if part.show:
+            parts.extend(build(key, dims, part_appearance(part), arc if cut else FULL))
     return parts

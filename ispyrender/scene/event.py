@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ispyrender.config.collections import drawing_order
 from ispyrender.config.style import (
     CollectionStyle,
     EnergyScale,
@@ -89,8 +90,8 @@ MAX_TOWER_ETA = 3.0
 MIN_ARROW_FRACTION = 0.05
 
 #: Order of the collections in the scene and the legend: leptons and photons first.
-_TRACK_ORDER = ("muons", "electrons", "isotracks", "pfcands", "genparts", "tracks")
-_JET_ORDER = ("taus", "jets", "fatjets")
+_TRACK_ORDER = drawing_order("track")
+_JET_ORDER = drawing_order("jet")
 
 
 def look(style: CollectionStyle) -> Appearance:
@@ -406,20 +407,17 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
         hit_style: HitStyle = getattr(cols, hits.collection)
         scene.add(
             Hexahedra(hits.branch, hit_cells(hits, hit_style), look(hit_style)),
-            hit_style.label or _HIT_LABELS[hits.collection],
+            hit_style.label or DEFAULT_LABELS[hits.collection],
             len(hits),
         )
     if event.chambers is not None and len(event.chambers):
         st = cols.muon_chambers
         scene.add(
             Hexahedra("MuonChambers", event.chambers.corners, look(st)),
-            st.label or "Muon chambers",
+            st.label or DEFAULT_LABELS["muon_chambers"],
             len(event.chambers),
         )
     return scene
-
-
-_HIT_LABELS = {"ecal_hits": "ECAL hits", "hcal_hits": "HCAL hits"}
 
 
 def hit_cells(hits: CaloHits, style: HitStyle) -> np.ndarray:

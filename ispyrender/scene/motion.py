@@ -179,32 +179,18 @@ def grow_scene(scene: Scene, growth: float, reach: float | None = None) -> Scene
                 if length > 0.0 and front > 0.0:
                     paths.append(truncate_path(x, min(1.0, front / length)))
             out.primitives.append(replace(p, paths=tuple(x for x in paths if len(x) >= 2)))
-        elif isinstance(p, Cones):
-            grown = np.minimum(p.length, front - np.linalg.norm(p.apex, axis=1))
+        elif isinstance(p, (Cones, Towers)):
+            # Jets and towers grow out from their apex or base, as far as the front has come.
+            start, fields = (
+                (p.apex, ("apex", "axis", "half_angle"))
+                if isinstance(p, Cones)
+                else (p.base, ("base", "axis", "width"))
+            )
+            grown = np.minimum(p.length, front - np.linalg.norm(start, axis=1))
             keep = grown > 0.0
             if keep.any():
-                out.primitives.append(
-                    replace(
-                        p,
-                        apex=p.apex[keep],
-                        axis=p.axis[keep],
-                        length=grown[keep],
-                        half_angle=p.half_angle[keep],
-                    )
-                )
-        elif isinstance(p, Towers):
-            grown = np.minimum(p.length, front - np.linalg.norm(p.base, axis=1))
-            keep = grown > 0.0
-            if keep.any():
-                out.primitives.append(
-                    replace(
-                        p,
-                        base=p.base[keep],
-                        axis=p.axis[keep],
-                        length=grown[keep],
-                        width=p.width[keep],
-                    )
-                )
+                kept = {name: getattr(p, name)[keep] for name in fields}
+                out.primitives.append(replace(p, length=grown[keep], **kept))
         elif isinstance(p, Hexahedra):
             # iSpy's calorimeter cells and the muon chambers with hits light up when reached.
             keep = _front_face_distance(p) <= front

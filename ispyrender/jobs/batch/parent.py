@@ -167,21 +167,12 @@ def render_batch(
     from ispyrender.outputs.files import write_bytes_atomic
     from ispyrender.outputs.registry import check_format
 
-    product = check_format(options.format)
+    check_format(options.format)  # before a cluster is reached
     client = _connect(batch.scheduler) if batch.scheduler else None
     try:
-        run = EventRun(
-            source,
-            entries,
-            style,
-            options.out,
-            product.suffixes,
-            # Dask workers draw; this process only writes files and needs no OpenGL.
-            gl=product.needs_gl and not batch.scheduler,
-            masses="labels" if product.needs_gl else None,
-            overwrite=options.overwrite,
-            skip_existing=options.skip_existing,
-            warn=warn,
+        # Dask workers draw; this process only writes files and needs no OpenGL.
+        run = EventRun.for_files(
+            source, entries, style, options, draws_here=not batch.scheduler, warn=warn
         )
         style = run.style
         plan = run.plan
@@ -222,7 +213,7 @@ def render_batch(
             if capped:
                 run.say(capped)
                 batch = dataclasses.replace(batch, jobs=jobs)
-        task = (paths, style, product.name, options.scale)
+        task = (paths, style, options.format, options.scale)
         chunks = [
             [(i, plan.path(i).stem) for i in chunk]
             for chunk in _chunks(todo, _workers(client, batch))
