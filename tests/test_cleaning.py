@@ -348,6 +348,17 @@ def _drawn_positions(pt: list[float], min_pt: float) -> list[int]:
     return [i for i, p in enumerate(pt) if math.isfinite(p) and p > 0 and p >= min_pt]
 
 
+def _passes_default_id(ev: dict, coll: str, i: int) -> bool:  # type: ignore[type-arg]
+    """The default analysis IDs, written out: loose muons, loose electrons, loose photons."""
+    if coll == "Muon":
+        return bool(ev["Muon_looseId"][i])
+    if coll == "Electron":
+        return ev["Electron_cutBased"][i] >= 2
+    if "Photon_cutBased" in ev:
+        return ev["Photon_cutBased"][i] >= 1
+    return bool(ev["Photon_cutBasedBitmap"][i] & 1)
+
+
 def _expected_removed(path: Path, entries: int) -> tuple[dict[str, dict[str, int]], int]:
     """Per cleaned collection and reason, the objects to remove over the first ``entries``
     events, and the number of jets to draw, from the branches with plain loops."""
@@ -360,7 +371,11 @@ def _expected_removed(path: Path, entries: int) -> tuple[dict[str, dict[str, int
     ]
     links = ["Jet_muonIdx1", "Jet_muonIdx2", "Jet_electronIdx1", "Jet_electronIdx2"]
     links += ["Muon_jetIdx", "Electron_jetIdx", "Photon_jetIdx", "Muon_charge", "Electron_charge"]
-    arrays = uproot.open(path)["Events"].arrays(names + links, entry_stop=entries)
+    tree = uproot.open(path)["Events"]
+    egamma = [b for b in ("Photon_electronIdx", "Electron_photonIdx") if b in tree]
+    egamma += ["Muon_looseId", "Electron_cutBased", "Jet_jetId"]
+    egamma += [b for b in ("Photon_cutBased", "Photon_cutBasedBitmap") if b in tree][:1]
+    arrays = tree.arrays(names + links + egamma, entry_stop=entries)
     removed: dict[str, dict[str, int]] = {}
     drawn_jets = 0
 
@@ -373,11 +388,29 @@ def _expected_removed(path: Path, entries: int) -> tuple[dict[str, dict[str, int
         for key, coll in (("muons", "Muon"), ("electrons", "Electron"), ("photons", "Photon")):
             pts = ev[f"{coll}_pt"]
             keep = _drawn_positions(pts, getattr(cols, key).min_pt)
+            keep = [i for i in keep if _passes_default_id(ev, coll, i)]
             if key != "photons":
                 keep = [i for i in keep if ev[f"{coll}_charge"][i] != 0]
             objects[key] = [(i, pts[i], ev[f"{coll}_eta"][i], ev[f"{coll}_phi"][i]) for i in keep]
+        # Photons that are a drawn electron (linked either way, or within Delta R 0.1) are
+        # drawn as the electron only.
+        electrons = {i: (eta, phi) for i, _, eta, phi in objects["electrons"]}
+        kept_photons = []
+        for i, p, eta, phi in objects["photons"]:
+            linked = "Photon_electronIdx" in ev and ev["Photon_electronIdx"][i] in electrons
+            linked |= "Electron_photonIdx" in ev and any(
+                ev["Electron_photonIdx"][e] == i for e in electrons
+            )
+            near = any(math.hypot(eta - e, _wrap(phi - f)) < 0.1 for e, f in electrons.values())
+            if linked or near:
+                count("photons", "electrons")
+            else:
+                kept_photons.append((i, p, eta, phi))
+        objects["photons"] = kept_photons
         # Jets: linked leptons and photons, both directions of the links.
         for j in _drawn_positions(ev["Jet_pt"], cols.jets.min_pt):
+            if not ev["Jet_jetId"][j] & 2:  # the default tight jet ID
+                continue
             share = {}
             for key, coll, forward in (
                 ("muons", "Muon", ("Jet_muonIdx1", "Jet_muonIdx2")),
@@ -450,3 +483,32 @@ def test_cleaning_counts_on_real_files(name: str, entries: int, shared_data: Pat
     if name == "nano_dimuon.root":
         # Z -> mu mu data: the jets made of the muons are the ones left out.
         assert expected["jets"]["muons"] >= 10
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["nanoaod/EGamma_2022E_v13.root", "nanoaod/nano_dy.root", "ig/DoubleElectron_Run2012C_0.ig"],
+)
+def test_no_photon_is_drawn_on_a_drawn_electron(name: str, shared_data: Path) -> None:
+    """An ECAL deposit reconstructed as both an electron and a photon is drawn and counted
+    once, as the electron: no drawn photon within Delta R 0.1 of a drawn electron."""
+    from ispyrender.physics import EventBuilder
+    from ispyrender.sources import open_source
+
+    style = Style()
+    removed = drawn = 0
+    with open_source([str(shared_data / name)]) as source:
+        events = list(EventBuilder(source, style).events(range(min(50, len(source)))))
+    for event in events:
+        electrons = next((t for t in event.tracks if t.collection == "electrons"), None)
+        removed += event.removed.get("photons", {}).get("electrons", 0)
+        if event.photons is None:
+            continue
+        drawn += len(event.photons)
+        assert event.counts["photons"] == len(event.photons)
+        if electrons is None or len(electrons) == 0:
+            continue
+        for eta, phi in zip(event.photons.eta, event.photons.phi, strict=True):
+            dr = np.hypot(electrons.eta - eta, (electrons.phi - phi + np.pi) % (2 * np.pi) - np.pi)
+            assert dr.min() >= 0.1, (event.entry, float(dr.min()))
+    assert removed > 0 and drawn > 0  # the files have both: the check is not empty

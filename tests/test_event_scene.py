@@ -262,6 +262,6 @@ def test_scenes_from_every_shared_file(shared_data: Path):
                     if isinstance(prim, Cones):
                         assert np.all(prim.length >= 0) and np.all(np.isfinite(prim.length))
                 # Legend entries only for collections with something drawn.
-                assert all(entry.count > 0 or entry.note for entry in scene.legend)
+                assert all(entry.count > 0 for entry in scene.legend)
                 assert len(scene.legend) == len({entry.label for entry in scene.legend})
     assert drawn > 0

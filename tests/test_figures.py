@@ -99,7 +99,8 @@ def test_pdf_rasterises_close_to_the_png(paper_files: dict[str, Path], tmp_path:
     text = subprocess.run(
         ["pdftotext", str(paper_files["pdf"]), "-"], capture_output=True, text=True
     ).stdout
-    assert "CMS" in text and "Simulation" in text and "m(μμ)" in text
+    # The opposite-sign pair, its charges as superscripts ("m(μ+μ−)" in pdftotext's words).
+    assert "CMS" in text and "Simulation" in text and "m(μ" in text and "−)" in text
 
 
 def test_eps_is_postscript_with_embedded_fonts(paper_files: dict[str, Path]) -> None:

@@ -160,6 +160,7 @@ def test_texts() -> None:
     assert energy_scale_text(1 / 136.2, ("jets",)).endswith("1 m = 136 GeV E_T")
     assert plain_text(r"$m(\mu\mu)$ = 91.2 GeV") == "m(µµ) = 91.2 GeV"
     assert plain_text(r"$m(4\ell)$") == "m(4ℓ)"
+    assert plain_text(r"$m(\mathrm{e}^{\pm}\mu^{\mp})$") == "m(e±µ∓)"
     assert plain_text(r"$m(\mathrm{e}\mathrm{e})$") == "m(ee)"
     assert removed_text({"jets": {"muons": 2}, "taus": {"electrons": 1}}) == (
         "Not drawn, same object as a lepton or photon: 2 jets, 1 tau"
@@ -215,6 +216,6 @@ def test_masses_on_render_pictures_use_the_figure_computation(
     block = event_labels(physics, scene, with_masses)
     (result,) = masses(physics, with_masses.figure.masses)
     assert result.value is not None
-    assert block.masses == (f"m(µµ) = {result.value:.1f} GeV",)
+    assert block.masses == (f"m(µ⁺µ⁻) = {result.value:.1f} GeV",)
     off = load_style("publication", ["figure.masses=[{collection: muons, count: 2}]"])
     assert event_labels(physics, scene, off).masses == ()

@@ -58,6 +58,8 @@ def full_branches() -> set[str]:
         names |= {f"{coll}_{f}" for f in ("pt", "eta", "phi", "charge", "dxy", "dz")}
     for coll in ("Jet", "FatJet", "Tau", "Photon"):
         names |= {f"{coll}_{f}" for f in ("pt", "eta", "phi", "mass")}
+    # The analysis IDs the default style selects with.
+    names |= {"Muon_looseId", "Electron_cutBased", "Photon_cutBased", "Jet_jetId"}
     return names
 
 
@@ -376,14 +378,16 @@ def test_absent_pf_candidates_are_not_a_warning():
     nothing where the whole collection is absent; a partial collection still warns."""
     style = load_style("publication")
     assert style.collections.pfcands.show
-    plain = branch_plan(style, {"nMuon", "Muon_pt", "Muon_eta", "Muon_phi", "PV_x", "PV_y", "PV_z"})
+    plain = branch_plan(
+        style, {"nMuon", "Muon_pt", "Muon_eta", "Muon_phi", "Muon_looseId", "PV_x", "PV_y", "PV_z"}
+    )
     assert not any("PFCands" in w for w in plain.warnings)
     partial = branch_plan(style, {"PFCands_pt", "PFCands_eta", "PV_x", "PV_y", "PV_z"})
     assert any("PFCands_phi missing" in w for w in partial.warnings)
 
 
 def test_absent_pf_candidates_warn_only_who_asked_for_towers():
-    plain = {"nMuon", "Muon_pt", "Muon_eta", "Muon_phi", "PV_x", "PV_y", "PV_z"}
+    plain = {"nMuon", "Muon_pt", "Muon_eta", "Muon_phi", "Muon_looseId", "PV_x", "PV_y", "PV_z"}
     assert branch_plan(Style(), plain).warnings == []
     assert branch_plan(asking("em_towers"), plain).warnings == [
         "PFCands_* missing in this file: EM towers not drawn"
@@ -400,3 +404,30 @@ def test_absent_pf_candidates_warn_only_who_asked_for_towers():
     plan = branch_plan(asking("had_towers"), no_pdg)
     assert plan.warnings == ["PFCands_pdgId missing: hadronic towers not drawn"]
     assert "had_towers" not in plan.drawable and "pfcands" in plan.drawable
+
+
+def test_objects_of_analysis_quality_by_default() -> None:
+    """Muons pass the loose ID by default; a file without the ID branch is drawn without the
+    selection and says so once; id: none draws everything; an ID the collection does not have
+    is a style error."""
+    values = {
+        **PV,
+        "nMuon": np.int32(3),
+        "Muon_pt": f32(40.0, 30.0, 20.0),
+        "Muon_eta": f32(0.1, -0.2, 0.3),
+        "Muon_phi": f32(0.0, 2.0, -2.0),
+        "Muon_charge": np.array([1, -1, 1], dtype=np.int32),
+        "Muon_looseId": np.array([True, False, True]),
+    }
+    event = build(values)
+    assert tracks_of(event, "muons").pt.tolist() == [40.0, 20.0]
+    assert event.failed_id == {"muons": 1}
+    everything = Style()
+    everything.collections.muons.id = "none"
+    assert len(tracks_of(build(values, everything), "muons")) == 3
+    without = {k: v for k, v in values.items() if k != "Muon_looseId"}
+    plan = branch_plan(Style(), set(without))
+    assert plan.warnings == ["Muon_looseId missing: muons drawn without the loose ID"]
+    assert len(tracks_of(build(without), "muons")) == 3
+    with pytest.raises(ValueError, match="'veto' is not an ID of muons: use none, loose"):
+        load_style("publication", ["collections.muons.id=veto"])

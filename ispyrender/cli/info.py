@@ -23,9 +23,9 @@ def inspect(
         with open_source(inputs) as source:
             report = inspect_source(source)
         if json_:
-            import json
+            from ispyrender.outputs import jsontext
 
-            typer.echo(json.dumps(report.to_dict(), indent=2))
+            typer.echo(jsontext.dumps(report.to_dict(), indent=2))
             return
         _print_report(report)
 

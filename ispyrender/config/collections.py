@@ -43,6 +43,8 @@ class Collection:
     cone_radius: float | None = None  # jets: the clustering's R in (eta, phi)
     phoenix: str | None = None  # the Phoenix collection it is exported as
     symbol: str | None = None  # mathtext of one object, in mass labels
+    ids: tuple[str, ...] = ()  # the analysis IDs its style may ask for (physics.quality)
+    default_id: str = "none"  # the one drawn with unless the style says otherwise
 
 
 #: The collections, in the order the readers read each kind: the tracks (leptons first), the
@@ -51,9 +53,10 @@ class Collection:
 #: other tracks.
 COLLECTIONS: tuple[Collection, ...] = (
     Collection("muons", "track", 0, "Muons", "muons", "Muon", ("GlobalMuons",), "muon",
-               symbol=r"\mu"),
+               symbol=r"\mu", ids=("loose", "medium", "tight"), default_id="loose"),
     Collection("electrons", "track", 1, "Electrons", "electrons", "Electron", ("GsfElectrons",),
-               "ecal", symbol=r"\mathrm{e}"),
+               "ecal", symbol=r"\mathrm{e}", ids=("veto", "loose", "medium", "tight"),
+               default_id="loose"),
     Collection("isotracks", "track", 9, "Isolated tracks", "isolated tracks", "IsoTrack",
                stops="ecal"),
     Collection("pfcands", "track", 10, "PF candidates", "PF candidates", "PFCands",
@@ -63,13 +66,15 @@ COLLECTIONS: tuple[Collection, ...] = (
                stops="ecal"),
     Collection("tracks", "track", 12, "Tracks", "tracks", None, ("Tracks",), "ecal"),
     Collection("jets", "jet", 4, "Jets", "jets", "Jet", ("PFJets",), cone_radius=0.4,
-               phoenix="AK4Jets", symbol=r"\mathrm{j}"),
+               phoenix="AK4Jets", symbol=r"\mathrm{j}", ids=("tight", "tight_lepton_veto"),
+               default_id="tight"),
     Collection("fatjets", "jet", 5, "Fat jets", "fat jets", "FatJet", cone_radius=0.8,
                phoenix="AK8Jets"),
     # Hadronic taus are narrow: about their signal cone.
     Collection("taus", "jet", 3, "Taus", "taus", "Tau", cone_radius=0.1, phoenix="Taus"),
     Collection("photons", "photon", 2, "Photons", "photons", "Photon", ("Photons",),
-               phoenix="Photons", symbol=r"\gamma"),
+               phoenix="Photons", symbol=r"\gamma", ids=("loose", "medium", "tight"),
+               default_id="loose"),
     Collection("em_towers", "towers", 6, "EM towers (PF)", "EM towers"),
     Collection("had_towers", "towers", 7, "Hadronic towers (PF)", "hadronic towers"),
     Collection("met", "met", 8, "MET", "MET", None, ("PFMETs",)),

@@ -156,6 +156,10 @@ class CollectionStyle(StrictModel):
     min_pt: NonNegative = 0.0
     max_count: Annotated[int, Field(ge=0)] | None = None
     label: Text | None = None  # legend text; the collection's default name when absent
+    # The analysis ID objects must pass to be drawn (muons, electrons, photons, jets; see
+    # ispyrender.physics.quality): null is the collection's default (config.collections),
+    # "none" draws every object.
+    id: Literal["none", "veto", "loose", "medium", "tight", "tight_lepton_veto"] | None = None
 
 
 class TrackStyle(CollectionStyle):
@@ -234,6 +238,20 @@ class Collections(StrictModel):
     # Only in PFNano files: towers summed from the PF candidates.
     em_towers: TowerStyle = TowerStyle(color="#e41a1c", opacity=0.85)
     had_towers: TowerStyle = TowerStyle(color="#377eb8", opacity=0.85)
+
+    @model_validator(mode="after")
+    def _known_ids(self) -> Collections:
+        from ispyrender.config.collections import BY_KEY
+
+        for key in type(self).model_fields:
+            wanted = getattr(self, key).id
+            allowed = BY_KEY[key].ids
+            if wanted not in (None, "none") and wanted not in allowed:
+                names = ", ".join(("none", *allowed)) if allowed else "none (it has no ID)"
+                raise ValueError(
+                    f"collections.{key}.id: {wanted!r} is not an ID of {key}: use {names}"
+                )
+        return self
 
 
 class EnergyScale(StrictModel):

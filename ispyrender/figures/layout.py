@@ -379,13 +379,9 @@ def _overlaps(text: Any, others: Sequence[Any], renderer: Any) -> bool:
     return any(box.overlaps(o.get_window_extent(renderer)) for o in others if o is not text)
 
 
-def legend_labels(scene: Scene, notes: bool) -> list[str]:
-    """ "Jets (4)" per legend entry; with ``notes`` (figures without the object table, which
-    otherwise says it) what cross-cleaning removed: "Jets (2; 2 removed: same as muons)"."""
-    return [
-        f"{e.label} ({e.count}; {e.note})" if notes and e.note else f"{e.label} ({e.count})"
-        for e in scene.legend
-    ]
+def legend_labels(scene: Scene) -> list[str]:
+    """ "Jets (4)" per legend entry: what is drawn, and how many."""
+    return [f"{e.label} ({e.count})" for e in scene.legend]
 
 
 def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) -> None:
@@ -393,12 +389,13 @@ def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) 
 
     if not scene.legend or lay.legend_y is None:
         return
-    # An entry with nothing drawn (all of it removed by cleaning) has no swatch.
-    handles = [
-        Patch(facecolor=paint(e.color) if e.count else "none", edgecolor="none")
-        for e in scene.legend
-    ]
-    labels = [label_text(label) for label in legend_labels(scene, notes=lay.table is None)]
+    handles = [Patch(facecolor=paint(e.color), edgecolor="none") for e in scene.legend]
+    labels = [label_text(label) for label in legend_labels(scene)]
+    if scene.left_out and lay.table is None:
+        # What is not drawn, as the last item without a swatch (the object table says it
+        # where the figure has one).
+        handles.append(Patch(facecolor="none", edgecolor="none"))
+        labels.append(label_text(scene.left_out_note))
     kw: dict[str, Any] = {
         "loc": "center",
         "bbox_to_anchor": (0.5, lay.legend_y),

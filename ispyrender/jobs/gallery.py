@@ -32,6 +32,7 @@ import numpy as np
 from ispyrender import __version__
 from ispyrender.config.style import Style, parse_color
 from ispyrender.errors import OutputError, SelectionError
+from ispyrender.outputs import jsontext
 from ispyrender.outputs.files import (
     hold,
     printable,
@@ -114,12 +115,12 @@ def event_summary(physics: Any) -> dict[str, Any]:
         )
     # The leading pair the filter works on: leptons first, else photons, else jets.
     masses: list[dict[str, Any]] = [
-        {"label": m.label, "value": round(m.value, 2), "kind": m.kind}
+        {"name": m.name, "label": m.label, "value": round(m.value, 2), "kind": m.kind}
         for m in leading_masses(physics)
     ]
     pair = None
     for kinds in (("muons", "electrons", "leptons"), ("photons",), ("jets",)):
-        pair = next((m for m in masses if m["kind"] in kinds and "4" not in m["label"]), None)
+        pair = next((m for m in masses if m["kind"] in kinds and m["name"] != "four_lepton"), None)
         if pair is not None:
             break
     return {
@@ -418,7 +419,7 @@ def build_gallery(
             data = resources.files("ispyrender").joinpath(f"gallery_assets/{name}").read_bytes()
             (work / "assets" / name).write_bytes(data)
         files = sorted(str(p.relative_to(work)) for p in work.rglob("*") if p.is_file())
-        (work / SITE_FILES).write_text(json.dumps({"files": files}, indent=0) + "\n", "utf-8")
+        (work / SITE_FILES).write_text(jsontext.dumps({"files": files}, indent=0) + "\n", "utf-8")
         work.chmod(0o777 & ~umask())  # mkdtemp makes it private; a site is meant to be read
         _swap_into_place(work, out)
     except OSError as exc:  # a full disk, a quota: nothing of the new site is kept

@@ -17,12 +17,12 @@ rendered from.
 
 from __future__ import annotations
 
-import json
 import struct
 from dataclasses import dataclass
 
 import numpy as np
 
+from ispyrender.outputs import jsontext
 from ispyrender.scene.primitives import Polylines, Primitive, Scene, Tube
 
 TUBE_RADIUS_PER_PIXEL = 0.004  # metres of tube radius per pixel of line width
@@ -218,7 +218,7 @@ def glb_bytes(meshes: list[NamedMesh]) -> bytes:
         "bufferViews": views,
         "buffers": [{"byteLength": len(blob)}],
     }
-    text = json.dumps(doc, separators=(",", ":")).encode()
+    text = jsontext.dumps(doc, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 4)
     total = 12 + 8 + len(text) + 8 + len(blob)
     return (

@@ -33,7 +33,6 @@ with the library itself by ``tests/test_phoenix_client.py``):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,7 @@ import numpy as np
 from ispyrender import __version__
 from ispyrender.config.collections import COLLECTIONS
 from ispyrender.config.style import Style, parse_color
+from ispyrender.outputs import jsontext
 from ispyrender.scene.primitives import Polylines, Scene, Towers
 
 MM = 1000.0  # metres -> millimetres
@@ -196,4 +196,4 @@ def _photon_clusters(physics: Any, scene: Scene, style: Style) -> list[dict[str,
 def phoenix_event(physics: Any, scene: Scene, style: Style) -> bytes:
     """The JSON file contents for one event."""
     key = f"Run {physics.run} Event {physics.event}"
-    return (json.dumps({key: event_dict(physics, scene, style)}, indent=1) + "\n").encode()
+    return (jsontext.dumps({key: event_dict(physics, scene, style)}, indent=1) + "\n").encode()

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from functools import cache
 from importlib import resources
 
 from ispyrender import __version__
 from ispyrender.config.style import Style, parse_color
+from ispyrender.outputs import jsontext
 from ispyrender.scene.labels import LabelBlock
 
 
@@ -47,7 +47,7 @@ def script_json(value: object) -> str:
     "</" and "<!--" can end or bend the element early, and "<" appears only inside JSON
     strings, where "\\u003c" means the same and is valid JSON ("<\\!--" is not). ASCII, so
     that text from file names that are not UTF-8 (lone surrogates) can be written."""
-    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    text = jsontext.dumps(value, ensure_ascii=True, separators=(",", ":"))
     return text.replace("<", "\\u003c")
 
 

@@ -8,14 +8,14 @@ branches to read, what to warn about), it turns each raw event of the source int
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ispyrender.config.style import Style
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.sources.base import EventSource
 
-__all__ = ["EventBuilder", "PhysicsEvent"]
+__all__ = ["EventBuilder", "PhysicsEvent", "skipped_warnings"]
 
 
 class EventBuilder:
@@ -41,8 +41,10 @@ class EventBuilder:
                 raise InputError(problem)
             self.warnings += self.plan.warnings
             self.branches = set(self.plan.branches)
-        #: Objects skipped for NaN values, per collection, over every event built so far.
+        #: Objects left out for NaN or impossible values, per collection, over every event
+        #: built so far, and the entries they were in.
         self.skipped_nan: Counter[str] = Counter()
+        self.skipped_entries: dict[str, list[int]] = {}
 
     def build(self, raw: Any) -> PhysicsEvent:
         from ispyrender.sources.ispy import IgEvent
@@ -57,6 +59,8 @@ class EventBuilder:
             assert self.plan is not None
             physics = build_event(raw, self.style, self.plan)
         self.skipped_nan.update(physics.skipped_nan)
+        for key in physics.skipped_nan:
+            self.skipped_entries.setdefault(key, []).append(physics.entry)
         return physics
 
     def events(self, entries: Sequence[int]) -> Iterator[PhysicsEvent]:
@@ -65,9 +69,27 @@ class EventBuilder:
             yield self.build(raw)
 
     def nan_warnings(self) -> list[str]:
-        """One line per collection that lost objects to NaN values (say it once per job)."""
-        return [
-            f"skipped {count} {collection} object(s) with NaN values"
-            for collection, count in sorted(self.skipped_nan.items())
-            if count
-        ]
+        """One line per collection that lost objects to NaN or impossible values (said once
+        per job)."""
+        return skipped_warnings(self.skipped_nan, self.skipped_entries)
+
+
+def skipped_warnings(counts: Mapping[str, int], entries: Mapping[str, Sequence[int]]) -> list[str]:
+    """ "left out 2 muons with NaN or impossible values (Muon_pt/eta/phi; entries 3, 7)", one
+    line per collection."""
+    from ispyrender.config.collections import BY_KEY
+
+    lines = []
+    for key, count in sorted(counts.items()):
+        if not count:
+            continue
+        entry = BY_KEY.get(key)
+        noun = entry.noun.removeprefix("the ") if entry else key
+        where = [f"{entry.nanoaod}_pt/eta/phi"] if entry and entry.nanoaod else []
+        listed = sorted(set(entries.get(key, ())))
+        if listed:
+            shown = ", ".join(map(str, listed[:5])) + (" ..." if len(listed) > 5 else "")
+            where.append(f"{'entry' if len(listed) == 1 else 'entries'} {shown}")
+        detail = f" ({'; '.join(where)})" if where else ""
+        lines.append(f"left out {count} {noun} with NaN or impossible values{detail}")
+    return lines

@@ -33,9 +33,14 @@ __all__ = [
     "clean",
     "delta_phi",
     "delta_r",
+    "electron_photons",
     "pairs_by_delta_r",
     "pairs_by_links",
 ]
+
+#: A photon within this Delta R of a drawn electron is that electron's deposit (CMS's e/gamma
+#: matching cone), drawn and counted once, as the electron.
+EGAMMA_DELTA_R = 0.1
 
 #: The fraction of a jet's pT that the drawn objects associated with it must carry for the jet
 #: to be the same object as them.
@@ -198,3 +203,21 @@ def clean(
         if np.any(gone & (by == row))
     }
     return Cleaned(~gone, removed)
+
+
+def electron_photons(
+    photons: Drawn, electrons: Drawn, links: Links | None, radius: float = EGAMMA_DELTA_R
+) -> np.ndarray:
+    """Which photons (bool per photon) are a drawn electron seen again: one ECAL deposit that
+    the reconstruction made into both an electron and a photon. NanoAOD's links
+    (``Photon_electronIdx``, ``Electron_photonIdx``) where the file has them, and Delta R
+    < ``radius`` to a drawn electron in every case, so that no photon is drawn on one."""
+    n = np.size(photons.pt)
+    same = np.zeros(n, dtype=bool)
+    if n == 0 or np.size(electrons.pt) == 0:
+        return same
+    if links and photons.index is not None and electrons.index is not None:
+        cand, _ = pairs_by_links(photons.index, electrons.index, links)
+        same[cand] = True
+    near = delta_r(photons.eta, photons.phi, electrons.eta, electrons.phi) < radius
+    return same | near.any(axis=1)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ispyrender.config.style import CollectionStyle, HitStyle, Style
 from ispyrender.errors import InputError
-from ispyrender.physics.cleaning import Drawn, clean
+from ispyrender.physics.cleaning import Drawn, clean, electron_photons
 from ispyrender.physics.objects import (
     CaloHits,
     Jets,
@@ -240,8 +240,21 @@ def _physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
         with _reading(ev, "Photons"):
             et = _column(photons, "et")
             eta, phi, energy = (_column(photons, k) for k in ("eta", "phi", "energy"))
-            keep = _keep(et, cols.photons)
+            keep = _keep(et, cols.photons, limit=False)
             keep = keep[_finite(eta[keep], phi[keep], energy[keep])]
+        electrons = next((t for t in physics.tracks if t.collection == "electrons"), None)
+        if keep.size and electrons is not None:
+            # GsfElectrons and Photons of one ECAL deposit: drawn once, as the electron.
+            same = electron_photons(
+                Drawn("photons", et[keep], eta[keep], phi[keep]),
+                Drawn("electrons", electrons.pt, electrons.eta, electrons.phi),
+                None,
+            )
+            if same.any():
+                physics.removed["photons"] = {"electrons": int(np.count_nonzero(same))}
+                keep = keep[~same]
+        if cols.photons.max_count is not None:
+            keep = keep[: cols.photons.max_count]
         if keep.size:
             physics.photons = Photons(
                 "photons", "Photon", et[keep], eta[keep], phi[keep], energy[keep], pv

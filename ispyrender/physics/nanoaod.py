@@ -22,14 +22,14 @@ in z.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ispyrender.config.collections import COLLECTIONS, of_kind
 from ispyrender.config.style import CollectionStyle, JetStyle, Style, TowerStyle
-from ispyrender.physics.cleaning import Drawn, Links, clean
+from ispyrender.physics.cleaning import Drawn, Links, clean, electron_photons
 from ispyrender.physics.objects import (
     NOUNS,
     CaloTowers,
@@ -40,6 +40,7 @@ from ispyrender.physics.objects import (
     Tracks,
     Vertices,
 )
+from ispyrender.physics.quality import RULES, IdRule, chosen_id, id_rule, passes
 from ispyrender.physics.towers import TOWER_KINDS, pf_towers
 
 if TYPE_CHECKING:
@@ -108,6 +109,8 @@ class BranchPlan:
     branches: set[str]
     warnings: list[str]
     drawable: frozenset[str] = frozenset()  # style keys that are shown and have pt/eta/phi
+    #: The analysis ID each collection is selected with (absent: every object is drawn).
+    ids: dict[str, IdRule] = field(default_factory=dict)
 
 
 def _missing_required(branch: str, fields: tuple[str, ...], available: Collection[str]) -> str:
@@ -263,6 +266,10 @@ def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
             # Photons are massless; for jets the mass adds to the energy that sets the length.
             warnings.append(f"{branch}_mass missing: {NOUNS[key]} drawn as massless")
 
+    if "photons" in drawable and shown("electrons"):
+        # Photons that are electrons are drawn as electrons only: the links where they exist.
+        want("Photon_electronIdx", "Electron_photonIdx")
+
     if style.cleaning.enabled and shown("jets"):
         # Jets are cleaned by NanoAOD's links where the file has them, else by Delta R.
         want(*_JET_LINK_BRANCHES)
@@ -301,7 +308,20 @@ def branch_plan(style: Style, available: Collection[str]) -> BranchPlan:
         else:
             drawable.add("secondary_vertices")
             want("SV_x", "SV_y", "SV_z", "SV_pt")
-    return BranchPlan(branches=branches, warnings=warnings, drawable=frozenset(drawable))
+    ids: dict[str, IdRule] = {}
+    for key in RULES:
+        name = chosen_id(key, getattr(cols, key).id)
+        if key not in drawable or name == "none":
+            continue
+        rule = id_rule(key, name, available)
+        if rule is None:
+            # Said whatever the style: a picture for a paper should not lose its ID silently.
+            tried = " and ".join(r.branch for r in RULES[key][name])
+            warnings.append(f"{tried} missing: {NOUNS[key]} drawn without the {name} ID")
+            continue
+        ids[key] = rule
+        want(rule.branch)
+    return BranchPlan(branches=branches, warnings=warnings, drawable=frozenset(drawable), ids=ids)
 
 
 # ---- building an event ---------------------------------------------------------------------
@@ -351,6 +371,34 @@ def _finite(*arrays: np.ndarray | None) -> np.ndarray:
     return np.logical_and.reduce([np.isfinite(a) for a in present])
 
 
+#: Beyond these a value is impossible, not rare: a damaged or hand-made entry, left out like a
+#: NaN (one such object would set the energy scale of the whole picture, or make a mass of
+#: 1e22 GeV). No object carries more than a beam's energy; the detector reaches |eta| 5.2 (HF),
+#: and NanoAOD's phi lies in [-pi, pi].
+MAX_ENERGY = 7000.0  # GeV
+MAX_ETA = 6.0
+MAX_PHI = np.pi + 1e-3
+
+
+def _plausible(
+    pt: np.ndarray,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    mass: np.ndarray | None = None,
+    *,
+    any_eta: bool = False,
+) -> np.ndarray:
+    """True where an object's kinematics are finite and possible (``any_eta``: generator
+    particles, which may fly down the beam pipe)."""
+    with np.errstate(invalid="ignore"):
+        ok = _finite(pt, eta, phi, mass) & (pt < MAX_ENERGY) & (np.abs(phi) <= MAX_PHI)
+        if not any_eta:
+            ok &= np.abs(eta) <= MAX_ETA
+        if mass is not None:
+            ok &= (mass > -1.0) & (mass < MAX_ENERGY)
+    return np.asarray(ok)
+
+
 def _same_length(n: int, *arrays: np.ndarray | None) -> bool:
     return all(a is None or a.size == n for a in arrays)
 
@@ -361,7 +409,10 @@ def _primary_vertex(values: _Values) -> np.ndarray | None:
     if any(a is None or a.size != 1 for a in xyz):
         return None
     pv = np.array([float(a[0]) for a in xyz if a is not None]) * CM
-    return pv if np.all(np.isfinite(pv)) else None
+    # A collision happens inside the beam pipe (rho < 2.2 cm) and within a metre of the centre.
+    with np.errstate(invalid="ignore"):
+        inside = np.hypot(pv[0], pv[1]) < 0.05 and abs(pv[2]) < 1.0
+    return pv if np.all(np.isfinite(pv)) and inside else None
 
 
 def _closest_approach(
@@ -401,8 +452,35 @@ def _charges(
     return np.zeros(n), False  # warned in branch_plan: straight lines
 
 
+def _passing(
+    key: str,
+    rule: IdRule | None,
+    values: _Values,
+    n: int,
+    candidates: np.ndarray,
+    failed: dict[str, int],
+) -> np.ndarray:
+    """Which of ``n`` objects pass the collection's ID; the ``candidates`` (the objects the
+    picture would otherwise draw) that fail are counted in ``failed``."""
+    if rule is None:
+        return np.ones(n, dtype=bool)
+    flags = values.ints(rule.branch)
+    if flags is None or flags.size != n:
+        return np.ones(n, dtype=bool)
+    ok = passes(rule, flags)
+    if lost := int(np.count_nonzero(candidates & ~ok)):
+        failed[key] = failed.get(key, 0) + lost
+    return ok
+
+
 def _tracks(
-    key: str, values: _Values, style: CollectionStyle, pv: np.ndarray, skipped: dict[str, int]
+    key: str,
+    values: _Values,
+    style: CollectionStyle,
+    pv: np.ndarray,
+    skipped: dict[str, int],
+    rule: IdRule | None = None,
+    failed: dict[str, int] | None = None,
 ) -> tuple[Tracks, np.ndarray] | None:
     """The drawn tracks of a collection and their positions in the file's collection."""
     branch, stop = TRACK_COLLECTIONS[key]
@@ -417,7 +495,7 @@ def _tracks(
     if not _same_length(n, eta, phi, charge, dxy, dz, pdg):
         return None  # a malformed event; nothing sensible to draw
     assert charge is not None
-    finite = _finite(pt, eta, phi, charge, dxy, dz)
+    finite = _finite(charge, dxy, dz) & _plausible(pt, eta, phi, any_eta=key == "genparts")
     if nan := int(np.count_nonzero(~finite)):
         skipped[key] = skipped.get(key, 0) + nan
     keep = finite & (pt > 0)
@@ -429,6 +507,9 @@ def _tracks(
         status = values.ints("GenPart_status")
         if status is not None and status.size == n:
             keep &= status == 1  # final-state particles only
+    keep &= _passing(
+        key, rule, values, n, keep & (pt >= style.min_pt), {} if failed is None else failed
+    )
     idx = _select(pt, keep, style)
     pt, eta, phi, charge = pt[idx], eta[idx], phi[idx], charge[idx]
 
@@ -485,15 +566,21 @@ def _objects(
     skipped: dict[str, int],
     *,
     limit: bool = True,
+    rule: IdRule | None = None,
+    failed: dict[str, int] | None = None,
 ) -> _Objects | None:
     pt, eta, phi = (values.array(f"{branch}_{f}") for f in _KINEMATICS)
     mass = values.array(f"{branch}_mass")
     if pt is None or eta is None or phi is None or not _same_length(pt.size, eta, phi, mass):
         return None
-    finite = _finite(pt, eta, phi, mass)
+    finite = _plausible(pt, eta, phi, mass)
     if nan := int(np.count_nonzero(~finite)):
         skipped[key] = skipped.get(key, 0) + nan
-    idx = _select(pt, finite & (pt > 0), style, limit=limit)
+    keep = finite & (pt > 0)
+    keep &= _passing(
+        key, rule, values, pt.size, keep & (pt >= style.min_pt), {} if failed is None else failed
+    )
+    idx = _select(pt, keep, style, limit=limit)
     energy = _energy(pt[idx], eta[idx], None if mass is None else mass[idx])
     return _Objects(idx, pt[idx], eta[idx], phi[idx], energy)
 
@@ -511,6 +598,18 @@ def _jet_links(values: _Values, key: str, n_jets: int, n_other: int | None) -> L
     if backward is not None and (n_other is None or backward.size != n_other):
         backward = None
     links = Links(forward, backward)
+    return links if links else None
+
+
+def _egamma_links(values: _Values, photons: _Objects, n_electrons: int) -> Links | None:
+    """NanoAOD's links between photons and electrons of one deposit, where the file has them
+    and their lengths fit the collections."""
+    forward = values.ints("Photon_electronIdx")
+    backward = values.ints("Electron_photonIdx")
+    links = Links(
+        (forward,) if forward is not None and forward.size == values.size("Photon_pt") else (),
+        backward if backward is not None and backward.size == n_electrons else None,
+    )
     return links if links else None
 
 
@@ -565,7 +664,7 @@ def _towers(values: _Values, style: Style, plan: BranchPlan, pv: np.ndarray) -> 
     assert charge is not None
     origin = _closest_approach(pv, phi, dxy, dz, pf_candidates=True)
     # Candidates with NaN anywhere are not summed (bin_cells and pf_towers skip them).
-    bad = ~_finite(pt, eta, phi, charge, dxy, dz)
+    bad = ~(_finite(charge, dxy, dz) & _plausible(pt, eta, phi))
     pt = np.where(bad, np.nan, pt)
     origin[bad] = np.nan
     return pf_towers(pt, eta, phi, pdg, charge, origin, styles)
@@ -606,7 +705,9 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
             continue
         if key == "genparts" and not record.is_simulation:
             continue
-        built = _tracks(key, values, getattr(cols, key), origin, skipped)
+        built = _tracks(
+            key, values, getattr(cols, key), origin, skipped, plan.ids.get(key), event.failed_id
+        )
         if built is not None:
             tracks, idx = built
             event.tracks.append(tracks)
@@ -616,7 +717,28 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
                 sizes[key] = values.size(f"{TRACK_COLLECTIONS[key][0]}_pt")
 
     if "photons" in plan.drawable:
-        photons = _objects("photons", "Photon", values, cols.photons, skipped)
+        photons = _objects(
+            "photons",
+            "Photon",
+            values,
+            cols.photons,
+            skipped,
+            limit=False,
+            rule=plan.ids.get("photons"),
+            failed=event.failed_id,
+        )
+        if photons is not None and "electrons" in drawn:
+            # An electron's deposit is also reconstructed as a photon: drawn once, as it.
+            same = electron_photons(
+                Drawn("photons", photons.pt, photons.eta, photons.phi, photons.index),
+                drawn["electrons"],
+                _egamma_links(values, photons, sizes["electrons"]),
+            )
+            if same.any():
+                event.removed["photons"] = {"electrons": int(np.count_nonzero(same))}
+                photons = photons.subset(~same)
+        if photons is not None and cols.photons.max_count is not None:
+            photons = photons.subset(np.arange(min(cols.photons.max_count, photons.pt.size)))
         if photons is not None:
             event.photons = Photons("photons", "Photon", *photons.kinematics(), origin.copy())
             counts["photons"] = photons.pt.size
@@ -627,7 +749,16 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
         if key not in plan.drawable:
             continue
         jet_style: JetStyle = getattr(cols, key)
-        candidates = _objects(key, branch, values, jet_style, skipped, limit=False)
+        candidates = _objects(
+            key,
+            branch,
+            values,
+            jet_style,
+            skipped,
+            limit=False,
+            rule=plan.ids.get(key),
+            failed=event.failed_id,
+        )
         if candidates is None:
             continue
         kept, removed = _cleaned(key, candidates, drawn, sizes, values, style)
@@ -649,7 +780,7 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
         pt_a, phi_a = values.array(f"{source}_pt"), values.array(f"{source}_phi")
         if pt_a is not None and phi_a is not None and pt_a.size == 1 and phi_a.size == 1:
             met_pt, met_phi = float(pt_a[0]), float(phi_a[0])
-            if not (np.isfinite(met_pt) and np.isfinite(met_phi)):
+            if not (0.0 <= met_pt < 2.0 * MAX_ENERGY and abs(met_phi) <= MAX_PHI):
                 skipped["met"] = skipped.get("met", 0) + 1
             elif met_pt >= cols.met.min_pt and met_pt > 0:
                 event.met = Met(source, met_pt, met_phi)

@@ -171,5 +171,7 @@ class PhysicsEvent:
     removed: dict[str, dict[str, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # drawn objects per style key
     skipped_nan: dict[str, int] = field(default_factory=dict)  # per style key
+    # Objects above min_pt left out for failing their collection's analysis ID, per style key.
+    failed_id: dict[str, int] = field(default_factory=dict)
     entry: int = 0  # entry number within its input
     time: str | None = None  # when the event was recorded, where the file says (iSpy)

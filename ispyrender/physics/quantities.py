@@ -159,29 +159,53 @@ def mass_label(request: MassRequest, n: int) -> str:
 class MassResult:
     request: MassRequest
     label: str  # mathtext
-    value: float | None  # GeV; None when the event has fewer objects than asked
-    count: int  # objects used (or found, when too few)
+    value: float | None  # GeV; None when the event has no such candidate
+    count: int  # objects used (or found, when there is no candidate)
+    why: str = ""  # why there is no candidate
+    parts: tuple[float, ...] = ()  # four leptons: m(Z1), m(Z2)
 
     @property
     def text(self) -> str:
         if self.value is None:
-            return f"{self.label}: {self.count} of {self.request.count} found"
+            return f"{self.label}: {self.why}"
         return f"{self.label} = {self.value:.1f} GeV"
 
 
 def masses(event: PhysicsEvent, requests: Sequence[MassRequest]) -> list[MassResult]:
-    """One result per request, in the style's order."""
+    """One result per request, in the style's order: the mass of a physical candidate
+    (:mod:`.candidates`), or no value and the reason."""
     objects = event_objects(event)
     results = []
     for request in requests:
         pool = objects.get(request.collection, ObjectList.merge([]))
-        chosen = pool.leading(request.count)
-        n = len(chosen)
-        enough = n >= 2 and (request.count is None or n == request.count)
-        value = invariant_mass(chosen.pt, chosen.eta, chosen.phi, chosen.mass) if enough else None
-        label = mass_label(request, request.count or n)
-        results.append(MassResult(request, label, value, n))
+        found = _candidate(request, pool)
+        label = request.label if request.label is not None else found.label
+        results.append(MassResult(request, label, found.value, found.count, found.why, found.parts))
     return results
+
+
+def _candidate(request: MassRequest, pool: ObjectList) -> Any:
+    """The candidate a request asks for: charged leptons paired (two: the opposite-sign
+    same-flavour pair closest to m(Z); four: CMS's H -> 4l pairing; other counts: the
+    leading ones when their charges add up to zero), photons and jets the leading ones."""
+    from ispyrender.physics import candidates
+
+    collection, count = request.collection, request.count
+    if collection in ("muons", "electrons", "leptons"):
+        if count == 2:
+            return candidates.z_candidate(pool, None if collection == "leptons" else collection)
+        if count == 4:
+            return candidates.four_lepton(pool)
+        label = mass_label(request, count or len(pool))
+        found = candidates.leading(pool, count, label, label)
+        charge = float(np.nansum(pool.leading(count).charge))
+        if found.value is not None and charge != 0:
+            return candidates.Candidate(
+                None, label, label, found.count, f"total charge {charge:+.0f}, not a neutral state"
+            )
+        return found
+    label = mass_label(request, count or len(pool))
+    return candidates.leading(pool, count, label, label)
 
 
 def served_mass_requests(
@@ -232,30 +256,36 @@ class LeadingMass:
     value: float  # GeV
 
 
-#: (name, label, kind, count) of the masses worth listing for any event, in order: leptons first
-#: (the usual showcase: Z, J/psi, H -> 4l), then photons (H -> gamma gamma), then jets.
-LEADING_MASSES: tuple[tuple[str, str, str, int], ...] = (
-    ("dimuon", "m(μμ)", "muons", 2),
-    ("dielectron", "m(ee)", "electrons", 2),
-    ("dilepton", "m(ℓℓ)", "leptons", 2),
-    ("four_lepton", "m(4ℓ)", "leptons", 4),
-    ("diphoton", "m(γγ)", "photons", 2),
-    ("dijet", "m(jj)", "jets", 2),
-)
-
-
 def leading_masses(event: PhysicsEvent) -> list[LeadingMass]:
-    """Each mass of LEADING_MASSES that the drawn objects of ``event`` can make. m(ℓℓ) is listed
-    only when the event has both muons and electrons (else it repeats m(μμ) or m(ee))."""
+    """The masses of the physical candidates the drawn objects of ``event`` make, as listed in
+    manifests and on gallery pages: leptons first (the usual showcase: Z, J/psi, H -> 4l),
+    then photons (H -> gamma gamma), then jets. m(ℓℓ) and m(eμ) are listed only when the event
+    has both muons and electrons (else m(ℓℓ) repeats m(μμ) or m(ee))."""
+    from ispyrender.physics import candidates
+
     objects = event_objects(event)
-    found = []
-    for name, label, kind, n in LEADING_MASSES:
-        if name == "dilepton" and not all(len(objects.get(k, ())) for k in ("muons", "electrons")):
-            continue
-        pool = objects.get(kind)
-        if pool is None or len(pool) < n:
-            continue
-        lead = pool.leading(n)
-        value = invariant_mass(lead.pt, lead.eta, lead.phi, lead.mass)
-        found.append(LeadingMass(name, label, kind, n, value))
-    return found
+    empty = ObjectList.merge([])
+    muons, electrons = objects.get("muons", empty), objects.get("electrons", empty)
+    leptons = objects["leptons"]
+    both = len(muons) > 0 and len(electrons) > 0
+    found = [
+        ("dimuon", "muons", candidates.z_candidate(muons, "muons")),
+        ("dielectron", "electrons", candidates.z_candidate(electrons, "electrons")),
+    ]
+    if both:
+        found.append(("dilepton", "leptons", candidates.z_candidate(leptons, None)))
+        found.append(("electron_muon", "leptons", candidates.electron_muon(leptons)))
+    found += [
+        ("four_lepton", "leptons", candidates.four_lepton(leptons)),
+        (
+            "diphoton",
+            "photons",
+            candidates.leading(objects.get("photons", empty), 2, "", "m(γγ)"),
+        ),
+        ("dijet", "jets", candidates.leading(objects.get("jets", empty), 2, "", "m(jj)")),
+    ]
+    return [
+        LeadingMass(name, c.plain, kind, c.count, c.value)
+        for name, kind, c in found
+        if c.value is not None
+    ]

@@ -172,13 +172,13 @@ def _draw_legend(
     top: float,
     left_block: tuple[float, float],
 ) -> None:
-    """The legend at the top right from ``top`` down: a swatch and "Label (count)" per
-    entry, and under it, smaller, what cross-cleaning removed from that collection. An entry
-    with nothing drawn (everything removed) has no swatch."""
+    """The legend at the top right from ``top`` down: a swatch and "Label (count)" per drawn
+    collection, then, smaller, one line of what the event has that is not drawn."""
     fnt, note_font = fonts
     texts = [f"{e.label} ({e.count})" for e in block.legend]
     widths = [draw.textlength(t, font=fnt) for t in texts]
-    widths += [draw.textlength(e.note, font=note_font) for e in block.legend if e.note]
+    if block.left_out:
+        widths.append(draw.textlength(block.left_out, font=note_font))
     row = round(40 * scale)
     note_row = round(32 * scale)
     swatch = round(44 * scale)
@@ -193,16 +193,14 @@ def _draw_legend(
     for entry, text in zip(block.legend, texts, strict=True):
         color = (*(round(c * 255) for c in entry.color), 255)
         mid = y + row // 2
-        if entry.count > 0:
-            draw.rectangle(
-                (x0, mid - round(9 * scale), x0 + swatch, mid + round(9 * scale)),
-                fill=color,
-            )
+        draw.rectangle(
+            (x0, mid - round(9 * scale), x0 + swatch, mid + round(9 * scale)), fill=color
+        )
         draw.text((x0 + swatch + gap, mid), text, font=fnt, fill=text_color, anchor="lm")
         y += row
-        if entry.note:
-            draw.text((x0 + swatch + gap, y), entry.note, font=note_font, fill=text_color)
-            y += note_row
+    if block.left_out:
+        draw.text((x0 + swatch + gap, y), block.left_out, font=note_font, fill=text_color)
+        y += note_row
 
 
 def title_card(size: tuple[int, int], lines: list[str], style: Style) -> np.ndarray:

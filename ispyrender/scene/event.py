@@ -55,13 +55,13 @@ from ispyrender.physics.objects import (
     PhysicsEvent,
     Tracks,
 )
+from ispyrender.physics.quality import chosen_id
 from ispyrender.physics.trajectories import line_exit_distance, propagate
 from ispyrender.scene.primitives import (
     Appearance,
     Arrows,
     Cones,
     Hexahedra,
-    LegendEntry,
     Polylines,
     Scene,
     Spheres,
@@ -191,21 +191,27 @@ def max_cone_length(
     return np.maximum(limit * np.cos(a), 0.0)
 
 
-def _removed_note(event: PhysicsEvent, key: str) -> str:
-    """The legend's note of what cross-cleaning left out of a collection."""
+def _failed_id(scene: Scene, event: PhysicsEvent, style: Style, key: str) -> None:
+    """Say on the legend's note line how many objects failed the collection's ID."""
+    total = event.failed_id.get(key, 0)
+    if total:
+        noun = NOUNS.get(key, key)
+        noun = noun.removesuffix("s") if total == 1 else noun
+        name = chosen_id(key, getattr(style.collections, key).id)
+        scene.left_out.append(f"{total} {noun} (failing the {name.replace('_', ' ')} ID)")
+
+
+def _removed(scene: Scene, event: PhysicsEvent, key: str) -> None:
+    """Say on the legend's note line what cross-cleaning left out of a collection."""
     removed = event.removed.get(key, {})
     total = sum(removed.values())
     if total == 0:
-        return ""
+        return
+    noun = NOUNS.get(key, key)
+    if total == 1:
+        noun = noun.removesuffix("s")
     why = " or ".join(NOUNS.get(k, k) for k in removed)
-    return f"{total} removed: same as {why}"
-
-
-def _removed_only(scene: Scene, key: str, style: CollectionStyle, note: str) -> None:
-    """A legend entry with no object (count 0) that only says what cleaning removed: the
-    legend draws it as a line of text without a swatch."""
-    if note:
-        scene.legend.append(LegendEntry(label(key, style), parse_color(style.color), 0, note))
+    scene.left_out.append(f"{total} {noun} (same as {why})")
 
 
 def _propagate_all(collections: list[Tracks]) -> dict[str, list[np.ndarray]]:
@@ -251,11 +257,10 @@ def _add_tracks(
         )
 
 
-def _add_jets(scene: Scene, jets: Jets, style: Style, k: float, note: str) -> None:
+def _add_jets(scene: Scene, jets: Jets, style: Style, k: float) -> None:
     jet_style: JetStyle = getattr(style.collections, jets.collection)
     n = len(jets)
     if n == 0:
-        _removed_only(scene, jets.collection, jet_style, note)
         return
     apex = np.repeat(np.asarray(jets.origin, dtype=float).reshape(1, 3), n, axis=0)
     half_angle = cone_half_angle(jets.eta, jets.radius)
@@ -273,7 +278,6 @@ def _add_jets(scene: Scene, jets: Jets, style: Style, k: float, note: str) -> No
         ),
         label(jets.collection, jet_style),
         n,
-        note,
     )
 
 
@@ -352,14 +356,16 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
     for key in _TRACK_ORDER[:2]:  # muons, electrons
         if key in tracks:
             _add_tracks(scene, tracks[key], style, propagated)
+        _failed_id(scene, event, style, key)
     if event.photons is not None:
         _add_photons(scene, event.photons, style, k)
+    _failed_id(scene, event, style, "photons")
+    _removed(scene, event, "photons")
     for key in _JET_ORDER:
-        note = _removed_note(event, key)
         if key in jets:
-            _add_jets(scene, jets[key], style, k, note)
-        else:
-            _removed_only(scene, key, getattr(cols, key), note)
+            _add_jets(scene, jets[key], style, k)
+        _failed_id(scene, event, style, key)
+        _removed(scene, event, key)
     for towers in event.towers:
         _add_towers(scene, towers, style, k)
     if event.met is not None:
@@ -372,14 +378,7 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
             scene.add(Arrows(event.met.source, np.zeros((1, 3)), vector, look(met_style)), name, 1)
         else:
             # Next to a far larger object the arrow would be a speck: say its size instead.
-            scene.legend.append(
-                LegendEntry(
-                    name,
-                    parse_color(met_style.color),
-                    0,
-                    f"{event.met.pt:.0f} GeV: too short to draw at this energy scale",
-                )
-            )
+            scene.left_out.append(f"{name} of {event.met.pt:.0f} GeV (too short at this scale)")
     for key in _TRACK_ORDER[2:]:  # isolated tracks, PF candidates, generator particles
         if key in tracks:
             _add_tracks(scene, tracks[key], style, propagated)
@@ -387,21 +386,27 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
         if len(vertices) == 0:
             continue
         vertex_style = getattr(cols, vertices.collection)
+        positions = np.asarray(vertices.positions, dtype=float).reshape(-1, 3)
         name = label(vertices.collection, vertex_style)
-        if vertex_style.label is None and vertices.collection == "vertices" and len(vertices) > 1:
-            # iSpy keeps every reconstructed primary vertex (pile-up included), NanoAOD only
-            # the chosen one.
-            name = "Primary vertices"
+        if vertices.collection == "vertices" and len(positions) > 1:
+            # iSpy keeps every reconstructed primary vertex, pile-up included (the first is
+            # the chosen one); NanoAOD only the chosen one. The pile-up vertices lie within
+            # centimetres of it, a blur under its dot at any picture's scale: the chosen one is
+            # drawn, the others counted on the note line.
+            name = vertex_style.label or "Primary vertex"
+            pile_up = len(positions) - 1
+            scene.left_out.append(f"{pile_up} pile-up vert{'ex' if pile_up == 1 else 'ices'}")
+            positions = positions[:1]
         scene.add(
             Spheres(
                 vertices.branch,
-                vertices.positions,
+                positions,
                 vertex_style.radius,
                 look(vertex_style),
                 pixels=vertex_style.size,
             ),
             name,
-            len(vertices),
+            len(positions),
         )
     for hits in event.hits:
         hit_style: HitStyle = getattr(cols, hits.collection)

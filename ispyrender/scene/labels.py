@@ -230,6 +230,9 @@ _SYMBOLS = {r"\mu": "µ", r"\ell": "ℓ", r"\gamma": "γ", r"\tau": "τ", r"\nu"
 def plain_text(mathtext: str) -> str:
     """A mass label such as "$m(\\mu\\mu)$" as plain text for the PNG overlay: "m(μμ)"."""
     text = mathtext.replace("$", "")
+    # Charges as superscripts: "\\mu^{+}" -> "μ⁺", "\\mathrm{e}^{\\pm}" -> "e±".
+    for sign, char in (("+", "⁺"), ("-", "⁻"), ("\\pm", "±"), ("\\mp", "∓")):
+        text = text.replace(f"^{{{sign}}}", char)
     text = re.sub(r"\\math(?:rm|it|bf)\{([^}]*)\}", r"\1", text)
     for command, char in _SYMBOLS.items():
         text = text.replace(command, char)
@@ -259,6 +262,8 @@ class LabelBlock:
     scaled: tuple[str, ...] = ()
     # Invariant masses as plain text lines (labels.masses).
     masses: tuple[str, ...] = ()
+    # Under the legend, smaller: what the event has that is not drawn ("" for nothing).
+    left_out: str = ""
 
     @property
     def energy_scale(self) -> str:
@@ -279,6 +284,7 @@ def label_block(
     metres_per_gev: float | None = None,
     scaled: Sequence[str] = (),
     masses: Sequence[str] = (),
+    left_out: str = "",
 ) -> LabelBlock:
     labels = style.labels
     info = (event_info(run, lumi, event),) if labels.event_info else ()
@@ -291,6 +297,7 @@ def label_block(
         metres_per_gev=metres_per_gev,
         scaled=tuple(scaled),
         masses=tuple(masses) if labels.masses else (),
+        left_out=left_out if labels.legend else "",
     )
 
 
@@ -301,9 +308,11 @@ def event_labels(
     and movies. Given the event's Scene (rather than only its legend) the block also states
     the energy scale; given the PhysicsEvent and ``labels.masses``, the masses of
     ``figure.masses``, computed as figures compute them."""
+    left_out = ""
     if isinstance(scene, Scene):
         legend: Sequence[LegendEntry] = scene.legend
         metres_per_gev, scaled = scene.metres_per_gev, scaled_objects(scene)
+        left_out = scene.left_out_note
     else:
         legend, metres_per_gev, scaled = scene, None, ()
     masses: tuple[str, ...] = ()
@@ -319,6 +328,7 @@ def event_labels(
         metres_per_gev=metres_per_gev,
         scaled=scaled,
         masses=masses,
+        left_out=left_out,
     )
 
 

@@ -134,9 +134,7 @@ class LegendEntry:
     label: str
     color: RGB
     count: int
-    # What cross-cleaning left out of this collection, e.g. "2 removed: same as muons".
-    note: str = ""
-    group: str = ""  # the group of the primitives drawn for it ("" when nothing is drawn)
+    group: str = ""  # the group of the primitives drawn for it
 
 
 @dataclass
@@ -148,16 +146,18 @@ class Scene:
     # The energy scale the lengths of cones, towers and MET were drawn with (metres per GeV
     # of transverse energy), stated on the picture; None when nothing energy-scaled is drawn.
     metres_per_gev: float | None = None
+    # What the event has but the picture does not show, and why, one item each: "2 jets
+    # (same as muons)". The legend lists only what is drawn; these go on one note line.
+    left_out: list[str] = field(default_factory=list)
 
-    def add(
-        self,
-        primitive: Primitive,
-        label: str | None = None,
-        count: int | None = None,
-        note: str = "",
-    ) -> None:
+    def add(self, primitive: Primitive, label: str | None = None, count: int | None = None) -> None:
         self.primitives.append(primitive)
         if label is not None:
             self.legend.append(
-                LegendEntry(label, primitive.look.color, int(count or 0), note, primitive.group)
+                LegendEntry(label, primitive.look.color, int(count or 0), primitive.group)
             )
+
+    @property
+    def left_out_note(self) -> str:
+        """The legend's note line: "not drawn: 2 jets (same as muons), 1 photon (...)"."""
+        return f"not drawn: {', '.join(self.left_out)}" if self.left_out else ""

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Bump when the generated content changes, so that stale cached copies are not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the analysis ID branches
 SEED = 20240611
 NUM_EVENTS = 20
 TOPOLOGIES = ("Z->mumu", "Z->ee", "H->gammagamma", "ttbar->l+jets", "multijet+MET")
@@ -90,6 +90,20 @@ _COLLECTIONS: dict[str, dict[str, type[np.generic]]] = {
     "SV": {"x": np.float32, "y": np.float32, "z": np.float32},
 }
 _COLLECTIONS["Electron"] = dict(_COLLECTIONS["Muon"])
+# The analysis IDs every generated object passes (a simulation without detector effects has
+# nothing to fail): muon ID flags, electron and photon cut-based working points, jet ID bits.
+_IDS: dict[str, dict[str, tuple[type[np.generic], Any]]] = {
+    "Muon": {
+        "looseId": (np.bool_, True),
+        "mediumId": (np.bool_, True),
+        "tightId": (np.bool_, True),
+    },
+    "Electron": {"cutBased": (np.int32, 4)},
+    "Photon": {"cutBased": (np.int32, 3)},
+    "Jet": {"jetId": (np.int32, 6)},
+}
+for _coll, _flags in _IDS.items():
+    _COLLECTIONS[_coll] = {**_COLLECTIONS[_coll], **{name: t for name, (t, _) in _flags.items()}}
 _ORDER = ("Muon", "Electron", "Photon", "Jet", "FatJet", "Tau", "IsoTrack", "SV")
 
 Obj = dict[str, float]
@@ -395,8 +409,9 @@ def build_sample(seed: int = SEED, num_events: int = NUM_EVENTS) -> dict[str, An
         counts = np.array([len(ev.objects[coll]) for ev in events], dtype=np.int64)
         columns = {}
         for name, dtype in fields.items():
+            default = _IDS.get(coll, {}).get(name, (None, None))[1]
             flat = np.array(
-                [obj[name] for ev in events for obj in ev.objects[coll]], dtype=dtype
+                [obj.get(name, default) for ev in events for obj in ev.objects[coll]], dtype=dtype
             ).reshape(-1)
             columns[name] = ak.unflatten(flat, counts)
         data[coll] = ak.zip(columns)

@@ -14,6 +14,7 @@ from typing import Any
 
 from ispyrender import __version__
 from ispyrender.config.style import Style
+from ispyrender.outputs import jsontext
 
 MANIFEST_NAME = "manifest.json"
 #: The PNG text chunk that holds an event's counts and masses.
@@ -24,7 +25,7 @@ def record_text(record: dict[str, Any]) -> dict[str, str]:
     """The text chunk of ``record``'s ids, counts and masses, for its PNG (the ids as the
     reader gave them: a file's own lumi even where another input of the run has none)."""
     kept = {k: record[k] for k in ("run", "lumi", "event", "counts", "masses") if k in record}
-    return {RECORD_KEY: json.dumps(kept, sort_keys=True, separators=(",", ":"))}
+    return {RECORD_KEY: jsontext.dumps(kept, sort_keys=True, separators=(",", ":"))}
 
 
 def record_from_png(path: Path) -> dict[str, Any]:
@@ -78,4 +79,4 @@ def write_manifest(
     }
     if interrupted:
         manifest["interrupted"] = True
-    write_bytes_atomic(path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
+    write_bytes_atomic(path, (jsontext.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())

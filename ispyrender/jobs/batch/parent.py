@@ -166,6 +166,7 @@ def render_batch(
     from ispyrender.jobs.runner import EventRun
     from ispyrender.outputs.files import write_bytes_atomic
     from ispyrender.outputs.registry import check_format
+    from ispyrender.physics import skipped_warnings
 
     check_format(options.format)  # before a cluster is reached
     client = _connect(batch.scheduler) if batch.scheduler else None
@@ -193,6 +194,7 @@ def render_batch(
                 by_index[idx] = kept
                 progress(kept)
         nan_skipped: Counter[str] = Counter()
+        nan_entries: dict[str, list[int]] = {}
 
         def finish(rec: Record) -> None:
             files = rec.pop("files", None)
@@ -201,7 +203,11 @@ def render_batch(
                 for suffix, data in files.items():
                     write_bytes_atomic(plan.path(rec["index"], suffix), data)
                 rec["written"] = True
-            nan_skipped.update(rec.pop("skipped_nan", {}))
+            skipped = rec.pop("skipped_nan", {})
+            nan_skipped.update(skipped)
+            for key in skipped:
+                entry: int = rec["entry"] if rec.get("entry") is not None else rec["index"]
+                nan_entries.setdefault(key, []).append(entry)
             by_index[rec["index"]] = rec
             progress(rec)
 
@@ -263,9 +269,8 @@ def render_batch(
         if client is not None:
             client.close()
     summary.records = [_fill(by_index[idx], source, idx, plan.path(idx)) for idx in entries]
-    for collection, count in sorted(nan_skipped.items()):
-        if count:
-            run.say(f"skipped {count} {collection} object(s) with NaN values")
+    for message in skipped_warnings(nan_skipped, nan_entries):
+        run.say(message)
     write_manifest(manifest_path, source.paths, style, summary.records, summary.failed_inputs, old)
     summary.manifest = manifest_path
     return summary
