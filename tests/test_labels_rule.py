@@ -219,3 +219,19 @@ def test_masses_on_render_pictures_use_the_figure_computation(
     assert block.masses == (f"m(µ⁺µ⁻) = {result.value:.1f} GeV",)
     off = load_style("publication", ["figure.masses=[{collection: muons, count: 2}]"])
     assert event_labels(physics, scene, off).masses == ()
+
+
+def test_event_facts_are_never_invented(shared_data) -> None:  # type: ignore[no-untyped-def]
+    """A file without run and event numbers names its events by entry, never "Run 0"; an iSpy
+    file's recording time is printed as CMS prints it, for collision data."""
+    from ispyrender.physics.objects import PhysicsEvent
+    from ispyrender.scene.labels import identity, recorded
+
+    anonymous = PhysicsEvent(0, None, 3, 3, "/data/slim.root", False, entry=3, has_ids=False)
+    assert identity(anonymous) == "Entry 3 of slim.root"
+    style = load_style("publication")
+    physics, scene = first_event(shared_data / "ig" / "Hto4l_120-130GeV.ig", style)
+    block = event_labels(physics, scene, style)
+    assert block.info[1] == "Data recorded: 2012-Aug-18 14:12:31.867428 GMT"
+    simulated = PhysicsEvent(1, 1, 1, 0, "x", True, time="2012-Aug-18 14:12:31 GMT")
+    assert recorded(simulated, style) is None

@@ -33,8 +33,9 @@ from ispyrender.physics.quantities import MassResult
 from ispyrender.scene.labels import (
     energy_scale_text,
     energy_text,
-    event_info,
     experiment_qualifier,
+    identity,
+    recorded,
     removed_text,
     scaled_objects,
 )
@@ -315,9 +316,9 @@ def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> N
     y = first_line
     lines = []
     if style.labels.event_info:
-        lines.append(event_info(event.run, event.lumi, event.event))
-    if style.figure.recorded:
-        lines.append(f"Data recorded: {style.figure.recorded}")
+        lines.append(identity(event))
+    if when := recorded(event, style):
+        lines.append(when)
     for line in lines:
         fig.text(x, y, label_text(line), fontsize=13 * k, ha="left", va="top", color=color)
         y -= INFO_LINE * PT * k / lay.height_in

@@ -690,6 +690,7 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
         entry=record.entry,
         counts=counts,
         skipped_nan=skipped,
+        has_ids=getattr(record, "has_ids", True),
     )
     pv = _primary_vertex(values)
     if pv is None and all(values.has(f"PV_{c}") for c in "xyz"):

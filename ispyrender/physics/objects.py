@@ -175,3 +175,5 @@ class PhysicsEvent:
     failed_id: dict[str, int] = field(default_factory=dict)
     entry: int = 0  # entry number within its input
     time: str | None = None  # when the event was recorded, where the file says (iSpy)
+    # False when the input has no run and event numbers: the event is named by its entry.
+    has_ids: bool = True

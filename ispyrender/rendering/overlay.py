@@ -177,8 +177,10 @@ def _draw_legend(
     fnt, note_font = fonts
     texts = [f"{e.label} ({e.count})" for e in block.legend]
     widths = [draw.textlength(t, font=fnt) for t in texts]
-    if block.left_out:
-        widths.append(draw.textlength(block.left_out, font=note_font))
+    # What is not drawn: "not drawn:" and one item a line, so that a long list does not widen
+    # the legend over the event.
+    notes = [f"not drawn: {block.left_out[0]}", *block.left_out[1:]] if block.left_out else []
+    widths += [draw.textlength(n, font=note_font) for n in notes]
     row = round(40 * scale)
     note_row = round(32 * scale)
     swatch = round(44 * scale)
@@ -198,8 +200,8 @@ def _draw_legend(
         )
         draw.text((x0 + swatch + gap, mid), text, font=fnt, fill=text_color, anchor="lm")
         y += row
-    if block.left_out:
-        draw.text((x0 + swatch + gap, y), block.left_out, font=note_font, fill=text_color)
+    for note in notes:
+        draw.text((x0 + swatch + gap, y), note, font=note_font, fill=text_color)
         y += note_row
 
 

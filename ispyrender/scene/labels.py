@@ -162,6 +162,27 @@ def label_mode_warning(style: Style, is_simulation: bool) -> str | None:
 # ---- the event, the energy scale, cleaning and masses -------------------------------------
 
 
+def identity(event: EventHeader) -> str:
+    """How a picture names its event: "Run 315267, Lumi section 205, Event 197713878", or, for
+    an input without run and event numbers, "Entry 3 of file.root" (never an invented run)."""
+    if not getattr(event, "has_ids", True):
+        return f"Entry {getattr(event, 'entry', event.index)} of {source_stem_name(event.source)}"
+    return event_info(event.run, event.lumi, event.event)
+
+
+def recorded(event: EventHeader, style: Style) -> str | None:
+    """ "Data recorded: 2012-May-14 05:37:50.0 GMT", as CMS's images print it: the style's
+    figure.recorded, else the time the file gives (iSpy), for collision data only."""
+    when = style.figure.recorded or getattr(event, "time", None)
+    if not when or event.is_simulation:
+        return None
+    return f"Data recorded: {when}"
+
+
+def source_stem_name(source: str) -> str:
+    return source.rstrip("/").rsplit("/", 1)[-1]
+
+
 def event_info(run: int, lumi: int | None, event: int) -> str:
     parts = [f"Run {run}"]
     if lumi is not None:
@@ -263,7 +284,7 @@ class LabelBlock:
     # Invariant masses as plain text lines (labels.masses).
     masses: tuple[str, ...] = ()
     # Under the legend, smaller: what the event has that is not drawn ("" for nothing).
-    left_out: str = ""
+    left_out: tuple[str, ...] = ()  # each "2 jets (same as muons)"
 
     @property
     def energy_scale(self) -> str:
@@ -284,10 +305,13 @@ def label_block(
     metres_per_gev: float | None = None,
     scaled: Sequence[str] = (),
     masses: Sequence[str] = (),
-    left_out: str = "",
+    left_out: Sequence[str] = (),
+    info_lines: Sequence[str] | None = None,
 ) -> LabelBlock:
     labels = style.labels
-    info = (event_info(run, lumi, event),) if labels.event_info else ()
+    if info_lines is None:
+        info_lines = (event_info(run, lumi, event),)
+    info = tuple(info_lines) if labels.event_info else ()
     return LabelBlock(
         experiment=labels.experiment,
         qualifier=experiment_qualifier(is_simulation, style),
@@ -297,7 +321,7 @@ def label_block(
         metres_per_gev=metres_per_gev,
         scaled=tuple(scaled),
         masses=tuple(masses) if labels.masses else (),
-        left_out=left_out if labels.legend else "",
+        left_out=tuple(left_out) if labels.legend else (),
     )
 
 
@@ -308,11 +332,11 @@ def event_labels(
     and movies. Given the event's Scene (rather than only its legend) the block also states
     the energy scale; given the PhysicsEvent and ``labels.masses``, the masses of
     ``figure.masses``, computed as figures compute them."""
-    left_out = ""
+    left_out: Sequence[str] = ()
     if isinstance(scene, Scene):
         legend: Sequence[LegendEntry] = scene.legend
         metres_per_gev, scaled = scene.metres_per_gev, scaled_objects(scene)
-        left_out = scene.left_out_note
+        left_out = scene.left_out
     else:
         legend, metres_per_gev, scaled = scene, None, ()
     masses: tuple[str, ...] = ()
@@ -329,6 +353,7 @@ def event_labels(
         scaled=scaled,
         masses=masses,
         left_out=left_out,
+        info_lines=[identity(event), *filter(None, [recorded(event, style)])],
     )
 
 
@@ -338,4 +363,4 @@ def title_lines(event: EventHeader, style: Style) -> list[str]:
     first = f"{style.labels.experiment} {experiment_qualifier(event.is_simulation, style)}"
     energy = energy_text(style, event.run, event.is_simulation)
     lines = [first.strip(), energy] if energy else [first.strip()]
-    return [*lines, event_info(event.run, event.lumi, event.event)]
+    return [*lines, identity(event)]

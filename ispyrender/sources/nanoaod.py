@@ -59,6 +59,8 @@ class EventRecord:
     is_simulation: bool
     # branch name -> numpy 1D array (jagged branches) or numpy scalar (scalar branches)
     values: dict[str, Any] = field(repr=False)
+    # False for an input without run and event numbers (run 0, the entry as the event).
+    has_ids: bool = True
 
 
 @dataclass(frozen=True)
@@ -551,5 +553,6 @@ class Dataset(EventSource):
                         event=int(event_c[i]),
                         is_simulation=info.is_simulation,
                         values={n: cols[n].value(i) for n in wanted if n in cols},
+                        has_ids=info.has_ids,
                     )
                 pos = end
