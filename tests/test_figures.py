@@ -298,3 +298,32 @@ def test_bad_input_is_one_line_and_writes_nothing(
 
 def test_parse_formats() -> None:
     assert parse_formats("PNG, pdf,png") == ("png", "pdf")
+
+
+def test_legend_rows_are_filled_row_by_row() -> None:
+    from ispyrender.figures.layout import _row_major
+
+    # matplotlib fills a legend column by column: 7 entries in 4 columns come out as
+    # "a b c d / e f g" in this order.
+    assert _row_major(list("abcdefg"), 4) == list("aebfcgd")
+    assert _row_major(list("abcd"), 4) == list("abcd")
+
+
+def test_a_lego_legend_lists_what_the_lego_draws(shared_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    ig = shared_data / "ig" / "Hto4l_120-130GeV.ig"
+    subprocess.run(
+        [sys.executable, "-m", "ispyrender", "figure", str(ig), "--style", "lego", "-f", "pdf",
+         "-n", "1", "-q", "-o", str(tmp_path)],
+        check=True,
+    )  # fmt: skip
+    (pdf,) = tmp_path.glob("*.pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Muons (2)" in text and "ECAL hits" in text
+    # The lego draws no tracks, vertices or chambers: the legend does not list them.
+    assert "Tracks" not in text and "Muon chambers" not in text and "vertex" not in text

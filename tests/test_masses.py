@@ -130,7 +130,7 @@ def test_request_for_a_collection_the_file_lacks_is_left_out_with_a_note() -> No
 
 def test_default_figure_of_a_file_without_photons(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The default figure asks for several masses; a dimuon skim without photons still gets
-    its figure (with m(μμ)), and the photon mass is a note, not the end of the run."""
+    its figure (with m(μ⁺μ⁻)), and the photon mass is a note, not the end of the run."""
     import subprocess
     import sys
 

@@ -1,5 +1,6 @@
 """One odd value must not break a picture or a file: a generated NanoAOD file of 23 events,
-each with one non-finite or impossible value among sane objects.
+each with one non-finite or impossible value among sane objects, and a 24th whose Muon_dz
+disagrees in length with Muon_pt.
 
 Each event gives a picture with the detector and its sane objects, the odd object is left out
 with one warning per collection (naming the branch and the entries), every JSON file is
@@ -32,7 +33,7 @@ ODD: list[tuple[str, float]] = [
 
 
 def _odd_file(path: Path) -> Path:
-    n = len(ODD)
+    n = len(ODD) + 1  # the last event: sane values, but a Muon_dz of the wrong length
     # Every event: an opposite-sign muon pair (a mass to print), a third muon, an electron, a
     # jet and a photon apart from them, MET and a vertex: all sane.
     base = {
@@ -47,7 +48,7 @@ def _odd_file(path: Path) -> Path:
         c: {f: [] for f in fields} for c, fields in base.items()
     }
     scalars: dict[str, list[float]] = {k: [] for k in ("MET_pt", "MET_phi", "PV_x", "PV_y", "PV_z")}
-    for branch, value in ODD:
+    for branch, value in [*ODD, ("", 0.0)]:
         for c, fields in base.items():
             for f, values in fields.items():
                 row = [float(v) for v in values]
@@ -62,6 +63,8 @@ def _odd_file(path: Path) -> Path:
         for c, fields in collections.items()
     }
     data.update({k: np.array(v) for k, v in scalars.items()})
+    # A branch with a counter of its own (nMuon_dz): it can disagree with Muon_pt's nMuon.
+    data["Muon_dz"] = ak.Array([[0.0, 0.0, 0.0]] * (n - 1) + [[0.0, 0.0]])
     data["run"] = np.full(n, 1, dtype=np.uint32)
     data["luminosityBlock"] = np.full(n, 1, dtype=np.uint32)
     data["event"] = np.arange(1, n + 1, dtype=np.uint64)
@@ -98,7 +101,11 @@ def test_each_odd_value_leaves_its_object_out_and_the_rest_drawn(odd_file: Path)
     with open_source([str(odd_file)]) as source:
         builder = EventBuilder(source, style)
         events = list(builder.events(range(len(source))))
-    assert len(events) == len(ODD)
+    assert len(events) == len(ODD) + 1
+    mismatched = events.pop()
+    assert not any(t.collection == "muons" for t in mismatched.tracks)
+    assert mismatched.mismatched == {"muons": "Muon_dz has 2 values where Muon_pt has 3"}
+    assert mismatched.photons is not None and mismatched.met is not None  # the rest is drawn
     for (branch, value), event in zip(ODD, events, strict=True):
         muons = next(t for t in event.tracks if t.collection == "muons")
         # The sane muons are drawn; an odd muon is left out (or, at -5 GeV, below any pT).
@@ -111,7 +118,7 @@ def test_each_odd_value_leaves_its_object_out_and_the_rest_drawn(odd_file: Path)
         scene = build_scene(event, style)
         assert scene.metres_per_gev is None or 1e-4 < scene.metres_per_gev < 1.0, branch
         block = event_labels(event, scene, style)
-        text = " ".join([*block.info, *block.masses, block.energy_scale, block.left_out])
+        text = " ".join([*block.info, *block.masses, block.energy_scale, *block.left_out])
         assert "nan" not in text.lower() and "inf" not in text.lower(), (branch, text)
         for mass in leading_masses(event):
             assert 0 <= mass.value < 14000, (branch, mass)
@@ -119,6 +126,10 @@ def test_each_odd_value_leaves_its_object_out_and_the_rest_drawn(odd_file: Path)
     assert warnings, "the odd values are said"
     muon_line = next(w for w in warnings if " muons " in w)
     assert "Muon_pt/eta/phi" in muon_line and "entries" in muon_line
+    assert (
+        "Muon_dz has 2 values where Muon_pt has 3 (entry 23): its muons are not drawn there"
+        in warnings
+    )
 
 
 def test_a_batch_of_odd_events_writes_strict_json_everywhere(
@@ -135,10 +146,11 @@ def test_a_batch_of_odd_events_writes_strict_json_everywhere(
     out = tmp_path / "png"
     result = run("render", str(odd_file), "--keep-going", "-o", str(out), *tiny)
     assert result.returncode == 0, result.stderr
-    assert len(list(out.glob("*.png"))) == len(ODD)
+    assert len(list(out.glob("*.png"))) == len(ODD) + 1
     assert "left out" in result.stderr and "NaN or impossible values" in result.stderr
+    assert "Muon_dz has 2 values where Muon_pt has 3 (entry 23)" in result.stderr
     manifest = _strict((out / "manifest.json").read_text())
-    assert isinstance(manifest, dict) and len(manifest["events"]) == len(ODD)
+    assert isinstance(manifest, dict) and len(manifest["events"]) == len(ODD) + 1
     for fmt, suffix in (("phoenix", ".json"), ("glb", ".glb")):
         folder = tmp_path / fmt
         assert run("render", str(odd_file), "-f", fmt, "-q", "-o", str(folder)).returncode == 0

@@ -177,7 +177,7 @@ def test_pdf_is_clean_with_embedded_searchable_fonts(
     text = subprocess.run(
         [_need("pdftotext", "poppler-utils"), str(pdf), "-"], capture_output=True, text=True
     ).stdout
-    for words in ("CMS Simulation", "m(μμ) = 89.3 GeV", "Run 1, Lumi section 1, Event 1001"):
+    for words in ("CMS Simulation", "m(μ +μ −) = 89.3 GeV", "Run 1, Lumi section 1, Event 1001"):
         assert words in text, (words, text)  # the mass is mathtext
     height, width = png.shape[:2]  # at -r 100 poppler rounds 760.0 rows up to 761
     subprocess.run(

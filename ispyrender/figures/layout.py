@@ -15,18 +15,19 @@ size of each 3D panel before the figure exists.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ispyrender.config.style import Style
-from ispyrender.figures.lego import draw_lego
+from ispyrender.figures.lego import LEGO_COLLECTIONS, draw_lego
 from ispyrender.figures.projections import DEFAULT_TITLES, Paint, draw_projection
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.physics.quantities import MassResult
@@ -35,11 +36,12 @@ from ispyrender.scene.labels import (
     energy_text,
     experiment_qualifier,
     identity,
-    recorded,
     removed_text,
     scaled_objects,
 )
 from ispyrender.scene.primitives import Scene
+
+T = TypeVar("T")
 
 __all__ = [
     "FONT_FAMILY",
@@ -317,8 +319,10 @@ def _header(fig: Figure, lay: Layout, content: FigureContent, style: Style) -> N
     lines = []
     if style.labels.event_info:
         lines.append(identity(event))
-    if when := recorded(event, style):
-        lines.append(when)
+    # The figure's panels are laid out once per job, so its header holds the line only when
+    # the style asks for it (figure.recorded); pictures and movies print the file's own time.
+    if style.figure.recorded:
+        lines.append(f"Data recorded: {style.figure.recorded}")
     for line in lines:
         fig.text(x, y, label_text(line), fontsize=13 * k, ha="left", va="top", color=color)
         y -= INFO_LINE * PT * k / lay.height_in
@@ -380,9 +384,11 @@ def _overlaps(text: Any, others: Sequence[Any], renderer: Any) -> bool:
     return any(box.overlaps(o.get_window_extent(renderer)) for o in others if o is not text)
 
 
-def legend_labels(scene: Scene) -> list[str]:
-    """ "Jets (4)" per legend entry: what is drawn, and how many."""
-    return [f"{e.label} ({e.count})" for e in scene.legend]
+def _row_major(items: Sequence[T], ncol: int) -> list[T]:
+    """``items`` ordered so that matplotlib, which fills a legend column by column, shows
+    them row by row: full rows first, the last row the short one."""
+    rows = [items[i : i + ncol] for i in range(0, len(items), ncol)]
+    return [row[c] for c in range(ncol) for row in rows if c < len(row)]
 
 
 def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) -> None:
@@ -390,8 +396,12 @@ def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) 
 
     if not scene.legend or lay.legend_y is None:
         return
-    handles = [Patch(facecolor=paint(e.color), edgecolor="none") for e in scene.legend]
-    labels = [label_text(label) for label in legend_labels(scene)]
+    entries = scene.legend
+    if all(p.view == "lego" for p in style.figure.panels):
+        # The legend of a lego says what the lego draws (no tracks, vertices or chambers).
+        entries = [e for e in entries if e.key in LEGO_COLLECTIONS]
+    handles = [Patch(facecolor=paint(e.color), edgecolor="none") for e in entries]
+    labels = [label_text(f"{e.label} ({e.count})") for e in entries]
     if scene.left_out and lay.table is None:
         # What is not drawn, as the last item without a swatch (the object table says it
         # where the figure has one).
@@ -405,7 +415,12 @@ def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) 
         "handlelength": 1.6,
         "columnspacing": 1.6,
     }
-    legend = fig.legend(handles, labels, ncol=min(len(labels), 8), fontsize=12 * lay.k, **kw)
+    # At most 8 a row, the rows as even as they can be, filled row by row.
+    rows = math.ceil(len(labels) / 8)
+    ncol = math.ceil(len(labels) / rows)
+    legend = fig.legend(
+        _row_major(handles, ncol), _row_major(labels, ncol), ncol=ncol, fontsize=12 * lay.k, **kw
+    )
     # Too wide for the page (many entries, or notes): two smaller rows in the same room.
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     room = fig.dpi * (lay.width_in - 2 * 0.18 * lay.k)
@@ -413,7 +428,8 @@ def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) 
         legend.remove()
         ncol = (len(labels) + 1) // 2
         kw["labelspacing"] = 0.25
-        fig.legend(handles, labels, ncol=ncol, fontsize=10 * lay.k, **kw)
+        h, t = _row_major(handles, ncol), _row_major(labels, ncol)
+        fig.legend(h, t, ncol=ncol, fontsize=10 * lay.k, **kw)
 
 
 _TABLE_SYMBOLS = {

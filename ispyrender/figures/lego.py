@@ -21,10 +21,17 @@ from matplotlib.collections import LineCollection, PolyCollection
 from ispyrender.config.style import Style, parse_color
 from ispyrender.figures.projections import Paint
 
-__all__ = ["LegoBar", "TowerStack", "draw_lego", "lego_bars", "lego_towers"]
+__all__ = ["LEGO_COLLECTIONS", "LegoBar", "TowerStack", "draw_lego", "lego_bars", "lego_towers"]
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.scene.primitives import (
     RGB,
+)
+
+#: What the lego draws: bars or markers of these collections, towers, and MET at its phi. A
+#: figure of lego panels alone lists only these in its legend.
+LEGO_COLLECTIONS = frozenset(
+    {"muons", "electrons", "photons", "jets", "taus", "ecal_hits", "hcal_hits"}
+    | {"em_towers", "had_towers", "met"}
 )
 
 # ---- the lego ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ispyrender.config.style import Style
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.sources.base import EventSource
 
-__all__ = ["EventBuilder", "PhysicsEvent", "skipped_warnings"]
+__all__ = ["EventBuilder", "PhysicsEvent", "mismatch_warnings", "skipped_warnings"]
 
 
 class EventBuilder:
@@ -45,6 +45,8 @@ class EventBuilder:
         #: built so far, and the entries they were in.
         self.skipped_nan: Counter[str] = Counter()
         self.skipped_entries: dict[str, list[int]] = {}
+        #: Collections whose branches disagree in length: how, and the entries.
+        self.mismatched: dict[str, tuple[str, list[int]]] = {}
 
     def build(self, raw: Any) -> PhysicsEvent:
         from ispyrender.sources.ispy import IgEvent
@@ -61,6 +63,8 @@ class EventBuilder:
         self.skipped_nan.update(physics.skipped_nan)
         for key in physics.skipped_nan:
             self.skipped_entries.setdefault(key, []).append(physics.entry)
+        for key, how in physics.mismatched.items():
+            self.mismatched.setdefault(key, (how, []))[1].append(physics.entry)
         return physics
 
     def events(self, entries: Sequence[int]) -> Iterator[PhysicsEvent]:
@@ -71,7 +75,22 @@ class EventBuilder:
     def nan_warnings(self) -> list[str]:
         """One line per collection that lost objects to NaN or impossible values (said once
         per job)."""
-        return skipped_warnings(self.skipped_nan, self.skipped_entries)
+        return [
+            *skipped_warnings(self.skipped_nan, self.skipped_entries),
+            *mismatch_warnings(self.mismatched),
+        ]
+
+
+def mismatch_warnings(mismatched: Mapping[str, tuple[str, Sequence[int]]]) -> list[str]:
+    """ "Muon_dz has 2 values where Muon_pt has 3 (entry 23): its muons are not drawn there",
+    one line per collection."""
+    lines = []
+    for key, (how, entries) in sorted(mismatched.items()):
+        listed = sorted(set(entries))
+        shown = ", ".join(map(str, listed[:5])) + (" ..." if len(listed) > 5 else "")
+        where = "entry" if len(listed) == 1 else "entries"
+        lines.append(f"{how} ({where} {shown}): its {key} are not drawn there")
+    return lines
 
 
 def skipped_warnings(counts: Mapping[str, int], entries: Mapping[str, Sequence[int]]) -> list[str]:

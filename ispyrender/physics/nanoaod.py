@@ -399,6 +399,15 @@ def _plausible(
     return np.asarray(ok)
 
 
+def _lengths_differ(branch: str, values: _Values, fields: tuple[str, ...]) -> str:
+    """ "Muon_eta has 2 values where Muon_pt has 3": how a collection's branches disagree in
+    length (a damaged or hand-made file)."""
+    sizes = {f: values.size(f"{branch}_{f}") for f in fields if values.has(f"{branch}_{f}")}
+    n = sizes.get("pt", 0)
+    odd = next((f for f, size in sizes.items() if size != n), "pt")
+    return f"{branch}_{odd} has {sizes.get(odd, 0)} values where {branch}_pt has {n}"
+
+
 def _same_length(n: int, *arrays: np.ndarray | None) -> bool:
     return all(a is None or a.size == n for a in arrays)
 
@@ -481,6 +490,7 @@ def _tracks(
     skipped: dict[str, int],
     rule: IdRule | None = None,
     failed: dict[str, int] | None = None,
+    mismatched: dict[str, str] | None = None,
 ) -> tuple[Tracks, np.ndarray] | None:
     """The drawn tracks of a collection and their positions in the file's collection."""
     branch, stop = TRACK_COLLECTIONS[key]
@@ -493,7 +503,11 @@ def _tracks(
     dxy = values.array(_first(values.values, branch, ("dxy", "d0")))
     dz = values.array(f"{branch}_dz")
     if not _same_length(n, eta, phi, charge, dxy, dz, pdg):
-        return None  # a malformed event; nothing sensible to draw
+        # A malformed event: nothing sensible to draw of this collection (said per job).
+        if mismatched is not None:
+            fields = ("pt", "eta", "phi", "charge", "dxy", "d0", "dz", "pdgId")
+            mismatched[key] = _lengths_differ(branch, values, fields)
+        return None
     assert charge is not None
     finite = _finite(charge, dxy, dz) & _plausible(pt, eta, phi, any_eta=key == "genparts")
     if nan := int(np.count_nonzero(~finite)):
@@ -568,10 +582,15 @@ def _objects(
     limit: bool = True,
     rule: IdRule | None = None,
     failed: dict[str, int] | None = None,
+    mismatched: dict[str, str] | None = None,
 ) -> _Objects | None:
     pt, eta, phi = (values.array(f"{branch}_{f}") for f in _KINEMATICS)
     mass = values.array(f"{branch}_mass")
-    if pt is None or eta is None or phi is None or not _same_length(pt.size, eta, phi, mass):
+    if pt is None or eta is None or phi is None:
+        return None
+    if not _same_length(pt.size, eta, phi, mass):
+        if mismatched is not None:
+            mismatched[key] = _lengths_differ(branch, values, (*_KINEMATICS, "mass"))
         return None
     finite = _plausible(pt, eta, phi, mass)
     if nan := int(np.count_nonzero(~finite)):
@@ -707,7 +726,14 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
         if key == "genparts" and not record.is_simulation:
             continue
         built = _tracks(
-            key, values, getattr(cols, key), origin, skipped, plan.ids.get(key), event.failed_id
+            key,
+            values,
+            getattr(cols, key),
+            origin,
+            skipped,
+            plan.ids.get(key),
+            event.failed_id,
+            event.mismatched,
         )
         if built is not None:
             tracks, idx = built
@@ -727,6 +753,7 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
             limit=False,
             rule=plan.ids.get("photons"),
             failed=event.failed_id,
+            mismatched=event.mismatched,
         )
         if photons is not None and "electrons" in drawn:
             # An electron's deposit is also reconstructed as a photon: drawn once, as it.
@@ -759,6 +786,7 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
             limit=False,
             rule=plan.ids.get(key),
             failed=event.failed_id,
+            mismatched=event.mismatched,
         )
         if candidates is None:
             continue

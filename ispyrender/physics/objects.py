@@ -173,6 +173,8 @@ class PhysicsEvent:
     skipped_nan: dict[str, int] = field(default_factory=dict)  # per style key
     # Objects above min_pt left out for failing their collection's analysis ID, per style key.
     failed_id: dict[str, int] = field(default_factory=dict)
+    # Collections not drawn because their branches disagree in length, and how.
+    mismatched: dict[str, str] = field(default_factory=dict)
     entry: int = 0  # entry number within its input
     time: str | None = None  # when the event was recorded, where the file says (iSpy)
     # False when the input has no run and event numbers: the event is named by its entry.

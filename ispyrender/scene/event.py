@@ -254,6 +254,7 @@ def _add_tracks(
             Polylines(tracks.branch, drawn, look(track_style)),
             label(tracks.collection, track_style),
             len(drawn),
+            tracks.collection,
         )
 
 
@@ -278,6 +279,7 @@ def _add_jets(scene: Scene, jets: Jets, style: Style, k: float) -> None:
         ),
         label(jets.collection, jet_style),
         n,
+        jets.collection,
     )
 
 
@@ -308,6 +310,7 @@ def _add_towers(scene: Scene, towers: CaloTowers, style: Style, k: float) -> Non
         Towers(towers.branch, base, axis, length, width, look(tower_style)),
         label(towers.collection, tower_style),
         n,
+        towers.collection,
     )
 
 
@@ -321,7 +324,9 @@ def _add_photons(scene: Scene, photons: Photons, style: Style, k: float) -> None
     face = start + axis * line_exit_distance(start, axis, ECAL_ENTRANCE)[:, None]
     appearance = look(photon_style)
     paths = tuple(np.stack([s, f]) for s, f in zip(start, face, strict=True))
-    scene.add(Polylines(photons.branch, paths, appearance), label("photons", photon_style), n)
+    scene.add(
+        Polylines(photons.branch, paths, appearance), label("photons", photon_style), n, "photons"
+    )
     scene.add(
         Towers(
             photons.branch,
@@ -375,7 +380,8 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
         default = "MET" if event.met.source == "MET" else event.met.source
         name = met_style.label if met_style.label is not None else default
         if length >= MIN_ARROW_FRACTION * style.energy_scale.max_length:
-            scene.add(Arrows(event.met.source, np.zeros((1, 3)), vector, look(met_style)), name, 1)
+            arrow = Arrows(event.met.source, np.zeros((1, 3)), vector, look(met_style))
+            scene.add(arrow, name, 1, "met")
         else:
             # Next to a far larger object the arrow would be a speck: say its size instead.
             scene.left_out.append(f"{name} of {event.met.pt:.0f} GeV (too short at this scale)")
@@ -407,6 +413,7 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
             ),
             name,
             len(positions),
+            vertices.collection,
         )
     for hits in event.hits:
         hit_style: HitStyle = getattr(cols, hits.collection)
@@ -414,6 +421,7 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
             Hexahedra(hits.branch, hit_cells(hits, hit_style), look(hit_style)),
             hit_style.label or DEFAULT_LABELS[hits.collection],
             len(hits),
+            hits.collection,
         )
     if event.chambers is not None and len(event.chambers):
         st = cols.muon_chambers
@@ -421,6 +429,7 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
             Hexahedra("MuonChambers", event.chambers.corners, look(st)),
             st.label or DEFAULT_LABELS["muon_chambers"],
             len(event.chambers),
+            "muon_chambers",
         )
     return scene
 

@@ -135,6 +135,7 @@ class LegendEntry:
     color: RGB
     count: int
     group: str = ""  # the group of the primitives drawn for it
+    key: str = ""  # the style key of its collection (collections.<key>)
 
 
 @dataclass
@@ -150,12 +151,17 @@ class Scene:
     # (same as muons)". The legend lists only what is drawn; these go on one note line.
     left_out: list[str] = field(default_factory=list)
 
-    def add(self, primitive: Primitive, label: str | None = None, count: int | None = None) -> None:
+    def add(
+        self,
+        primitive: Primitive,
+        label: str | None = None,
+        count: int | None = None,
+        key: str = "",
+    ) -> None:
         self.primitives.append(primitive)
         if label is not None:
-            self.legend.append(
-                LegendEntry(label, primitive.look.color, int(count or 0), primitive.group)
-            )
+            color = primitive.look.color
+            self.legend.append(LegendEntry(label, color, int(count or 0), primitive.group, key))
 
     @property
     def left_out_note(self) -> str:

@@ -166,7 +166,7 @@ def render_batch(
     from ispyrender.jobs.runner import EventRun
     from ispyrender.outputs.files import write_bytes_atomic
     from ispyrender.outputs.registry import check_format
-    from ispyrender.physics import skipped_warnings
+    from ispyrender.physics import mismatch_warnings, skipped_warnings
 
     check_format(options.format)  # before a cluster is reached
     client = _connect(batch.scheduler) if batch.scheduler else None
@@ -195,6 +195,7 @@ def render_batch(
                 progress(kept)
         nan_skipped: Counter[str] = Counter()
         nan_entries: dict[str, list[int]] = {}
+        mismatched: dict[str, tuple[str, list[int]]] = {}
 
         def finish(rec: Record) -> None:
             files = rec.pop("files", None)
@@ -203,6 +204,8 @@ def render_batch(
                 for suffix, data in files.items():
                     write_bytes_atomic(plan.path(rec["index"], suffix), data)
                 rec["written"] = True
+            for key, how in rec.pop("mismatched", {}).items():
+                mismatched.setdefault(key, (how, []))[1].append(rec.get("entry") or rec["index"])
             skipped = rec.pop("skipped_nan", {})
             nan_skipped.update(skipped)
             for key in skipped:
@@ -269,7 +272,10 @@ def render_batch(
         if client is not None:
             client.close()
     summary.records = [_fill(by_index[idx], source, idx, plan.path(idx)) for idx in entries]
-    for message in skipped_warnings(nan_skipped, nan_entries):
+    for message in [
+        *skipped_warnings(nan_skipped, nan_entries),
+        *mismatch_warnings(mismatched),
+    ]:
         run.say(message)
     write_manifest(manifest_path, source.paths, style, summary.records, summary.failed_inputs, old)
     summary.manifest = manifest_path

@@ -123,6 +123,7 @@ def iter_chunk(
                 out["counts"] = dict(physics.counts)
                 out["masses"] = {m.name: round(m.value, 4) for m in leading_masses(physics)}
                 out["skipped_nan"] = dict(physics.skipped_nan)
+                out["mismatched"] = dict(physics.mismatched)
                 paths = {s: Path(stems[idx] + s) for s in products.suffixes}
                 # A PNG carries its record, so that a resumed run can list it again.
                 files = products.make(physics, build_scene(physics, style), paths, record_text(out))
