@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ispyrender.config.style import Style
-from ispyrender.figures.lego import LEGO_COLLECTIONS, draw_lego
+from ispyrender.figures.lego import draw_lego, lego_collections
 from ispyrender.figures.projections import DEFAULT_TITLES, Paint, draw_projection
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.physics.quantities import MassResult
@@ -272,7 +272,7 @@ def compose(
     if style.labels.show:
         _header(fig, lay, content, style)
         if style.labels.legend:
-            _legend(fig, lay, content.scene, style, paint)
+            _legend(fig, lay, content, style, paint)
     if lay.table is not None:
         _table(fig, lay.table, content.event, style)
     return fig
@@ -391,15 +391,17 @@ def _row_major(items: Sequence[T], ncol: int) -> list[T]:
     return [row[c] for c in range(ncol) for row in rows if c < len(row)]
 
 
-def _legend(fig: Figure, lay: Layout, scene: Scene, style: Style, paint: Paint) -> None:
+def _legend(fig: Figure, lay: Layout, content: FigureContent, style: Style, paint: Paint) -> None:
     from matplotlib.patches import Patch
 
+    scene = content.scene
     if not scene.legend or lay.legend_y is None:
         return
     entries = scene.legend
     if all(p.view == "lego" for p in style.figure.panels):
         # The legend of a lego says what the lego draws (no tracks, vertices or chambers).
-        entries = [e for e in entries if e.key in LEGO_COLLECTIONS]
+        drawn = lego_collections(content.event)
+        entries = [e for e in entries if e.key in drawn]
     handles = [Patch(facecolor=paint(e.color), edgecolor="none") for e in entries]
     labels = [label_text(f"{e.label} ({e.count})") for e in entries]
     if scene.left_out and lay.table is None:

@@ -21,18 +21,25 @@ from matplotlib.collections import LineCollection, PolyCollection
 from ispyrender.config.style import Style, parse_color
 from ispyrender.figures.projections import Paint
 
-__all__ = ["LEGO_COLLECTIONS", "LegoBar", "TowerStack", "draw_lego", "lego_bars", "lego_towers"]
+__all__ = ["LegoBar", "TowerStack", "draw_lego", "lego_bars", "lego_collections", "lego_towers"]
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.scene.primitives import (
     RGB,
 )
 
-#: What the lego draws: bars or markers of these collections, towers, and MET at its phi. A
-#: figure of lego panels alone lists only these in its legend.
-LEGO_COLLECTIONS = frozenset(
-    {"muons", "electrons", "photons", "jets", "taus", "ecal_hits", "hcal_hits"}
-    | {"em_towers", "had_towers", "met"}
-)
+#: What the lego draws: bars of these collections (muons, electrons, photons, jets and taus;
+#: calorimeter hits), or, where the event has towers, the towers, every jet collection's
+#: circles and the leptons' and photons' markers; and MET at its phi. A figure of lego panels
+#: alone lists only these in its legend.
+LEGO_BARS = frozenset({"muons", "electrons", "photons", "jets", "taus", "ecal_hits", "hcal_hits"})
+LEGO_TOWERS = frozenset({"muons", "electrons", "photons", "jets", "taus", "fatjets"})
+LEGO_TOWERS |= {"em_towers", "had_towers"}
+
+
+def lego_collections(event: PhysicsEvent) -> frozenset[str]:
+    """The style keys the lego of ``event`` draws."""
+    return (LEGO_TOWERS if event.towers else LEGO_BARS) | {"met"}
+
 
 # ---- the lego ---------------------------------------------------------------------------------
 
