@@ -170,3 +170,25 @@ def test_not_a_zip(tmp_path):
     bad.write_text("not a zip")
     with pytest.raises(InputError, match=r"not an iSpy \.ig file"):
         IspySource([str(bad)])
+
+
+def test_newer_ispy_collection_names_are_read(ig_path):  # type: ignore[no-untyped-def]
+    """iSpy files written by CMSSW from 2016 on keep the vertices in PrimaryVertices_V1 and the
+    chambers in MatchingCSCs_V1: the same event with its collections renamed so gives the same
+    vertex (not the origin) and chambers."""
+    import zipfile
+
+    style = load_style("publication")
+    with zipfile.ZipFile(ig_path) as archive:
+        name = next(n for n in archive.namelist() if n.startswith("Events/"))
+        doc = json.loads(archive.read(name).decode().replace("nan", "NaN"))
+    old = physics_event(parse_event(json.dumps(doc)), style)
+    renames = {"Vertices_V1": "PrimaryVertices_V1", "MuonChambers_V1": "MatchingCSCs_V1"}
+    for section in ("Types", "Collections"):
+        doc[section] = {renames.get(k, k): v for k, v in doc[section].items()}
+    new = physics_event(parse_event(json.dumps(doc)), style)
+    assert "PrimaryVertices_V1" in doc["Collections"] and "MatchingCSCs_V1" in doc["Collections"]
+    assert np.abs(new.vertices[0].positions[0]).sum() > 0  # not the origin
+    assert np.array_equal(new.vertices[0].positions, old.vertices[0].positions)
+    assert new.chambers is not None and old.chambers is not None
+    assert np.array_equal(new.chambers.corners, old.chambers.corners)

@@ -321,10 +321,12 @@ def _inspect_ispy(source: IspySource) -> InspectReport:
         for name, c in sorted(counts.items())
         if name not in ("Event", "Products", "Errors")
     ]
+    from ispyrender.physics.ispy import NEWER_NAMES
+
     missing = [
         f"{name}: absent, no {what} will be drawn"
         for name, what in ISPY_DRAWN
-        if not any(counts.get(name, []))
+        if not any(any(counts.get(n, [])) for n in (name, *NEWER_NAMES.get(name, ())))
     ]
     missing.append("iSpy files hold no generator record: GenPart cannot be drawn")
     if ids.lumi is None:

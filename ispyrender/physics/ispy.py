@@ -194,12 +194,28 @@ def _finite(*arrays: np.ndarray) -> np.ndarray:
     return np.logical_and.reduce([np.isfinite(a) for a in arrays])
 
 
+#: Collections that iSpy files written by CMSSW from 2016 on keep under a newer name, with the
+#: same columns (ISpyVertex: isValid, isFake, pos, ...; the chambers' eight corners).
+NEWER_NAMES: dict[str, tuple[str, ...]] = {
+    "Vertices": ("PrimaryVertices",),
+    "MuonChambers": ("MatchingCSCs",),
+}
+
+
+def _rows(ev: IgEvent, name: str) -> tuple[str, list[dict[str, Any]]]:
+    """The rows of ``name``, or of its newer name where the file has that instead."""
+    for candidate in (name, *NEWER_NAMES.get(name, ())):
+        rows = ev.rows(candidate)
+        if rows:
+            return candidate, rows
+    return name, []
+
+
 def _physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
     cols = style.collections
-    with _reading(ev, "Vertices"):
-        vertices = [
-            r for r in ev.rows("Vertices") if r.get("isValid", 1) and not r.get("isFake", 0)
-        ]
+    vertex_name, vertex_rows = _rows(ev, "Vertices")
+    with _reading(ev, vertex_name):
+        vertices = [r for r in vertex_rows if r.get("isValid", 1) and not r.get("isFake", 0)]
         positions = _points([v["pos"] for v in vertices], (len(vertices), 3))
         positions = positions[_finite(positions).all(axis=1)]
     pv = positions[0] if len(positions) else np.zeros(3)
@@ -323,8 +339,8 @@ def _physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
             counts[key] = len(hits)
 
     if cols.muon_chambers.show:
-        rows = ev.rows("MuonChambers")
-        with _reading(ev, "MuonChambers"):
+        chamber_name, rows = _rows(ev, "MuonChambers")
+        with _reading(ev, chamber_name):
             corners = [
                 [c[f"front_{i}"] for i in range(1, 5)] + [c[f"back_{i}"] for i in range(1, 5)]
                 for c in rows
