@@ -175,3 +175,74 @@ def test_figure_mass_request_of_leptons_pairs_them(shared_data: Path) -> None:
         else:
             assert result.value is not None
     assert same_sign >= 1  # the file has same-sign events: the check is not empty
+
+
+def test_four_lepton_masses_of_the_ispy_file_worked_out_by_hand(shared_data: Path) -> None:
+    """Every event of the 2012 H->4l file: the four-lepton mass from GlobalMuons and
+    GsfElectrons rows (pT above the style's thresholds), paired by hand as CMS pairs them."""
+    from ispyrender.sources.ispy import IspySource
+
+    style = load_style("publication", [])
+    path = shared_data / "ig" / "Hto4l_120-130GeV.ig"
+    checked = 0
+    with IspySource([str(path)]) as source:
+        builder = EventBuilder(source, style)
+        for raw in source.read(range(len(source))):
+            found = {m.name: m.value for m in leading_masses(builder.build(raw))}
+            leptons = []
+            for name, kind, m in (("GlobalMuons", "mu", M_MU), ("GsfElectrons", "e", M_E)):
+                min_pt = getattr(style.collections, "muons" if kind == "mu" else "electrons").min_pt
+                for r in raw.rows(name):
+                    if r["pt"] >= min_pt:
+                        leptons.append((kind, r["charge"], (r["pt"], r["eta"], r["phi"], m)))
+            best = None
+            for z1 in itertools.combinations(range(len(leptons)), 2):
+                a, b = (leptons[i] for i in z1)
+                if a[0] != b[0] or a[1] * b[1] >= 0:
+                    continue
+                rest = [i for i in range(len(leptons)) if i not in z1]
+                seconds = [
+                    (i, j)
+                    for i, j in itertools.combinations(rest, 2)
+                    if leptons[i][0] == leptons[j][0] and leptons[i][1] * leptons[j][1] < 0
+                ]
+                if not seconds:
+                    continue
+                z2 = max(seconds, key=lambda p: leptons[p[0]][2][0] + leptons[p[1]][2][0])
+                d = abs(_hand_mass([a[2], b[2]]) - MZ)
+                if best is None or d < best[0]:
+                    best = (d, _hand_mass([leptons[i][2] for i in (*z1, *z2)]))
+            if best is None:
+                assert "four_lepton" not in found
+            else:
+                assert found["four_lepton"] == pytest.approx(best[1], rel=1e-9)
+                checked += 1
+    assert checked >= 5
+
+
+def test_a_mass_the_objects_cannot_make_is_said_once(shared_data: Path, tmp_path: Path) -> None:
+    """Figures of events whose muons are all one charge carry no m(μ⁺μ⁻), and the job says so
+    once, with the number of figures and the reason."""
+    import subprocess
+    import sys
+
+    data = str(shared_data / "nanoaod" / "nano_dimuon.root")
+    small = ["--set", "canvas.width=640", "--set", "canvas.height=253"]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ispyrender",
+            "figure",
+            data,
+            "-n",
+            "20",
+            "-o",
+            str(tmp_path),
+            *small,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "m(µ⁺µ⁻) left out of 3 figure(s): no opposite-sign pair of one flavour" in result.stderr

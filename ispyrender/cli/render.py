@@ -73,7 +73,8 @@ def render(
             )
         )
         written = len(result.written)
-        _report(console, written, len(result.results) - written, out, shared.quiet)
+        kept = len(result.results) - written
+        _report(console, written, kept, out, shared.quiet, len(result.warnings))
         return
     from ispyrender.jobs.batch import BatchOptions, open_inputs, render_batch
 
@@ -107,11 +108,16 @@ def render(
         )
     written = len(summary.written)
     kept = len(summary.records) - written - len(summary.failed)
-    _report(console, written, kept, out, shared.quiet)
+    _report(console, written, kept, out, shared.quiet, len(summary.warnings))
     summary.check()
 
 
-def _report(console: Any, written: int, kept: int, out: Path, quiet: bool) -> None:
+def _report(
+    console: Any, written: int, kept: int, out: Path, quiet: bool, warnings: int = 0
+) -> None:
     if not quiet or written == 0:
         extra = f", kept {kept} existing" if kept else ""
-        console.print(f"wrote {written} file(s) to {c.escape(out)}{extra}")
+        said = ""
+        if warnings and not quiet:
+            said = f" ({warnings} warning{'s' if warnings != 1 else ''} above)"
+        console.print(f"wrote {written} file(s) to {c.escape(out)}{extra}{said}")

@@ -10,6 +10,7 @@ file cannot serve, clashing or existing names) is refused before the output fold
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,7 @@ def figure_events(
     from ispyrender.outputs.targets import event_metadata
     from ispyrender.physics.quantities import masses
     from ispyrender.scene.event import build_scene
-    from ispyrender.scene.labels import label_mode_warning
+    from ispyrender.scene.labels import label_mode_warning, plain_text
 
     check_figure(style, options)
     has_3d = any(p.view == "3d" for p in style.figure.panels)
@@ -129,6 +130,9 @@ def figure_events(
             style, panel_sizes(style, options.scale), tile_limit, scale=options.scale
         )
     mode_warned = False
+    # Masses the objects could not make (same-sign muons, an e-mu pair for m(ee), ...): said
+    # once per job and reason, with the number of figures.
+    unmade: Counter[tuple[str, str]] = Counter()
     try:
         for physics in run.events():
             # An explicit label mode that contradicts the file is said once, not per figure.
@@ -138,7 +142,13 @@ def figure_events(
                 mode_warned = True
             scene = build_scene(physics, style)
             images = renderers.draw(scene) if renderers is not None else {}
-            content = FigureContent(physics, scene, images, masses(physics, style.figure.masses))
+            results = masses(physics, style.figure.masses)
+            unmade.update(
+                (plain_text(r.label), r.why)
+                for r in results
+                if r.value is None and r.count >= (r.request.count or 2)
+            )
+            content = FigureContent(physics, scene, images, results)
             data = figure_bytes(
                 content, style, options.formats, options.scale, event_metadata(physics, style)
             )
@@ -152,6 +162,8 @@ def figure_events(
     finally:
         if renderers is not None:
             renderers.close()
+    for (label, why), n in sorted(unmade.items()):
+        run.say(f"{label} left out of {n} figure(s): {why}")
     summary.results += run.kept()
     run.close()
     return summary
