@@ -390,11 +390,14 @@ MassCollection = Literal["muons", "electrons", "leptons", "photons", "jets"]
 
 
 class MassRequest(StrictModel):
-    """The invariant mass of the ``count`` leading objects of a collection (all when null)."""
+    """The invariant mass of a candidate of a collection: for leptons, two is the opposite-sign
+    same-flavour pair closest to m(Z) and four CMS's H->4l pairing; otherwise the ``count``
+    leading objects (all when null), leptons only when their charges add up to zero (see
+    ispyrender.physics.candidates)."""
 
     collection: MassCollection
     count: Annotated[int, Field(ge=2, le=20)] | None = 2
-    label: Text | None = None  # None: e.g. 'm(μμ)', written with mathtext
+    label: Text | None = None  # None: e.g. 'm(μ⁺μ⁻)', written with mathtext
 
 
 def _default_panels() -> list[Panel]:
