@@ -21,9 +21,7 @@ import concurrent.futures
 import copy
 import json
 import re
-import resource
 import subprocess
-import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from typing import Any
 
 import pytest
 import uproot
+from limited import limited_command
 from PIL import Image
 
 from ispyrender.config.loader import load_style
@@ -89,17 +88,12 @@ def stages(path: Path, where: str | None = None, inspect: bool = True) -> str | 
     return None
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-
 def cli(args: list[Any]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ispyrender", *map(str, args)],
+        [*limited_command(MEMORY_LIMIT), *map(str, args)],
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
-        preexec_fn=_limit_memory,
         check=False,
     )
 

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import resource
 import shutil
 import string
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from limited import limited_command
 
 from ispyrender.config.loader import load_style
 from ispyrender.config.messages import properties, schema
@@ -56,21 +55,16 @@ INT64_MIN = -(2**63)
 Arg = str | bytes | Path
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
 def run_cli(args: list[Arg], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     """``python -m ispyrender ARGS`` in ``cwd``, with bounded memory and time; arguments may
     be bytes (file names that are not UTF-8)."""
     env = {**os.environ, "COLUMNS": "60"}  # a narrow terminal must not wrap the error line
     return subprocess.run(
-        [sys.executable, "-m", "ispyrender", *(os.fsencode(a) for a in args)],
+        [*limited_command(MEMORY), *(os.fsencode(a) for a in args)],
         cwd=cwd,
         env=env,
         capture_output=True,
         timeout=TIMEOUT,
-        preexec_fn=_limit_memory,
         check=False,
     )
 
@@ -437,11 +431,10 @@ def test_width_on_a_missing_lumi_names_it_na(tmp_path: Path, shared_data: Path) 
 
 def test_inspect_prints_markup_and_emoji_codes_as_they_are(fixtures: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "ispyrender", "inspect", "in:x:[red].root"],
+        [*limited_command(MEMORY), "inspect", "in:x:[red].root"],
         cwd=fixtures,
         capture_output=True,
         timeout=TIMEOUT,
-        preexec_fn=_limit_memory,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
