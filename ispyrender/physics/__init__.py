@@ -15,7 +15,7 @@ from ispyrender.config.style import Style
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.sources.base import EventSource
 
-__all__ = ["EventBuilder", "PhysicsEvent", "mismatch_warnings", "skipped_warnings"]
+__all__ = ["EventBuilder", "LeftOut", "PhysicsEvent"]
 
 
 class EventBuilder:
@@ -41,12 +41,8 @@ class EventBuilder:
                 raise InputError(problem)
             self.warnings += self.plan.warnings
             self.branches = set(self.plan.branches)
-        #: Objects left out for NaN or impossible values, per collection, over every event
-        #: built so far, and the entries they were in.
-        self.skipped_nan: Counter[str] = Counter()
-        self.skipped_entries: dict[str, list[int]] = {}
-        #: Collections whose branches disagree in length: how, and the entries.
-        self.mismatched: dict[str, tuple[str, list[int]]] = {}
+        #: What the events built so far left out, said once at the end of the job.
+        self.left_out = LeftOut()
 
     def build(self, raw: Any) -> PhysicsEvent:
         from ispyrender.sources.ispy import IgEvent
@@ -60,11 +56,7 @@ class EventBuilder:
 
             assert self.plan is not None
             physics = build_event(raw, self.style, self.plan)
-        self.skipped_nan.update(physics.skipped_nan)
-        for key in physics.skipped_nan:
-            self.skipped_entries.setdefault(key, []).append(physics.entry)
-        for key, how in physics.mismatched.items():
-            self.mismatched.setdefault(key, (how, []))[1].append(physics.entry)
+        self.left_out.add(physics.entry, physics.skipped_nan, physics.mismatched)
         return physics
 
     def events(self, entries: Sequence[int]) -> Iterator[PhysicsEvent]:
@@ -73,42 +65,51 @@ class EventBuilder:
             yield self.build(raw)
 
     def nan_warnings(self) -> list[str]:
-        """One line per collection that lost objects to NaN or impossible values (said once
-        per job)."""
-        return [
-            *skipped_warnings(self.skipped_nan, self.skipped_entries),
-            *mismatch_warnings(self.mismatched),
-        ]
+        """One line per collection that lost objects to NaN or impossible values, or whose
+        branches disagree in length (said once per job)."""
+        return self.left_out.warnings()
 
 
-def mismatch_warnings(mismatched: Mapping[str, tuple[str, Sequence[int]]]) -> list[str]:
-    """ "Muon_dz has 2 values where Muon_pt has 3 (entry 23): its muons are not drawn there",
-    one line per collection."""
-    lines = []
-    for key, (how, entries) in sorted(mismatched.items()):
-        listed = sorted(set(entries))
-        shown = ", ".join(map(str, listed[:5])) + (" ..." if len(listed) > 5 else "")
-        where = "entry" if len(listed) == 1 else "entries"
-        lines.append(f"{how} ({where} {shown}): its {key} are not drawn there")
-    return lines
+class LeftOut:
+    """What a job's events left out for bad data, per collection: objects with NaN or
+    impossible values and collections whose branches disagree in length, with the entries; one
+    warning per collection at the end of the job (in this process, or from a batch's records)."""
+
+    def __init__(self) -> None:
+        self.skipped: Counter[str] = Counter()
+        self.skipped_entries: dict[str, list[int]] = {}
+        self.mismatched: dict[str, tuple[str, list[int]]] = {}
+
+    def add(self, entry: int, skipped: Mapping[str, int], mismatched: Mapping[str, str]) -> None:
+        self.skipped.update(skipped)
+        for key in skipped:
+            self.skipped_entries.setdefault(key, []).append(entry)
+        for key, how in mismatched.items():
+            self.mismatched.setdefault(key, (how, []))[1].append(entry)
+
+    def warnings(self) -> list[str]:
+        """ "left out 2 muons with NaN or impossible values (Muon_pt/eta/phi; entries 3, 7)";
+        "Muon_dz has 2 values where Muon_pt has 3 (entry 23): its muons are not drawn there"."""
+        from ispyrender.config.collections import BY_KEY
+
+        lines = []
+        for key, count in sorted(self.skipped.items()):
+            if not count:
+                continue
+            found = BY_KEY.get(key)
+            noun = found.noun.removeprefix("the ") if found else key
+            where = [f"{found.nanoaod}_pt/eta/phi"] if found and found.nanoaod else []
+            if key in self.skipped_entries:
+                where.append(_entries(self.skipped_entries[key]))
+            detail = f" ({'; '.join(where)})" if where else ""
+            lines.append(f"left out {count} {noun} with NaN or impossible values{detail}")
+        for key, (how, entries) in sorted(self.mismatched.items()):
+            lines.append(f"{how} ({_entries(entries)}): its {key} are not drawn there")
+        return lines
 
 
-def skipped_warnings(counts: Mapping[str, int], entries: Mapping[str, Sequence[int]]) -> list[str]:
-    """ "left out 2 muons with NaN or impossible values (Muon_pt/eta/phi; entries 3, 7)", one
-    line per collection."""
-    from ispyrender.config.collections import BY_KEY
-
-    lines = []
-    for key, count in sorted(counts.items()):
-        if not count:
-            continue
-        entry = BY_KEY.get(key)
-        noun = entry.noun.removeprefix("the ") if entry else key
-        where = [f"{entry.nanoaod}_pt/eta/phi"] if entry and entry.nanoaod else []
-        listed = sorted(set(entries.get(key, ())))
-        if listed:
-            shown = ", ".join(map(str, listed[:5])) + (" ..." if len(listed) > 5 else "")
-            where.append(f"{'entry' if len(listed) == 1 else 'entries'} {shown}")
-        detail = f" ({'; '.join(where)})" if where else ""
-        lines.append(f"left out {count} {noun} with NaN or impossible values{detail}")
-    return lines
+def _entries(entries: Sequence[int]) -> str:
+    """ "entry 3" or "entries 3, 7, 9, 12, 15 ...": the first five."""
+    listed = sorted(set(entries))
+    shown = ", ".join(map(str, listed[:5])) + (" ..." if len(listed) > 5 else "")
+    return f"{'entry' if len(listed) == 1 else 'entries'} {shown}"

@@ -461,24 +461,23 @@ def _charges(
     return np.zeros(n), False  # warned in branch_plan: straight lines
 
 
+def _count(counts: dict[str, int], key: str, which: np.ndarray) -> None:
+    """Add the number of True entries of ``which`` (objects left out) to ``counts[key]``."""
+    if n := int(np.count_nonzero(which)):
+        counts[key] = counts.get(key, 0) + n
+
+
 def _passing(
-    key: str,
-    rule: IdRule | None,
-    values: _Values,
-    n: int,
-    candidates: np.ndarray,
-    failed: dict[str, int],
+    key: str, rule: IdRule | None, values: _Values, candidates: np.ndarray, event: PhysicsEvent
 ) -> np.ndarray:
-    """Which of ``n`` objects pass the collection's ID; the ``candidates`` (the objects the
-    picture would otherwise draw) that fail are counted in ``failed``."""
-    if rule is None:
-        return np.ones(n, dtype=bool)
-    flags = values.ints(rule.branch)
-    if flags is None or flags.size != n:
+    """Which objects pass the collection's ID; the ``candidates`` (one per object: those the
+    picture would otherwise draw) that fail are counted in ``event.failed_id``."""
+    n = candidates.size
+    flags = None if rule is None else values.ints(rule.branch)
+    if rule is None or flags is None or flags.size != n:
         return np.ones(n, dtype=bool)
     ok = passes(rule, flags)
-    if lost := int(np.count_nonzero(candidates & ~ok)):
-        failed[key] = failed.get(key, 0) + lost
+    _count(event.failed_id, key, candidates & ~ok)
     return ok
 
 
@@ -487,12 +486,11 @@ def _tracks(
     values: _Values,
     style: CollectionStyle,
     pv: np.ndarray,
-    skipped: dict[str, int],
+    event: PhysicsEvent,
     rule: IdRule | None = None,
-    failed: dict[str, int] | None = None,
-    mismatched: dict[str, str] | None = None,
 ) -> tuple[Tracks, np.ndarray] | None:
-    """The drawn tracks of a collection and their positions in the file's collection."""
+    """The drawn tracks of a collection and their positions in the file's collection; what is
+    left out and why is counted in ``event``."""
     branch, stop = TRACK_COLLECTIONS[key]
     pt, eta, phi = (values.array(f"{branch}_{f}") for f in _KINEMATICS)
     if pt is None or eta is None or phi is None:
@@ -504,14 +502,12 @@ def _tracks(
     dz = values.array(f"{branch}_dz")
     if not _same_length(n, eta, phi, charge, dxy, dz, pdg):
         # A malformed event: nothing sensible to draw of this collection (said per job).
-        if mismatched is not None:
-            fields = ("pt", "eta", "phi", "charge", "dxy", "d0", "dz", "pdgId")
-            mismatched[key] = _lengths_differ(branch, values, fields)
+        fields = ("pt", "eta", "phi", "charge", "dxy", "d0", "dz", "pdgId")
+        event.mismatched[key] = _lengths_differ(branch, values, fields)
         return None
     assert charge is not None
     finite = _finite(charge, dxy, dz) & _plausible(pt, eta, phi, any_eta=key == "genparts")
-    if nan := int(np.count_nonzero(~finite)):
-        skipped[key] = skipped.get(key, 0) + nan
+    _count(event.skipped_nan, key, ~finite)
     keep = finite & (pt > 0)
     if charge_known:
         # Neutral PF candidates and generator particles leave no track; an IsoTrack whose
@@ -521,9 +517,7 @@ def _tracks(
         status = values.ints("GenPart_status")
         if status is not None and status.size == n:
             keep &= status == 1  # final-state particles only
-    keep &= _passing(
-        key, rule, values, n, keep & (pt >= style.min_pt), {} if failed is None else failed
-    )
+    keep &= _passing(key, rule, values, keep & (pt >= style.min_pt), event)
     idx = _select(pt, keep, style)
     pt, eta, phi, charge = pt[idx], eta[idx], phi[idx], charge[idx]
 
@@ -565,8 +559,13 @@ class _Objects:
     phi: np.ndarray
     energy: np.ndarray
 
-    def subset(self, which: np.ndarray) -> _Objects:
+    def subset(self, which: np.ndarray | slice) -> _Objects:
         return _Objects(*(a[which] for a in (self.index, self.pt, self.eta, self.phi, self.energy)))
+
+    def first(self, count: int | None) -> _Objects:
+        """The ``count`` leading objects (all when None): the style's max_count, applied after
+        cleaning so that it counts what is drawn."""
+        return self if count is None else self.subset(slice(0, count))
 
     def kinematics(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return self.pt, self.eta, self.phi, self.energy
@@ -577,28 +576,22 @@ def _objects(
     branch: str,
     values: _Values,
     style: CollectionStyle,
-    skipped: dict[str, int],
+    event: PhysicsEvent,
     *,
     limit: bool = True,
     rule: IdRule | None = None,
-    failed: dict[str, int] | None = None,
-    mismatched: dict[str, str] | None = None,
 ) -> _Objects | None:
     pt, eta, phi = (values.array(f"{branch}_{f}") for f in _KINEMATICS)
     mass = values.array(f"{branch}_mass")
     if pt is None or eta is None or phi is None:
         return None
     if not _same_length(pt.size, eta, phi, mass):
-        if mismatched is not None:
-            mismatched[key] = _lengths_differ(branch, values, (*_KINEMATICS, "mass"))
+        event.mismatched[key] = _lengths_differ(branch, values, (*_KINEMATICS, "mass"))
         return None
     finite = _plausible(pt, eta, phi, mass)
-    if nan := int(np.count_nonzero(~finite)):
-        skipped[key] = skipped.get(key, 0) + nan
+    _count(event.skipped_nan, key, ~finite)
     keep = finite & (pt > 0)
-    keep &= _passing(
-        key, rule, values, pt.size, keep & (pt >= style.min_pt), {} if failed is None else failed
-    )
+    keep &= _passing(key, rule, values, keep & (pt >= style.min_pt), event)
     idx = _select(pt, keep, style, limit=limit)
     energy = _energy(pt[idx], eta[idx], None if mass is None else mass[idx])
     return _Objects(idx, pt[idx], eta[idx], phi[idx], energy)
@@ -725,16 +718,7 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
             continue
         if key == "genparts" and not record.is_simulation:
             continue
-        built = _tracks(
-            key,
-            values,
-            getattr(cols, key),
-            origin,
-            skipped,
-            plan.ids.get(key),
-            event.failed_id,
-            event.mismatched,
-        )
+        built = _tracks(key, values, getattr(cols, key), origin, event, plan.ids.get(key))
         if built is not None:
             tracks, idx = built
             event.tracks.append(tracks)
@@ -744,17 +728,8 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
                 sizes[key] = values.size(f"{TRACK_COLLECTIONS[key][0]}_pt")
 
     if "photons" in plan.drawable:
-        photons = _objects(
-            "photons",
-            "Photon",
-            values,
-            cols.photons,
-            skipped,
-            limit=False,
-            rule=plan.ids.get("photons"),
-            failed=event.failed_id,
-            mismatched=event.mismatched,
-        )
+        rule = plan.ids.get("photons")
+        photons = _objects("photons", "Photon", values, cols.photons, event, limit=False, rule=rule)
         if photons is not None and "electrons" in drawn:
             # An electron's deposit is also reconstructed as a photon: drawn once, as it.
             same = electron_photons(
@@ -765,9 +740,8 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
             if same.any():
                 event.removed["photons"] = {"electrons": int(np.count_nonzero(same))}
                 photons = photons.subset(~same)
-        if photons is not None and cols.photons.max_count is not None:
-            photons = photons.subset(np.arange(min(cols.photons.max_count, photons.pt.size)))
         if photons is not None:
+            photons = photons.first(cols.photons.max_count)
             event.photons = Photons("photons", "Photon", *photons.kinematics(), origin.copy())
             counts["photons"] = photons.pt.size
             drawn["photons"] = Drawn("photons", photons.pt, photons.eta, photons.phi, photons.index)
@@ -777,24 +751,14 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
         if key not in plan.drawable:
             continue
         jet_style: JetStyle = getattr(cols, key)
-        candidates = _objects(
-            key,
-            branch,
-            values,
-            jet_style,
-            skipped,
-            limit=False,
-            rule=plan.ids.get(key),
-            failed=event.failed_id,
-            mismatched=event.mismatched,
-        )
+        rule = plan.ids.get(key)
+        candidates = _objects(key, branch, values, jet_style, event, limit=False, rule=rule)
         if candidates is None:
             continue
         kept, removed = _cleaned(key, candidates, drawn, sizes, values, style)
         if removed:
             event.removed[key] = removed
-        if jet_style.max_count is not None:
-            kept = kept.subset(np.arange(min(jet_style.max_count, kept.pt.size)))
+        kept = kept.first(jet_style.max_count)
         radius = jet_style.cone_radius if jet_style.cone_radius is not None else default_radius
         event.jets.append(Jets(key, branch, *kept.kinematics(), float(radius), origin.copy()))
         counts[key] = kept.pt.size

@@ -191,27 +191,24 @@ def max_cone_length(
     return np.maximum(limit * np.cos(a), 0.0)
 
 
-def _failed_id(scene: Scene, event: PhysicsEvent, style: Style, key: str) -> None:
-    """Say on the legend's note line how many objects failed the collection's ID."""
-    total = event.failed_id.get(key, 0)
+def _left_out(scene: Scene, key: str, total: int, why: str) -> None:
+    """One item of the legend's note line: "3 jets (same as muons)", "1 photon (...)"."""
     if total:
         noun = NOUNS.get(key, key)
-        noun = noun.removesuffix("s") if total == 1 else noun
-        name = chosen_id(key, getattr(style.collections, key).id)
-        scene.left_out.append(f"{total} {noun} (failing the {name.replace('_', ' ')} ID)")
+        scene.left_out.append(f"{total} {noun.removesuffix('s') if total == 1 else noun} ({why})")
+
+
+def _failed_id(scene: Scene, event: PhysicsEvent, style: Style, key: str) -> None:
+    """Say on the legend's note line how many objects failed the collection's ID."""
+    name = chosen_id(key, getattr(style.collections, key).id).replace("_", " ")
+    _left_out(scene, key, event.failed_id.get(key, 0), f"failing the {name} ID")
 
 
 def _removed(scene: Scene, event: PhysicsEvent, key: str) -> None:
     """Say on the legend's note line what cross-cleaning left out of a collection."""
     removed = event.removed.get(key, {})
-    total = sum(removed.values())
-    if total == 0:
-        return
-    noun = NOUNS.get(key, key)
-    if total == 1:
-        noun = noun.removesuffix("s")
     why = " or ".join(NOUNS.get(k, k) for k in removed)
-    scene.left_out.append(f"{total} {noun} (same as {why})")
+    _left_out(scene, key, sum(removed.values()), f"same as {why}")
 
 
 def _propagate_all(collections: list[Tracks]) -> dict[str, list[np.ndarray]]:

@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,7 +165,7 @@ def render_batch(
     from ispyrender.jobs.runner import EventRun
     from ispyrender.outputs.files import write_bytes_atomic
     from ispyrender.outputs.registry import check_format
-    from ispyrender.physics import mismatch_warnings, skipped_warnings
+    from ispyrender.physics import LeftOut
 
     check_format(options.format)  # before a cluster is reached
     client = _connect(batch.scheduler) if batch.scheduler else None
@@ -193,9 +192,7 @@ def render_batch(
                 kept["skipped"] = True
                 by_index[idx] = kept
                 progress(kept)
-        nan_skipped: Counter[str] = Counter()
-        nan_entries: dict[str, list[int]] = {}
-        mismatched: dict[str, tuple[str, list[int]]] = {}
+        left_out = LeftOut()
 
         def finish(rec: Record) -> None:
             files = rec.pop("files", None)
@@ -204,13 +201,8 @@ def render_batch(
                 for suffix, data in files.items():
                     write_bytes_atomic(plan.path(rec["index"], suffix), data)
                 rec["written"] = True
-            for key, how in rec.pop("mismatched", {}).items():
-                mismatched.setdefault(key, (how, []))[1].append(rec.get("entry") or rec["index"])
-            skipped = rec.pop("skipped_nan", {})
-            nan_skipped.update(skipped)
-            for key in skipped:
-                entry: int = rec["entry"] if rec.get("entry") is not None else rec["index"]
-                nan_entries.setdefault(key, []).append(entry)
+            entry: int = rec["entry"] if rec.get("entry") is not None else rec["index"]
+            left_out.add(entry, rec.pop("skipped_nan", {}), rec.pop("mismatched", {}))
             by_index[rec["index"]] = rec
             progress(rec)
 
@@ -272,10 +264,7 @@ def render_batch(
         if client is not None:
             client.close()
     summary.records = [_fill(by_index[idx], source, idx, plan.path(idx)) for idx in entries]
-    for message in [
-        *skipped_warnings(nan_skipped, nan_entries),
-        *mismatch_warnings(mismatched),
-    ]:
+    for message in left_out.warnings():
         run.say(message)
     write_manifest(manifest_path, source.paths, style, summary.records, summary.failed_inputs, old)
     summary.manifest = manifest_path
