@@ -30,30 +30,8 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.patches import Annulus
 
 from ispyrender.config.style import Detector, Panel, Style, parse_color
-from ispyrender.physics.cms_dimensions import (
-    BEAM_PIPE,
-    CSC_RINGS,
-    DT_WHEELS,
-    ECAL_BARREL,
-    ECAL_ENDCAP,
-    HCAL_BARREL,
-    HCAL_ENDCAP,
-    SOLENOID,
-    TRACKER,
-    WHOLE_DETECTOR,
-    Section,
-    dt_chambers,
-)
-from ispyrender.scene.primitives import (
-    RGB,
-    Arrows,
-    Cones,
-    Hexahedra,
-    Polylines,
-    Scene,
-    Spheres,
-    Towers,
-)
+from ispyrender.physics import cms_dimensions as cms
+from ispyrender.scene import primitives as shapes
 
 __all__ = [
     "DEFAULT_TITLES",
@@ -77,8 +55,8 @@ PT_PER_PX = 0.72
 DETECTOR_FILL = 0.35
 DETECTOR_EDGE = 0.8
 #: Half-widths of the whole-detector views, metres: the muon system's reach plus a margin.
-RHO_PHI_EXTENT = WHOLE_DETECTOR.radius + 0.3
-RHO_Z_EXTENT = WHOLE_DETECTOR.half_length + 0.4
+RHO_PHI_EXTENT = cms.WHOLE_DETECTOR.radius + 0.3
+RHO_Z_EXTENT = cms.WHOLE_DETECTOR.half_length + 0.4
 
 
 @dataclass(frozen=True)
@@ -86,9 +64,11 @@ class Paint:
     """Colours with transparency, or (for EPS, which has no transparency) the same colours
     already blended onto the background so that they can be drawn opaque."""
 
-    flatten_onto: RGB | None = None
+    flatten_onto: shapes.RGB | None = None
 
-    def __call__(self, color: RGB | str, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    def __call__(
+        self, color: shapes.RGB | str, alpha: float = 1.0
+    ) -> tuple[float, float, float, float]:
         rgb = parse_color(color) if isinstance(color, str) else color
         if self.flatten_onto is None:
             return (rgb[0], rgb[1], rgb[2], float(alpha))
@@ -166,17 +146,17 @@ def _parts(detector: Detector) -> dict[str, PartLook]:
 def muon_chambers_rho_phi() -> list[np.ndarray]:
     """The DT chambers as seen along the beam: one rectangle per station and sector (the
     chambers of the five wheels line up behind each other)."""
-    return [c.outline_xy() for c in dt_chambers() if c.wheel == 0]
+    return [c.outline_xy() for c in cms.dt_chambers() if c.wheel == 0]
 
 
 def detector_rho_phi(ax: Axes, detector: Detector, paint: Paint) -> None:
     parts = _parts(detector)
     rings = [
-        ("tracker", TRACKER.rmin, TRACKER.rmax),
-        ("ecal_barrel", ECAL_BARREL.rmin, ECAL_BARREL.rmax),
-        ("hcal_barrel", HCAL_BARREL.rmin, HCAL_BARREL.rmax),
-        ("solenoid", SOLENOID.rmin, SOLENOID.rmax),
-        ("beam_pipe", BEAM_PIPE.rmin, BEAM_PIPE.rmax),
+        ("tracker", cms.TRACKER.rmin, cms.TRACKER.rmax),
+        ("ecal_barrel", cms.ECAL_BARREL.rmin, cms.ECAL_BARREL.rmax),
+        ("hcal_barrel", cms.HCAL_BARREL.rmin, cms.HCAL_BARREL.rmax),
+        ("solenoid", cms.SOLENOID.rmin, cms.SOLENOID.rmax),
+        ("beam_pipe", cms.BEAM_PIPE.rmin, cms.BEAM_PIPE.rmax),
     ]
     for key, rmin, rmax in rings:
         if key in parts:
@@ -200,9 +180,9 @@ def muon_chambers_rho_z() -> list[np.ndarray]:
     """The DT chambers in rho-z: per wheel and station, from the nearest chamber face to the
     farthest (measured along each sector's direction), above and below the beam."""
     polys = []
-    for wheel, (z_lo, z_hi) in DT_WHEELS.items():
+    for wheel, (z_lo, z_hi) in cms.DT_WHEELS.items():
         for station in (1, 2, 3, 4):
-            at = [c for c in dt_chambers() if c.wheel == wheel and c.station == station]
+            at = [c for c in cms.dt_chambers() if c.wheel == wheel and c.station == station]
             r_in, r_out = min(c.r_in for c in at), max(c.r_out for c in at)
             polys += [_rect(z_lo, z_hi, sign * r_in, sign * r_out) for sign in (1.0, -1.0)]
     return polys
@@ -212,13 +192,13 @@ def csc_rings_rho_z() -> list[np.ndarray]:
     """The CSC rings in rho-z: each ring's radial span across the |z| of its odd and even
     chambers, at both ends, above and below the beam."""
     polys = []
-    for ring in CSC_RINGS:
+    for ring in cms.CSC_RINGS:
         z_lo, z_hi = ring.z_extent
         polys += _mirrored(z_lo, z_hi, ring.r_lo, ring.r_hi)
     return polys
 
 
-def section_rho_z(section: Section) -> list[np.ndarray]:
+def section_rho_z(section: cms.Section) -> list[np.ndarray]:
     """A part with a shaped cross-section in rho-z, its quads at both ends, above and below."""
     return [
         np.array([(zs * z, rs * r) for r, z in quad])
@@ -236,19 +216,19 @@ def _mirrored(zmin: float, zmax: float, rmin: float, rmax: float) -> list[np.nda
 def detector_rho_z(ax: Axes, detector: Detector, paint: Paint) -> None:
     parts = _parts(detector)
     barrels = [
-        ("tracker", TRACKER),
-        ("ecal_barrel", ECAL_BARREL),
-        ("solenoid", SOLENOID),
-        ("beam_pipe", BEAM_PIPE),
+        ("tracker", cms.TRACKER),
+        ("ecal_barrel", cms.ECAL_BARREL),
+        ("solenoid", cms.SOLENOID),
+        ("beam_pipe", cms.BEAM_PIPE),
     ]
     for key, b in barrels:
         if key in parts:
             polys = [_rect(-b.half_length, b.half_length, s * b.rmin, s * b.rmax) for s in (1, -1)]
             _fill(ax, polys, parts[key], paint, 1)
     if "ecal_endcap" in parts:
-        d = ECAL_ENDCAP
+        d = cms.ECAL_ENDCAP
         _fill(ax, _mirrored(d.zmin, d.zmax, d.rmin, d.rmax), parts["ecal_endcap"], paint, 1)
-    for key, section in (("hcal_barrel", HCAL_BARREL), ("hcal_endcap", HCAL_ENDCAP)):
+    for key, section in (("hcal_barrel", cms.HCAL_BARREL), ("hcal_endcap", cms.HCAL_ENDCAP)):
         if key in parts:
             _fill(ax, section_rho_z(section), parts[key], paint, 1)
     if "muon_endcap" in parts:
@@ -290,7 +270,9 @@ def rho_z_points(points: np.ndarray) -> np.ndarray:
     return np.vstack(pieces)
 
 
-def _lines(ax: Axes, paths: list[np.ndarray], prim: Polylines, paint: Paint, z: float) -> None:
+def _lines(
+    ax: Axes, paths: list[np.ndarray], prim: shapes.Polylines, paint: Paint, z: float
+) -> None:
     ax.add_collection(
         LineCollection(
             paths,
@@ -304,7 +286,7 @@ def _lines(ax: Axes, paths: list[np.ndarray], prim: Polylines, paint: Paint, z: 
 
 
 def _solid(
-    ax: Axes, polys: list[np.ndarray], color: RGB, alpha: float, paint: Paint, z: float
+    ax: Axes, polys: list[np.ndarray], color: shapes.RGB, alpha: float, paint: Paint, z: float
 ) -> None:
     if polys:
         edge = paint(color, min(1.0, alpha + 0.4))
@@ -337,7 +319,7 @@ def convex_hull(points: np.ndarray) -> np.ndarray:
     return np.array(lower[:-1] + upper[:-1], dtype=float)
 
 
-def _cells(ax: Axes, prim: Hexahedra, corners_2d: np.ndarray, paint: Paint) -> None:
+def _cells(ax: Axes, prim: shapes.Hexahedra, corners_2d: np.ndarray, paint: Paint) -> None:
     """Projected cells (rec hits, chambers) as filled outlines, under the tracks."""
     polys = [convex_hull(c) for c in corners_2d]
     _solid(ax, [p for p in polys if len(p) >= 3], prim.look.color, prim.look.opacity, paint, 2)
@@ -347,10 +329,10 @@ def _cone_theta(axis: np.ndarray) -> np.ndarray:
     return np.arctan2(np.hypot(axis[:, 0], axis[:, 1]), axis[:, 2])
 
 
-def draw_event_rho_phi(ax: Axes, scene: Scene, paint: Paint) -> None:
+def draw_event_rho_phi(ax: Axes, scene: shapes.Scene, paint: Paint) -> None:
     for prim in scene.primitives:
         look = prim.look
-        if isinstance(prim, Cones):
+        if isinstance(prim, shapes.Cones):
             polys = []
             sin_t = np.sin(_cone_theta(prim.axis))
             for apex, axis, length, half, st in zip(
@@ -361,7 +343,7 @@ def draw_event_rho_phi(ax: Axes, scene: Scene, paint: Paint) -> None:
                 dphi = min(half / max(st, 1e-6), np.pi / 3)
                 polys.append(_wedge(apex[:2], math.atan2(axis[1], axis[0]), dphi, length * st))
             _solid(ax, polys, look.color, look.opacity, paint, 3)
-        elif isinstance(prim, Towers):
+        elif isinstance(prim, shapes.Towers):
             polys = []
             for base, axis, length, width in zip(
                 prim.base, prim.axis, prim.length, prim.width, strict=True
@@ -370,14 +352,14 @@ def draw_event_rho_phi(ax: Axes, scene: Scene, paint: Paint) -> None:
                 if r > 1e-9:
                     polys.append(_bar(base[:2], axis[:2] / r, length * r, width))
             _solid(ax, polys, look.color, 0.85, paint, 4)
-        elif isinstance(prim, Polylines):
+        elif isinstance(prim, shapes.Polylines):
             _lines(ax, [p[:, :2] for p in prim.paths], prim, paint, 5)
-        elif isinstance(prim, Arrows):
+        elif isinstance(prim, shapes.Arrows):
             for start, vec in zip(prim.start, prim.vector, strict=True):
                 _arrow(ax, start[:2], vec[:2], look.color, look.line_width, paint)
-        elif isinstance(prim, Hexahedra):
+        elif isinstance(prim, shapes.Hexahedra):
             _cells(ax, prim, prim.corners[:, :, :2], paint)
-        elif isinstance(prim, Spheres):
+        elif isinstance(prim, shapes.Spheres):
             ax.scatter(
                 prim.centers[:, 0],
                 prim.centers[:, 1],
@@ -388,10 +370,10 @@ def draw_event_rho_phi(ax: Axes, scene: Scene, paint: Paint) -> None:
             )
 
 
-def draw_event_rho_z(ax: Axes, scene: Scene, paint: Paint) -> None:
+def draw_event_rho_z(ax: Axes, scene: shapes.Scene, paint: Paint) -> None:
     for prim in scene.primitives:
         look = prim.look
-        if isinstance(prim, Cones):
+        if isinstance(prim, shapes.Cones):
             polys = []
             theta = _cone_theta(prim.axis)
             for apex, axis, length, half, th in zip(
@@ -404,7 +386,7 @@ def draw_event_rho_z(ax: Axes, scene: Scene, paint: Paint) -> None:
                 angle = th if side > 0 else -th
                 polys.append(_wedge(tip, angle, float(half), float(length)))
             _solid(ax, polys, look.color, look.opacity, paint, 3)
-        elif isinstance(prim, Towers):
+        elif isinstance(prim, shapes.Towers):
             polys = []
             for base, axis, length, width in zip(
                 prim.base, prim.axis, prim.length, prim.width, strict=True
@@ -414,15 +396,15 @@ def draw_event_rho_z(ax: Axes, scene: Scene, paint: Paint) -> None:
                 d = np.array([axis[2], side * math.hypot(axis[0], axis[1])])
                 polys.append(_bar(b, d / np.linalg.norm(d), float(length), float(width)))
             _solid(ax, polys, look.color, 0.85, paint, 4)
-        elif isinstance(prim, Polylines):
+        elif isinstance(prim, shapes.Polylines):
             _lines(ax, [rho_z_points(p) for p in prim.paths], prim, paint, 5)
-        elif isinstance(prim, Hexahedra):
+        elif isinstance(prim, shapes.Hexahedra):
             corners = prim.corners
             # A whole cell goes to the side of the beam line where its centre is.
             above = np.where(corners[:, :, 1].mean(axis=1) >= 0.0, 1.0, -1.0)[:, None]
             rho = np.hypot(corners[:, :, 0], corners[:, :, 1]) * above
             _cells(ax, prim, np.stack([corners[:, :, 2], rho], axis=2), paint)
-        elif isinstance(prim, Spheres):
+        elif isinstance(prim, shapes.Spheres):
             pts = rho_z_points(prim.centers)
             pts = pts[np.isfinite(pts[:, 0])]
             ax.scatter(pts[:, 0], pts[:, 1], s=9, color=[paint(look.color)], linewidths=0, zorder=7)
@@ -433,7 +415,7 @@ def _arrow(
     ax: Axes,
     start: np.ndarray,
     vec: np.ndarray,
-    color: RGB,
+    color: shapes.RGB,
     line_width: float,
     paint: Paint,
     head: float = 0.35,
@@ -505,7 +487,7 @@ def _frame(
 
 
 def draw_projection(
-    ax: Axes, scene: Scene, style: Style, panel: Panel, paint: Paint, font_size: float
+    ax: Axes, scene: shapes.Scene, style: Style, panel: Panel, paint: Paint, font_size: float
 ) -> None:
     """One projected view, ``panel.view``: "rho_phi" looks along the beam, x to the right and
     y up; "rho_z" has z to the right, rho up for y >= 0 and down for y < 0."""

@@ -219,16 +219,7 @@ def _physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
         positions = _points([v["pos"] for v in vertices], (len(vertices), 3))
         positions = positions[_finite(positions).all(axis=1)]
     pv = positions[0] if len(positions) else np.zeros(3)
-    physics = PhysicsEvent(
-        ev.run,
-        ev.lumi,
-        ev.event,
-        ev.index,
-        ev.source,
-        is_simulation=ev.is_simulation,
-        entry=ev.entry,
-        time=ev.time,
-    )
+    physics = PhysicsEvent.named_as(ev)
     counts = physics.counts
 
     for key, branch, name, paths in (

@@ -690,20 +690,8 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
     before their max_count is applied, so that max_count counts what is drawn."""
     values = _Values(record.values)
     cols = style.collections
-    skipped: dict[str, int] = {}
-    counts: dict[str, int] = {}
-    event = PhysicsEvent(
-        run=record.run,
-        lumi=record.lumi,
-        event=record.event,
-        index=record.index,
-        source=record.source,
-        is_simulation=record.is_simulation,
-        entry=record.entry,
-        counts=counts,
-        skipped_nan=skipped,
-        has_ids=getattr(record, "has_ids", True),
-    )
+    event = PhysicsEvent.named_as(record)
+    skipped, counts = event.skipped_nan, event.counts
     pv = _primary_vertex(values)
     if pv is None and all(values.has(f"PV_{c}") for c in "xyz"):
         skipped["vertices"] = skipped.get("vertices", 0) + 1  # present but NaN

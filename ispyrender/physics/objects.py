@@ -7,6 +7,7 @@ The NanoAOD reader (:mod:`ispyrender.physics.nanoaod`) and the iSpy reader
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,7 @@ __all__ = [
     "CaloTowers",
     "Jets",
     "Met",
+    "Momenta",
     "MuonChambers",
     "Photons",
     "PhysicsEvent",
@@ -36,14 +38,24 @@ NOUNS: dict[str, str] = {c.key: c.noun for c in COLLECTIONS}
 
 
 @dataclass(frozen=True)
-class Tracks:
-    """Charged particles of one collection, sorted by decreasing pT."""
+class Momenta:
+    """What the drawn collections of particles share: the collection's names and each object's
+    transverse momentum and direction, sorted by decreasing pT."""
 
     collection: str  # style key, e.g. "muons"
     branch: str  # NanoAOD collection, e.g. "Muon"
     pt: np.ndarray  # GeV
     eta: np.ndarray
     phi: np.ndarray  # direction at the origin
+
+    def __len__(self) -> int:
+        return int(self.pt.size)
+
+
+@dataclass(frozen=True)
+class Tracks(Momenta):
+    """Charged particles of one collection, sorted by decreasing pT."""
+
     charge: np.ndarray  # units of e
     origin: np.ndarray  # (N, 3) metres: point of closest approach
     stop: np.ndarray  # (N,) "ecal" or "muon": where each trajectory ends
@@ -51,39 +63,23 @@ class Tracks:
     # metres; None when the trajectory is to be propagated through the field model.
     paths: tuple[np.ndarray, ...] | None = None
 
-    def __len__(self) -> int:
-        return int(self.pt.size)
-
 
 @dataclass(frozen=True)
-class Jets:
-    """Jets (or fat jets, or taus): cones from the primary vertex along (eta, phi)."""
+class Jets(Momenta):
+    """Jets (or fat jets, or taus: collection "jets", "fatjets" or "taus"): cones from the
+    primary vertex along (eta, phi)."""
 
-    collection: str  # style key: "jets", "fatjets" or "taus"
-    branch: str  # NanoAOD collection: "Jet", "FatJet" or "Tau"
-    pt: np.ndarray
-    eta: np.ndarray
-    phi: np.ndarray
     energy: np.ndarray  # GeV, from pt, eta and mass
     radius: float  # cone radius R in (eta, phi)
     origin: np.ndarray  # (3,) metres: the primary vertex
 
-    def __len__(self) -> int:
-        return int(self.pt.size)
-
 
 @dataclass(frozen=True)
-class Photons:
-    collection: str
-    branch: str
-    pt: np.ndarray
-    eta: np.ndarray
-    phi: np.ndarray
-    energy: np.ndarray
-    origin: np.ndarray  # (3,) metres: the primary vertex
+class Photons(Momenta):
+    """Photons: straight lines from the primary vertex to the ECAL."""
 
-    def __len__(self) -> int:
-        return int(self.pt.size)
+    energy: np.ndarray  # GeV
+    origin: np.ndarray  # (3,) metres: the primary vertex
 
 
 @dataclass(frozen=True)
@@ -179,3 +175,20 @@ class PhysicsEvent:
     time: str | None = None  # when the event was recorded, where the file says (iSpy)
     # False when the input has no run and event numbers: the event is named by its entry.
     has_ids: bool = True
+
+    @classmethod
+    def named_as(cls, record: Any) -> PhysicsEvent:
+        """An event with no objects yet, named as ``record`` is (a NanoAOD EventRecord or an
+        iSpy IgEvent: run, lumi, event, index, source, entry, is_simulation, and where it has
+        them, the time it was recorded and whether the input numbers its events)."""
+        return cls(
+            record.run,
+            record.lumi,
+            record.event,
+            record.index,
+            record.source,
+            record.is_simulation,
+            entry=record.entry,
+            time=getattr(record, "time", None),
+            has_ids=getattr(record, "has_ids", True),
+        )

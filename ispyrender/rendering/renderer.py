@@ -22,18 +22,7 @@ import numpy as np
 
 from ispyrender.config.style import Camera, Style, parse_color
 from ispyrender.errors import RenderingError
-from ispyrender.scene.primitives import (
-    Arrows,
-    Boxes,
-    Cones,
-    Hexahedra,
-    Polylines,
-    Primitive,
-    Scene,
-    Spheres,
-    Towers,
-    Tube,
-)
+from ispyrender.scene import primitives as shapes
 
 #: Render layers, drawn in this order, each over the one before (depth is cleared between
 #: them): the detector never hides an object; tracks are never buried in a jet cone; MET and
@@ -44,13 +33,13 @@ LAYER_DETECTOR, LAYER_VOLUMES, LAYER_LINES, LAYER_ARROWS, LAYER_MARKERS = range(
 N_LAYERS = 5
 
 
-def event_layer(prim: Primitive) -> int:
+def event_layer(prim: shapes.Primitive) -> int:
     """The layer an event primitive is drawn in."""
-    if isinstance(prim, Spheres):
+    if isinstance(prim, shapes.Spheres):
         return LAYER_MARKERS  # the vertex dot over the MET arrow that starts on it
-    if isinstance(prim, Arrows):
+    if isinstance(prim, shapes.Arrows):
         return LAYER_ARROWS
-    if isinstance(prim, Polylines):
+    if isinstance(prim, shapes.Polylines):
         return LAYER_LINES
     return LAYER_VOLUMES
 
@@ -80,14 +69,14 @@ VIEW_ANGLE = 20.0
 CAMERA_DISTANCE = 25.0
 
 
-def event_points(scene: Scene) -> np.ndarray:
+def event_points(scene: shapes.Scene) -> np.ndarray:
     """Points (N, 3) that outline everything drawn for the event: path points, cone apexes and
     rims, tower and arrow ends, vertices, cell corners; the camera frames these."""
     pts: list[np.ndarray] = [np.zeros((1, 3))]
     for p in scene.primitives:
-        if isinstance(p, Polylines):
+        if isinstance(p, shapes.Polylines):
             pts.extend(np.asarray(x, dtype=float) for x in p.paths if len(x))
-        elif isinstance(p, Cones) and len(p.apex):
+        elif isinstance(p, shapes.Cones) and len(p.apex):
             tip = p.apex + p.axis * p.length[:, None]
             radius = (p.length * np.tan(p.half_angle))[:, None]
             # A vector across the axis in the transverse plane and one along the beam: four
@@ -98,13 +87,13 @@ def event_points(scene: Scene) -> np.ndarray:
             other = np.cross(p.axis, side)
             pts.extend([p.apex, tip + radius * side, tip - radius * side])
             pts.extend([tip + radius * other, tip - radius * other])
-        elif isinstance(p, Towers) and len(p.base):
+        elif isinstance(p, shapes.Towers) and len(p.base):
             pts.extend([p.base, p.base + p.axis * p.length[:, None]])
-        elif isinstance(p, Arrows) and len(p.start):
+        elif isinstance(p, shapes.Arrows) and len(p.start):
             pts.extend([p.start, p.start + p.vector])
-        elif isinstance(p, Spheres) and len(p.centers):
+        elif isinstance(p, shapes.Spheres) and len(p.centers):
             pts.append(p.centers)
-        elif isinstance(p, Hexahedra) and len(p.corners):
+        elif isinstance(p, shapes.Hexahedra) and len(p.corners):
             pts.append(np.asarray(p.corners, dtype=float).reshape(-1, 3))
     return np.vstack(pts)
 
@@ -268,12 +257,12 @@ def camera_vectors(camera: Camera) -> tuple[np.ndarray, np.ndarray]:
     return eye, up
 
 
-def detector_bounds(primitives: Sequence[Primitive]) -> tuple[float, ...] | None:
+def detector_bounds(primitives: Sequence[shapes.Primitive]) -> tuple[float, ...] | None:
     """Axis-aligned bounds of the detector parts, so the camera is the same for every event."""
     lo = np.full(3, np.inf)
     hi = np.full(3, -np.inf)
     for p in primitives:
-        if isinstance(p, Tube):
+        if isinstance(p, shapes.Tube):
             lo = np.minimum(lo, [-p.rmax, -p.rmax, p.zmin])
             hi = np.maximum(hi, [p.rmax, p.rmax, p.zmax])
         elif hasattr(p, "centers"):
@@ -333,7 +322,7 @@ class Renderer:
     def __init__(
         self,
         style: Style,
-        detector: Sequence[Primitive] = (),
+        detector: Sequence[shapes.Primitive] = (),
         scale: float = 1.0,
         line_scale: float | None = None,
         label_band: float | None = None,
@@ -386,7 +375,7 @@ class Renderer:
         self._base_camera: tuple[np.ndarray, np.ndarray, float] = (np.zeros(3), np.zeros(3), 1.0)
         self._base_focal = np.zeros(3)
         # The last scene framed, its orbit axis, focal point and lens (see _event_frame).
-        self._framed: tuple[Scene, str | None, np.ndarray, float] | None = None
+        self._framed: tuple[shapes.Scene, str | None, np.ndarray, float] | None = None
         self._detector = list(detector)
         # Kept so that an animation can hide the detector without rebuilding it.
         self._detector_actors = [
@@ -470,12 +459,12 @@ class Renderer:
             mapper.SetInputData(data)
         return mapper
 
-    def _add(self, prim: Primitive, layer: int, cull: bool = False) -> list[Any]:
+    def _add(self, prim: shapes.Primitive, layer: int, cull: bool = False) -> list[Any]:
         """Actors for one primitive, added to ``layer``: the surface or lines, and the outline
         where the look asks for one. ``cull``: closed detector parts, whose far walls add
         shading work and clutter but nothing a reader needs."""
-        dots = isinstance(prim, Spheres) and prim.pixels is not None
-        if isinstance(prim, Spheres) and dots:
+        dots = isinstance(prim, shapes.Spheres) and prim.pixels is not None
+        if isinstance(prim, shapes.Spheres) and dots:
             import pyvista as pv
 
             mesh = pv.PolyData(np.asarray(prim.centers, dtype=float).reshape(-1, 3))
@@ -484,8 +473,10 @@ class Renderer:
         if mesh.n_points == 0:
             return []
         look = prim.look
-        is_line = isinstance(prim, Polylines) or (isinstance(prim, Tube) and look.wireframe)
-        if not is_line and not dots and isinstance(prim, Spheres | Cones):
+        is_line = isinstance(prim, shapes.Polylines) or (
+            isinstance(prim, shapes.Tube) and look.wireframe
+        )
+        if not is_line and not dots and isinstance(prim, shapes.Spheres | shapes.Cones):
             mesh.compute_normals(inplace=True, split_vertices=False, auto_orient_normals=False)
         actor = self._actor(self._mapper(mesh), look.color, look.opacity)
         prop = actor.GetProperty()
@@ -496,20 +487,24 @@ class Renderer:
             # segments: at small sizes the joints show as gaps (a dotted track). Tube imposters
             # join smoothly.
             prop.RenderLinesAsTubesOn()
-        elif isinstance(prim, Spheres) and prim.pixels is not None:
+        elif isinstance(prim, shapes.Spheres) and prim.pixels is not None:
             prop.SetRepresentationToPoints()
             # At least 3 pixels across, so that a thumbnail still shows a dot.
             prop.SetPointSize(max(3.0, self._px(prim.pixels)))
             prop.RenderPointsAsSpheresOn()
         else:
-            if isinstance(prim, Spheres | Cones):
+            if isinstance(prim, shapes.Spheres | shapes.Cones):
                 prop.SetInterpolationToGouraud()
             if look.wireframe:
                 prop.SetRepresentationToWireframe()
                 prop.SetLineWidth(self._px(look.line_width))
-            if isinstance(prim, Towers | Cones):
+            if isinstance(prim, shapes.Towers | shapes.Cones):
                 prop.SetAmbient(0.3)
-            if cull and not look.wireframe and isinstance(prim, Tube | Boxes | Hexahedra):
+            if (
+                cull
+                and not look.wireframe
+                and isinstance(prim, shapes.Tube | shapes.Boxes | shapes.Hexahedra)
+            ):
                 prop.BackfaceCullingOn()
             if layer == LAYER_DETECTOR and look.opacity >= 1.0:
                 # Opaque detector fills are line-art: flat colour, the outlines tell the parts
@@ -517,14 +512,18 @@ class Renderer:
                 # also cost a third of lit ones on llvmpipe (measured 560 -> 358 ms a frame).
                 prop.LightingOff()
         actors: list[Any] = [actor]
-        if look.edge_color is not None and isinstance(prim, Cones | Tube | Boxes | Hexahedra):
+        if look.edge_color is not None and isinstance(
+            prim, shapes.Cones | shapes.Tube | shapes.Boxes | shapes.Hexahedra
+        ):
             actors.append(self._outline(prim, mesh))
         renderer = self._layers[layer]
         for a in actors:
             renderer.AddActor(a)
         return actors
 
-    def _outline(self, prim: Cones | Tube | Boxes | Hexahedra, mesh: Any) -> Any:
+    def _outline(
+        self, prim: shapes.Cones | shapes.Tube | shapes.Boxes | shapes.Hexahedra, mesh: Any
+    ) -> Any:
         """Lines over a surface in its edge colour: a cone's rim and its silhouette as the
         camera sees it (recomputed by VTK whenever the camera moves, so movies stay right); a
         tube's rims; the edges of boxes and cells, each once. A line actor rather than VTK's
@@ -534,7 +533,7 @@ class Renderer:
 
         look = prim.look
         assert look.edge_color is not None
-        if isinstance(prim, Cones):
+        if isinstance(prim, shapes.Cones):
             from vtkmodules.vtkFiltersCore import vtkAppendPolyData
             from vtkmodules.vtkFiltersHybrid import vtkPolyDataSilhouette
 
@@ -549,7 +548,7 @@ class Renderer:
             append.AddInputData(cone_rims(prim))
             mapper = self._mapper()
             mapper.SetInputConnection(append.GetOutputPort())
-        elif isinstance(prim, Tube):
+        elif isinstance(prim, shapes.Tube):
             mapper = self._mapper(tube_rims(prim))
         else:
             mapper = self._mapper(mesh.extract_all_edges())
@@ -559,10 +558,10 @@ class Renderer:
         prop.LightingOff()
         # Tube imposters join a cone's silhouette smoothly; rims and chamber edges are
         # plain lines, cheaper to draw by the thousand.
-        prop.SetRenderLinesAsTubes(isinstance(prim, Cones))
+        prop.SetRenderLinesAsTubes(isinstance(prim, shapes.Cones))
         return actor
 
-    def _apply_camera(self, scene: Scene | None, orbit_axis: str | None = None) -> None:
+    def _apply_camera(self, scene: shapes.Scene | None, orbit_axis: str | None = None) -> None:
         cam_style = self.style.camera
         eye, up = camera_vectors(cam_style)
         cam = self.camera
@@ -592,7 +591,12 @@ class Renderer:
         self._reset_clipping()
 
     def _event_frame(
-        self, scene: Scene, orbit_axis: str | None, eye: np.ndarray, up: np.ndarray, parallel: bool
+        self,
+        scene: shapes.Scene,
+        orbit_axis: str | None,
+        eye: np.ndarray,
+        up: np.ndarray,
+        parallel: bool,
     ) -> tuple[np.ndarray, float]:
         """:func:`frame_event` for ``scene``, kept for the next call with the same scene: a
         collision movie aims at its whole event once per frame while its tracks grow."""
@@ -685,7 +689,7 @@ class Renderer:
         near = max(distance - DETECTOR_RADIUS, 0.01 * DETECTOR_RADIUS)
         cam.SetClippingRange(near, distance + DETECTOR_RADIUS)
 
-    def _replace_event(self, scene: Scene) -> None:
+    def _replace_event(self, scene: shapes.Scene) -> None:
         for layer, actor in self._event_actors:
             self._layers[layer].RemoveActor(actor)
         self._event_actors = []
@@ -694,7 +698,7 @@ class Renderer:
             self._event_actors.extend((layer, a) for a in self._add(p, layer))
 
     def set_scene(
-        self, scene: Scene, frame: Scene | None = None, orbit_axis: str | None = None
+        self, scene: shapes.Scene, frame: shapes.Scene | None = None, orbit_axis: str | None = None
     ) -> None:
         """Replace the event's actors (the detector stays) and aim the style's camera at
         ``frame`` (the whole event, when ``scene`` shows it part-drawn), framed for a turn
@@ -738,7 +742,9 @@ class Renderer:
         self._render()
         return self._read()
 
-    def draw(self, scene: Scene, magnification: int = 1, frame: Scene | None = None) -> np.ndarray:
+    def draw(
+        self, scene: shapes.Scene, magnification: int = 1, frame: shapes.Scene | None = None
+    ) -> np.ndarray:
         """Render one event and return the picture as an (H, W, 3) or (H, W, 4) uint8 array.
 
         ``magnification`` > 1 renders the picture that many times larger in tiles of the

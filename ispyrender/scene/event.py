@@ -283,9 +283,6 @@ def _add_jets(scene: Scene, jets: Jets, style: Style, k: float) -> None:
 def _add_towers(scene: Scene, towers: CaloTowers, style: Style, k: float) -> None:
     """PF towers standing on the ECAL or HCAL inner surface, one box per (eta, phi) cell."""
     tower_style: TowerStyle = getattr(style.collections, towers.collection)
-    n = len(towers)
-    if n == 0:
-        return
     # The forward calorimeter (|eta| > 3) stands 11 m out: its towers are in the lego only,
     # where they do not set the frame of the picture.
     central = np.abs(np.asarray(towers.eta, dtype=float)) <= MAX_TOWER_ETA
