@@ -16,43 +16,19 @@ import colour
 import numpy as np
 import pytest
 
+from ispyrender.config.collections import COLLECTIONS
 from ispyrender.config.loader import PRESETS, load_style
 from ispyrender.config.style import Style, parse_color
 
 MIN_DISTANCE = 20.0
 
-#: Collections that can be in the same picture: NanoAOD files (PFNano ones with PF candidates
-#: and towers) and iSpy files. A NanoAOD file never has iSpy's tracks or rec hits, nor the
-#: reverse, so those pairs may share a colour (isolated tracks and iSpy tracks do).
+#: Collections that can be in the same picture (from the collections' table): NanoAOD files
+#: (PFNano ones with PF candidates and towers) and iSpy files. A NanoAOD file never has iSpy's
+#: tracks or rec hits, nor the reverse, so those pairs may share a colour (isolated tracks and
+#: iSpy tracks do).
 DRAWN_TOGETHER = {
-    "NanoAOD": (
-        "muons",
-        "electrons",
-        "photons",
-        "jets",
-        "fatjets",
-        "taus",
-        "met",
-        "isotracks",
-        "pfcands",
-        "genparts",
-        "vertices",
-        "secondary_vertices",
-        "em_towers",
-        "had_towers",
-    ),
-    "iSpy": (
-        "muons",
-        "electrons",
-        "photons",
-        "jets",
-        "met",
-        "tracks",
-        "vertices",
-        "ecal_hits",
-        "hcal_hits",
-        "muon_chambers",
-    ),
+    "NanoAOD": tuple(c.key for c in COLLECTIONS if c.nanoaod or c.kind in ("towers", "met")),
+    "iSpy": tuple(c.key for c in COLLECTIONS if c.ispy),
 }
 
 

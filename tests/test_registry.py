@@ -77,8 +77,56 @@ def test_derived_tables_agree_with_the_collections_table() -> None:
     assert event._TRACK_ORDER[:2] == ("muons", "electrons")  # leptons are drawn first
     assert set(event._TRACK_ORDER) == {c.key for c in collections.of_kind("track")}
     assert TRACK_COLLECTIONS["muons"] == ("Muon", "muon")
-    assert JET_RADII == {"jets": ("Jet", 0.4), "fatjets": ("FatJet", 0.8), "taus": ("Tau", 0.1)}
+    assert JET_RADII == {
+        "jets": ("Jet", 0.4),
+        "fatjets": ("FatJet", 0.8),
+        "taus": ("Tau", 0.1),
+        "genjets": ("GenJet", 0.4),
+    }
     assert PHOENIX_NAMES["jets"] == "AK4Jets" and PHOENIX_NAMES["vertices"] == "PrimaryVertices"
     assert ("GsfElectrons", "electrons") in ISPY_DRAWN
     # Every collection has one place in the drawing order.
     assert sorted(c.draw for c in collections.COLLECTIONS) == list(range(len(keys)))
+
+
+def test_generator_jets_came_in_as_one_entry_drawn_labelled_exported_inspected(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Generator jets were added as one table entry and one style field (their colours in the
+    two presets aside): a simulated event draws them, its legend counts them, Phoenix and the
+    object table read them, and inspect reports the branches they need."""
+    import uproot
+
+    from ispyrender import api
+    from ispyrender.jobs.inspect import inspect_source
+    from ispyrender.sources import open_source
+
+    path = shared_data / "nanoaod" / "nano_dy.root"
+    branches = uproot.open(path)["Events"].arrays(
+        ["GenJet_pt", "GenJet_eta"], entry_start=0, entry_stop=1, library="np"
+    )
+    pt, eta = branches["GenJet_pt"][0], branches["GenJet_eta"][0]
+    expected = int(((pt >= 20.0) & (abs(eta) <= 6.0)).sum())  # the style's min_pt: 20 GeV
+    assert expected > 0
+
+    event = api.open(path)[0]
+    style = load_style("publication", ["collections.genjets.show=true"])
+    physics, scene = api._physics_and_scene(event, style)
+    (genjets,) = [j for j in physics.jets if j.collection == "genjets"]
+    assert len(genjets) == expected and genjets.radius == 0.4
+    cones = [p for p in scene.primitives if getattr(p, "group", None) == "GenJet"]
+    assert len(cones) == 1 and len(cones[0].apex) == expected
+    assert ("Generator jets", expected) in [(e.label, e.count) for e in scene.legend]
+
+    exported = api.export(event, tmp_path / "event.json", style)
+    (content,) = json.loads(exported.read_text()).values()
+    assert len(content["Jets"]["GenJets"]) == expected
+
+    with open_source([str(path)]) as source:
+        report = inspect_source(source)
+    assert "GenJet" in [c.name for c in report.collections]
+    # Collision data has no generator record: nothing to draw, and inspect says why.
+    data = shared_data / "nanoaod" / "EGamma_2022E_v13.root"
+    with open_source([str(data)]) as source:
+        notes = inspect_source(source).missing
+    assert "GenJet: absent (collision data has no generator record)" in notes

@@ -227,6 +227,7 @@ class Collections(StrictModel):
     jets: JetStyle = JetStyle(color="#fdd835", opacity=0.35, min_pt=20.0)
     fatjets: JetStyle = JetStyle(color="#ab47bc", opacity=0.2, min_pt=150.0)
     taus: JetStyle = JetStyle(color="#1e88e5", opacity=0.6, min_pt=20.0, cone_radius=0.1)
+    genjets: JetStyle = JetStyle(show=False, color="#b2df8a", opacity=0.25, min_pt=20.0)
     met: MetStyle = MetStyle(color="#d81b60", line_width=4.0)
     vertices: VertexStyle = VertexStyle(color="#ffffff", radius=0.02)
     secondary_vertices: VertexStyle = VertexStyle(color="#00bcd4", radius=0.015)
@@ -238,6 +239,21 @@ class Collections(StrictModel):
     # Only in PFNano files: towers summed from the PF candidates.
     em_towers: TowerStyle = TowerStyle(color="#e41a1c", opacity=0.85)
     had_towers: TowerStyle = TowerStyle(color="#377eb8", opacity=0.85)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _onto_defaults(cls, data: Any) -> Any:
+        """A collection given in part keeps its own defaults for the rest (its colour, its
+        thresholds), not the bare defaults of its kind: ``collections.genjets.show=true`` on a
+        style that does not list generator jets draws them as the table above says."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for key, value in data.items():
+            field = cls.model_fields.get(key)
+            if field is not None and isinstance(value, dict) and field.default is not None:
+                merged[key] = {**field.default.model_dump(exclude_unset=True), **value}
+        return merged
 
     @model_validator(mode="after")
     def _known_ids(self) -> Collections:

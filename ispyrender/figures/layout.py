@@ -26,10 +26,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ispyrender.config.collections import COLLECTIONS
 from ispyrender.config.style import Style
 from ispyrender.figures.lego import draw_lego, lego_collections
 from ispyrender.figures.projections import DEFAULT_TITLES, Paint, draw_projection
-from ispyrender.physics.objects import PhysicsEvent
+from ispyrender.physics.objects import Momenta, PhysicsEvent, Tracks
 from ispyrender.physics.quantities import MassResult
 from ispyrender.scene.labels import (
     energy_scale_text,
@@ -434,43 +435,25 @@ def _legend(fig: Figure, lay: Layout, content: FigureContent, style: Style, pain
         fig.legend(h, t, ncol=ncol, fontsize=10 * lay.k, **kw)
 
 
-_TABLE_SYMBOLS = {
-    "muons": r"\mu",
-    "electrons": r"e",
-    "photons": r"\gamma",
-    "jets": "jet",
-    "taus": r"\tau_\mathrm{h}",
-}
+#: The collections of a figure's object table, in the legend's order, and their symbols.
+_TABLE_SYMBOLS = {c.key: c.row for c in sorted(COLLECTIONS, key=lambda c: c.draw) if c.row}
 
 
 def table_rows(event: PhysicsEvent) -> list[tuple[str, float, float | None, float, float | None]]:
     """(type, pT, eta, phi, charge) of the drawn objects: leptons, photons, taus, jets, MET,
     each collection by decreasing pT. MET has no eta; photons and jets no charge."""
     rows: list[tuple[str, float, float | None, float, float | None]] = []
-    for tracks in event.tracks:
-        if tracks.collection in ("muons", "electrons"):
-            for i in range(len(tracks)):
-                rows.append(
-                    (
-                        tracks.collection,
-                        float(tracks.pt[i]),
-                        float(tracks.eta[i]),
-                        float(tracks.phi[i]),
-                        float(tracks.charge[i]),
-                    )
-                )
+    drawn: dict[str, Momenta] = {o.collection: o for o in (*event.tracks, *event.jets)}
     if event.photons is not None:
-        p = event.photons
+        drawn["photons"] = event.photons
+    for key in _TABLE_SYMBOLS:
+        if (o := drawn.get(key)) is None:
+            continue
+        charge = o.charge if isinstance(o, Tracks) else np.full(len(o), None)
         rows += [
-            ("photons", float(a), float(b), float(c), None)
-            for a, b, c in zip(p.pt, p.eta, p.phi, strict=True)
+            (key, float(a), float(b), float(c), None if q is None else float(q))
+            for a, b, c, q in zip(o.pt, o.eta, o.phi, charge, strict=True)
         ]
-    for jets in sorted(event.jets, key=lambda j: j.collection != "taus"):
-        if jets.collection in ("taus", "jets"):
-            rows += [
-                (jets.collection, float(a), float(b), float(c), None)
-                for a, b, c in zip(jets.pt, jets.eta, jets.phi, strict=True)
-            ]
     if event.met is not None:
         rows.append(("met", event.met.pt, None, event.met.phi, None))
     return rows

@@ -30,6 +30,7 @@ from urllib.parse import quote
 import numpy as np
 
 from ispyrender import __version__
+from ispyrender.config.collections import BY_KEY
 from ispyrender.config.style import Style, parse_color
 from ispyrender.errors import OutputError, SelectionError
 from ispyrender.outputs import jsontext
@@ -47,7 +48,7 @@ from ispyrender.sources.base import EventSource
 ASSETS = ("gallery.css", "gallery.js", "viewer3d.js")
 
 #: Object kinds in the table, the order they are listed in, and their names on the page.
-KIND_NAMES = {"muons": "muon", "electrons": "electron", "photons": "photon", "jets": "jet"}
+KIND_NAMES = {key: BY_KEY[key].singular for key in ("muons", "electrons", "photons", "jets")}
 
 #: Tracks and points kept per event for the 3D view: PF candidates can be thousands of curves,
 #: and a page that a laptop browser redraws on every mouse move must stay light.

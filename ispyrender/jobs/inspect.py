@@ -69,22 +69,11 @@ MET_SOURCES: tuple[str, ...] = (
     "GenMET",
 )
 
-#: Fields each drawable collection needs for a full drawing. Kept here rather than imported
-#: from the objects module so that inspection does not depend on the drawing code.
+#: Fields each drawable collection needs for a full drawing (from the collections' table).
 DRAWABLE_FIELDS: dict[str, tuple[str, ...]] = {
-    "Muon": ("pt", "eta", "phi", "charge", "dxy", "dz"),
-    "Electron": ("pt", "eta", "phi", "charge", "dxy", "dz"),
-    "IsoTrack": ("pt", "eta", "phi", "charge", "dxy", "dz"),
-    "PFCands": ("pt", "eta", "phi", "charge"),
-    "Photon": ("pt", "eta", "phi"),
-    "Jet": ("pt", "eta", "phi", "mass"),
-    "FatJet": ("pt", "eta", "phi", "mass"),
-    "Tau": ("pt", "eta", "phi", "charge"),
-    "MET": ("pt", "phi"),
-    "PV": ("x", "y", "z"),
-    "SV": ("x", "y", "z"),
-    "GenPart": ("pt", "eta", "phi", "pdgId"),
+    c.nanoaod: c.fields for c in COLLECTIONS if c.nanoaod
 }
+_SIMULATED = {c.nanoaod for c in COLLECTIONS if c.simulated}
 
 
 @dataclass(frozen=True)
@@ -217,8 +206,8 @@ def _missing(dataset: Dataset, branches: set[str]) -> list[str]:
     for coll, needed in DRAWABLE_FIELDS.items():
         fields = {b[len(coll) + 1 :] for b in branches if b.startswith(coll + "_")}
         if not fields:
-            if coll == "GenPart" and not dataset.is_simulation:
-                notes.append("GenPart: absent (collision data has no generator record)")
+            if coll in _SIMULATED and not dataset.is_simulation:
+                notes.append(f"{coll}: absent (collision data has no generator record)")
             elif coll == "PFCands":
                 notes.append("PFCands: absent (only PFNano files have them), none will be drawn")
             else:

@@ -98,7 +98,9 @@ class LeftOut:
                 continue
             found = BY_KEY.get(key)
             noun = found.noun.removeprefix("the ") if found else key
-            where = [f"{found.nanoaod}_pt/eta/phi"] if found and found.nanoaod else []
+            where = []
+            if found is not None and found.nanoaod and found.kind != "met":
+                where.append(f"{found.nanoaod}_{'/'.join(found.fields[:3])}")
             if key in self.skipped_entries:
                 where.append(_entries(self.skipped_entries[key]))
             detail = f" ({'; '.join(where)})" if where else ""

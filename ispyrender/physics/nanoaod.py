@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ispyrender.config.collections import COLLECTIONS, of_kind
+from ispyrender.config.collections import BY_KEY, COLLECTIONS, of_kind
 from ispyrender.config.style import CollectionStyle, JetStyle, Style, TowerStyle
 from ispyrender.physics.cleaning import Drawn, Links, clean, electron_photons
 from ispyrender.physics.objects import (
@@ -636,22 +636,17 @@ def _cleaned(
     """The candidates of a jet-like collection that are not the same object as drawn leptons
     or photons (see :mod:`ispyrender.physics.cleaning`), and how many were left out by which."""
     settings = style.cleaning
-    if not settings.enabled:
+    names = BY_KEY[key].clean_against
+    if not settings.enabled or not names:
         return candidates, {}
-    if key == "jets":
-        n_jets = values.size("Jet_pt")
-        against = [
-            (d, _jet_links(values, d.key, n_jets, sizes.get(d.key)))
-            for name in ("muons", "electrons", "photons")
-            if (d := drawn.get(name)) is not None
-        ]
-        radius = settings.delta_r
-    else:
-        # Taus against leptons and photons, fat jets against leptons, by Delta R: NanoAOD
-        # links them to none of these. (A fat jet holds many photons of its own.)
-        names = ("muons", "electrons") if key == "fatjets" else ("muons", "electrons", "photons")
-        against = [(d, None) for name in names if (d := drawn.get(name)) is not None]
-        radius = settings.fatjet_delta_r if key == "fatjets" else settings.delta_r
+    # NanoAOD links jets (only) to leptons and photons; the others go by Delta R.
+    n_jets = values.size("Jet_pt")
+    against = [
+        (d, _jet_links(values, d.key, n_jets, sizes.get(d.key)) if key == "jets" else None)
+        for name in names
+        if (d := drawn.get(name)) is not None
+    ]
+    radius = settings.fatjet_delta_r if key == "fatjets" else settings.delta_r
     result = clean(
         candidates.pt, candidates.eta, candidates.phi, against, radius, index=candidates.index
     )
@@ -704,7 +699,7 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
     for key in TRACK_COLLECTIONS:
         if key not in plan.drawable:
             continue
-        if key == "genparts" and not record.is_simulation:
+        if BY_KEY[key].simulated and not record.is_simulation:
             continue
         built = _tracks(key, values, getattr(cols, key), origin, event, plan.ids.get(key))
         if built is not None:
@@ -736,7 +731,7 @@ def build_event(record: EventRecord, style: Style, plan: BranchPlan) -> PhysicsE
             sizes["photons"] = values.size("Photon_pt")
 
     for key, (branch, default_radius) in JET_RADII.items():
-        if key not in plan.drawable:
+        if key not in plan.drawable or (BY_KEY[key].simulated and not record.is_simulation):
             continue
         jet_style: JetStyle = getattr(cols, key)
         rule = plan.ids.get(key)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ispyrender.config.collections import BY_KEY
 from ispyrender.config.style import Style
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.physics.quantities import MassResult
@@ -221,14 +222,6 @@ def energy_scale_text(metres_per_gev: float, objects: Sequence[str], et: str = "
     return f"Energy scale{which}: 1 m = {_energy(1.0 / metres_per_gev)} {et}"
 
 
-#: Singular and plural of the cleaned collections, for the line under a figure's table.
-_COUNTED = {
-    "jets": ("jet", "jets"),
-    "fatjets": ("large-radius jet", "large-radius jets"),
-    "taus": ("tau", "taus"),
-}
-
-
 def removed_text(removed: dict[str, dict[str, int]]) -> str:
     """One line of what cross-cleaning left out: "Not drawn, same object as a lepton or photon:
     2 jets, 1 tau"; "" when nothing was."""
@@ -236,8 +229,8 @@ def removed_text(removed: dict[str, dict[str, int]]) -> str:
     for key, by in removed.items():
         n = sum(by.values())
         if n:
-            one, many = _COUNTED.get(key, (key, key))
-            parts.append(f"{n} {one if n == 1 else many}")
+            names = BY_KEY[key]
+            parts.append(f"{n} {names.singular if n == 1 else names.noun}")
     if not parts:
         return ""
     return f"Not drawn, same object as a lepton or photon: {', '.join(parts)}"
