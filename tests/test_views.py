@@ -4,6 +4,7 @@ regression per view (rho-phi, rho-z, lego) on built-in sample events."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -23,6 +24,7 @@ from ispyrender.figures.projections import (
     draw_event_rho_z,
     muon_chambers_rho_phi,
     muon_chambers_rho_z,
+    rho_z_path,
     rho_z_points,
 )
 from ispyrender.physics.cms_dimensions import CSC_RINGS, DT_WHEELS, dt_chambers
@@ -49,26 +51,45 @@ def _track(*points: tuple[float, float, float]) -> Scene:
 # ---- conventions ------------------------------------------------------------------------------
 
 
-def test_rho_z_sign_follows_y_and_breaks_at_the_crossing() -> None:
-    pts = np.array([[0.0, 1.0, 0.5], [3.0, 4.0, 1.0], [1.0, -1.0, 2.0], [0.0, -2.0, 3.0]])
-    out = rho_z_points(pts)
-    # (z, +rho) for y >= 0 and (z, -rho) for y < 0; where y changes sign the line ends at the
-    # crossing (here at 80% of the way from (3, 4, 1) to (1, -1, 2): x = 1.4, z = 1.8) and
-    # starts again from the mirrored point below the beam.
-    np.testing.assert_allclose(out[0], [0.5, 1.0])
-    np.testing.assert_allclose(out[1], [1.0, 5.0])
-    np.testing.assert_allclose(out[2], [1.8, 1.4])
-    assert np.isnan(out[3]).all()
-    np.testing.assert_allclose(out[4], [1.8, -1.4])
-    np.testing.assert_allclose(out[5], [2.0, -np.sqrt(2.0)])
-    np.testing.assert_allclose(out[6], [3.0, -2.0])
-    assert len(out) == 7
+def test_rho_z_points_take_the_sign_of_their_own_y() -> None:
+    out = rho_z_points(np.array([[3.0, 4.0, 1.0], [1.0, -1.0, 2.0], [0.0, 0.0, 3.0]]))
+    np.testing.assert_allclose(out, [[1.0, 5.0], [2.0, -np.sqrt(2.0)], [3.0, 0.0]])
 
 
-def test_rho_z_line_from_a_vertex_just_above_the_beam_keeps_its_length() -> None:
-    out = rho_z_points(np.array([[0.0, 1e-5, 0.0], [0.0, -1.2, 1.0]]))
-    assert np.nanmin(out[:, 1]) == pytest.approx(-1.2)
-    assert out[-1].tolist() == [1.0, -1.2]
+def test_a_track_stays_on_the_side_of_its_direction_at_the_vertex() -> None:
+    # Starts upwards, bends across y = 0: the whole track is drawn above the beam line, each
+    # point at its own rho, with no break.
+    pts = np.array([[0.0, 0.0, 0.5], [3.0, 4.0, 1.0], [1.0, -1.0, 2.0], [0.0, -2.0, 3.0]])
+    out = rho_z_path(pts)
+    np.testing.assert_allclose(out, [[0.5, 0.0], [1.0, 5.0], [2.0, np.sqrt(2.0)], [3.0, 2.0]])
+    # A vertex just above y = 0 with the track heading down: below the beam, whole.
+    out = rho_z_path(np.array([[0.0, 1e-5, 0.0], [0.0, -1.2, 1.0]]))
+    assert np.all(out[1:, 1] < 0) and out[-1].tolist() == [1.0, -1.2]
+
+
+def test_no_track_of_the_shared_ig_files_is_split_in_rho_z(shared_data: Path) -> None:
+    """Every track of both iSpy files, as the rho-z panel draws it: one unbroken line on one
+    side of the beam line (the 2012 file has a 4 GeV muon at phi -3.10 that crosses y = 0)."""
+    from ispyrender.config.loader import load_style
+    from ispyrender.physics import EventBuilder
+    from ispyrender.scene.event import build_scene
+    from ispyrender.sources import open_source
+
+    style = load_style("publication")
+    crossing = 0
+    for name in ("Hto4l_120-130GeV.ig", "DoubleElectron_Run2012C_0.ig"):
+        with open_source([str(shared_data / "ig" / name)]) as source:
+            for physics in EventBuilder(source, style).events(range(min(len(source), 5))):
+                for prim in build_scene(physics, style).primitives:
+                    if not isinstance(prim, Polylines):
+                        continue
+                    for path in prim.paths:
+                        out = rho_z_path(path)
+                        assert np.isfinite(out).all() and len(out) == len(path)
+                        rho = out[1:, 1]
+                        assert (rho >= 0).all() or (rho <= 0).all()
+                        crossing += bool((path[:, 1] > 0.01).any() and (path[:, 1] < -0.01).any())
+    assert crossing > 0  # the files do hold tracks that cross y = 0
 
 
 def test_rho_phi_is_x_right_y_up() -> None:
@@ -175,3 +196,64 @@ def test_view_images(name: str, view: str, index: int, extent: str, update: bool
     with matplotlib.rc_context():
         image = _one_view(view, index, extent)
     check_image(name, image, update)
+
+
+def test_rho_phi_shows_no_endcap_hit_or_chamber_over_the_barrel(shared_data: Path) -> None:
+    """Every cell the rho-phi panel draws for both iSpy files lies outside the ECAL barrel's
+    inner radius: the endcaps' hits (EE, ES, HE, HF) and CSCs, which would lie across the
+    tracker and the barrel, are left out; every barrel hit and DT chamber is drawn."""
+    from ispyrender.config.loader import load_style
+    from ispyrender.physics import EventBuilder
+    from ispyrender.physics.cms_dimensions import ECAL_BARREL
+    from ispyrender.scene.event import build_scene
+    from ispyrender.scene.primitives import Hexahedra
+    from ispyrender.sources import open_source
+
+    style = load_style("publication")
+    left_out = drawn = 0
+    for name in ("Hto4l_120-130GeV.ig", "DoubleElectron_Run2012C_0.ig"):
+        with open_source([str(shared_data / "ig" / name)]) as source:
+            for physics in EventBuilder(source, style).events(range(len(source))):
+                scene = build_scene(physics, style)
+                cells = [p for p in scene.primitives if isinstance(p, Hexahedra)]
+                ax = _axes()
+                draw_event_rho_phi(ax, scene, Paint())
+                polys = [c for c in ax.collections if isinstance(c, PolyCollection)]
+                shown = [v for c in polys if c.get_zorder() == 2 for v in c.get_paths()]
+                expected = sum(int(p.barrel.sum()) if p.barrel is not None else 0 for p in cells)
+                assert len(shown) == expected
+                for path in shown:
+                    rho = np.hypot(path.vertices[:, 0], path.vertices[:, 1])
+                    assert rho.min() >= ECAL_BARREL.rmin - 0.01
+                drawn += expected
+                left_out += sum(int((~p.barrel).sum()) for p in cells if p.barrel is not None)
+    assert drawn > 0 and left_out > 0
+
+
+def test_the_transverse_preset_draws_the_barrel_hits_and_chambers_only(
+    shared_data: Path,
+) -> None:
+    from ispyrender.config.loader import load_style
+    from ispyrender.physics import EventBuilder
+    from ispyrender.scene.event import build_scene
+    from ispyrender.scene.primitives import Hexahedra
+    from ispyrender.sources import open_source
+
+    style = load_style("transverse")
+    with open_source([str(shared_data / "ig" / "Hto4l_120-130GeV.ig")]) as source:
+        events = list(EventBuilder(source, style).events(range(len(source))))
+    mixed = [
+        e
+        for e in events
+        if e.chambers is not None
+        and e.chambers.barrel is not None
+        and e.chambers.barrel.any()
+        and not e.chambers.barrel.all()
+    ]
+    assert mixed  # events with both DT and CSC chambers
+    for physics in mixed:
+        scene = build_scene(physics, style)
+        for cells in (p for p in scene.primitives if isinstance(p, Hexahedra)):
+            assert cells.barrel is not None and cells.barrel.all()
+        counts = {e.key: e.count for e in scene.legend}
+        assert counts["muon_chambers"] == int(physics.chambers.barrel.sum())

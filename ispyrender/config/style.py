@@ -205,6 +205,10 @@ class HitStyle(CollectionStyle):
     min_energy: NonNegative = 0.0  # GeV; hits below are not drawn
     scale: NonNegative = 0.1  # metres of depth per GeV (0: the cell's own depth)
     max_depth: Positive = 1.0  # metres
+    # false: the barrel's only (EB, HB, HO; DT chambers), as a view along the beam must show
+    # them: there the endcaps' hits and CSCs would lie across the barrel (the transverse
+    # preset). A figure's rho-phi panel always shows the barrel's only.
+    endcaps: bool = True
 
 
 class TowerStyle(CollectionStyle):

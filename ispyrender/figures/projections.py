@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_TITLES",
     "Paint",
     "draw_projection",
+    "rho_z_path",
     "rho_z_points",
 ]
 
@@ -241,33 +242,25 @@ def detector_rho_z(ax: Axes, detector: Detector, paint: Paint) -> None:
 
 
 def rho_z_points(points: np.ndarray) -> np.ndarray:
-    """(N, 3) points -> (M, 2) points (z, +-rho) with the sign of y.
-
-    Where a curve crosses y = 0 it is cut at the crossing (found by linear interpolation): it
-    ends there on one side of the beam line, a NaN row breaks the line, and it goes on from the
-    same (z, rho) on the other side, instead of a segment jumping across the beam. A track
-    starting at a vertex just above y = 0 and heading down thus loses nothing visible."""
+    """(N, 3) separate points -> (N, 2) points (z, +-rho), each with the sign of its own y."""
     points = np.asarray(points, dtype=float).reshape(-1, 3)
     sign = np.where(points[:, 1] >= 0.0, 1.0, -1.0)
-    rho = np.hypot(points[:, 0], points[:, 1])
-    out = np.stack([points[:, 2], sign * rho], axis=1)
-    flips = np.flatnonzero(sign[1:] != sign[:-1]) + 1
-    if not flips.size:
-        return out
-    a, b = points[flips - 1], points[flips]
-    t = (a[:, 1] / (a[:, 1] - b[:, 1]))[:, None]
-    cross = a + t * (b - a)
-    z, r = cross[:, 2], np.abs(cross[:, 0])
-    pieces = []
-    start = 0
-    for k, i in enumerate(flips.tolist()):
-        pieces.append(out[start:i])
-        pieces.append(
-            np.array([[z[k], sign[i - 1] * r[k]], [np.nan, np.nan], [z[k], sign[i] * r[k]]])
-        )
-        start = i
-    pieces.append(out[start:])
-    return np.vstack(pieces)
+    return np.stack([points[:, 2], sign * np.hypot(points[:, 0], points[:, 1])], axis=1)
+
+
+def rho_z_path(points: np.ndarray) -> np.ndarray:
+    """(N, 3) points of one trajectory -> (N, 2) points (z, +-rho), all on one side of the beam
+    line: the side its direction at the vertex points to (its first step that moves in y), as
+    Fireworks draws it. A track bending across y = 0 stays whole on its side instead of being
+    split into a stub and a detached piece."""
+    points = np.asarray(points, dtype=float).reshape(-1, 3)
+    steps = np.diff(points[:, 1])
+    moving = np.flatnonzero(np.abs(steps) > 1e-9)
+    if moving.size:
+        side = 1.0 if steps[moving[0]] > 0.0 else -1.0
+    else:
+        side = 1.0 if points.size == 0 or points[-1, 1] >= 0.0 else -1.0
+    return np.stack([points[:, 2], side * np.hypot(points[:, 0], points[:, 1])], axis=1)
 
 
 def _lines(
@@ -358,7 +351,9 @@ def draw_event_rho_phi(ax: Axes, scene: shapes.Scene, paint: Paint) -> None:
             for start, vec in zip(prim.start, prim.vector, strict=True):
                 _arrow(ax, start[:2], vec[:2], look.color, look.line_width, paint)
         elif isinstance(prim, shapes.Hexahedra):
-            _cells(ax, prim, prim.corners[:, :, :2], paint)
+            # Along the beam the endcaps' hits and chambers would lie across the barrel.
+            corners = prim.corners if prim.barrel is None else prim.corners[prim.barrel]
+            _cells(ax, prim, corners[:, :, :2], paint)
         elif isinstance(prim, shapes.Spheres):
             ax.scatter(
                 prim.centers[:, 0],
@@ -397,7 +392,7 @@ def draw_event_rho_z(ax: Axes, scene: shapes.Scene, paint: Paint) -> None:
                 polys.append(_bar(b, d / np.linalg.norm(d), float(length), float(width)))
             _solid(ax, polys, look.color, 0.85, paint, 4)
         elif isinstance(prim, shapes.Polylines):
-            _lines(ax, [rho_z_points(p) for p in prim.paths], prim, paint, 5)
+            _lines(ax, [rho_z_path(p) for p in prim.paths], prim, paint, 5)
         elif isinstance(prim, shapes.Hexahedra):
             corners = prim.corners
             # A whole cell goes to the side of the beam line where its centre is.
@@ -406,7 +401,6 @@ def draw_event_rho_z(ax: Axes, scene: shapes.Scene, paint: Paint) -> None:
             _cells(ax, prim, np.stack([corners[:, :, 2], rho], axis=2), paint)
         elif isinstance(prim, shapes.Spheres):
             pts = rho_z_points(prim.centers)
-            pts = pts[np.isfinite(pts[:, 0])]
             ax.scatter(pts[:, 0], pts[:, 1], s=9, color=[paint(look.color)], linewidths=0, zorder=7)
         # MET lies in the transverse plane: it has no rho-z picture.
 

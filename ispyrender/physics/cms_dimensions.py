@@ -62,6 +62,7 @@ __all__ = [
     "Section",
     "csc_chambers",
     "dt_chambers",
+    "in_muon_barrel",
     "transverse_distance",
 ]
 
@@ -304,6 +305,17 @@ DT_WHEELS: dict[int, tuple[float, float]] = {
     1: (1.426, 3.938),
     2: (4.085, 6.597),
 }
+
+
+def in_muon_barrel(centres: np.ndarray) -> np.ndarray:
+    """(N, 3) chamber centres -> (N,) bool: a drift-tube chamber of the barrel wheels (outside
+    the solenoid, within the wheels' z), not a CSC of the endcaps (whose ME1/3 ring sits just
+    beyond the wheels, and whose inner rings inside the yoke's radius)."""
+    centres = np.asarray(centres, dtype=float).reshape(-1, 3)
+    half_length = max(abs(z) for extent in DT_WHEELS.values() for z in extent)
+    rho = np.hypot(centres[:, 0], centres[:, 1])
+    return (np.abs(centres[:, 2]) <= half_length) & (rho >= SOLENOID.rmax)
+
 
 #: Shorter chambers (every station) where the solenoid's cryogenic chimneys pass through the
 #: wheels (file: dt.js): (wheel, sector) -> z extent.

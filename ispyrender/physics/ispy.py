@@ -23,6 +23,7 @@ import numpy as np
 from ispyrender.config.style import CollectionStyle, HitStyle, Style
 from ispyrender.errors import InputError
 from ispyrender.physics.cleaning import Drawn, clean, electron_photons
+from ispyrender.physics.cms_dimensions import in_muon_barrel
 from ispyrender.physics.objects import (
     CaloHits,
     Jets,
@@ -44,6 +45,10 @@ HIT_COLLECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "ecal_hits": (("EBRecHits", "EERecHits", "ESRecHits"), "EcalRecHits"),
     "hcal_hits": (("HBRecHits", "HERecHits", "HFRecHits", "HORecHits"), "HcalRecHits"),
 }
+
+
+#: The rec hits of the barrel parts; the others are of the endcaps (EE, ES, HE) or HF.
+_BARREL_HITS = frozenset({"EBRecHits", "HBRecHits", "HORecHits"})
 
 
 def _keep(pt: np.ndarray, style: CollectionStyle, *, limit: bool = True) -> np.ndarray:
@@ -161,15 +166,17 @@ def _muon_paths(ev: IgEvent) -> dict[int, np.ndarray]:
 
 def _hits(ev: IgEvent, key: str, style: HitStyle) -> CaloHits | None:
     names, group = HIT_COLLECTIONS[key]
-    rows = [
-        hit
+    found = [
+        (hit, name in _BARREL_HITS)
         for name in names
         for hit in ev.rows(name)
         if np.isfinite(float(hit.get("energy", np.nan)))
         and float(hit.get("energy", 0.0)) >= style.min_energy
     ]
-    if not rows:
+    if not found:
         return None
+    rows = [hit for hit, _ in found]
+    barrel = np.array([in_barrel for _, in_barrel in found], dtype=bool)
     shape = (len(rows), 4, 3)
     front = _points([[h[f"front_{i}"] for i in range(1, 5)] for h in rows], shape)
     back = _points([[h[f"back_{i}"] for i in range(1, 5)] for h in rows], shape)
@@ -177,7 +184,8 @@ def _hits(ev: IgEvent, key: str, style: HitStyle) -> CaloHits | None:
     ok = _finite(front).all(axis=(1, 2)) & _finite(back).all(axis=(1, 2)) & _finite(eta, phi)
     if not ok.any():
         return None
-    return CaloHits(key, group, front[ok], back[ok], energy[ok], eta[ok], phi[ok])
+    kept = (front[ok], back[ok], energy[ok], eta[ok], phi[ok])
+    return CaloHits(key, group, *kept, barrel=barrel[ok])
 
 
 def physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
@@ -339,6 +347,6 @@ def _physics_event(ev: IgEvent, style: Style) -> PhysicsEvent:
             chambers = _points(corners, (len(rows), 8, 3))
             chambers = chambers[_finite(chambers).all(axis=(1, 2))]
         if len(chambers):
-            physics.chambers = MuonChambers(chambers)
+            physics.chambers = MuonChambers(chambers, in_muon_barrel(chambers.mean(axis=1)))
             counts["muon_chambers"] = len(chambers)
     return physics

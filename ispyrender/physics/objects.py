@@ -112,6 +112,8 @@ class CaloHits:
     energy: np.ndarray  # (N,) GeV
     eta: np.ndarray
     phi: np.ndarray
+    # (N,) bool: the hit is in a barrel part (EB, HB, HO), not an endcap (EE, ES, HE) or HF.
+    barrel: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.energy.size)
@@ -141,6 +143,7 @@ class MuonChambers:
     """Muon chambers with hits, as the boxes the file stores (iSpy files)."""
 
     corners: np.ndarray  # (N, 8, 3) metres: front face, then back face
+    barrel: np.ndarray | None = None  # (N,) bool: a drift tube (barrel) chamber, not a CSC
 
     def __len__(self) -> int:
         return len(self.corners)

@@ -411,21 +411,36 @@ def build_scene(event: PhysicsEvent, style: Style) -> Scene:
         )
     for hits in event.hits:
         hit_style: HitStyle = getattr(cols, hits.collection)
-        scene.add(
-            Hexahedra(hits.branch, hit_cells(hits, hit_style), look(hit_style)),
-            hit_style.label or DEFAULT_LABELS[hits.collection],
-            len(hits),
-            hits.collection,
+        _add_cells(
+            scene, hits.collection, hits.branch, hit_cells(hits, hit_style), hits.barrel, hit_style
         )
     if event.chambers is not None and len(event.chambers):
-        st = cols.muon_chambers
-        scene.add(
-            Hexahedra("MuonChambers", event.chambers.corners, look(st)),
-            st.label or DEFAULT_LABELS["muon_chambers"],
-            len(event.chambers),
+        chambers = event.chambers
+        _add_cells(
+            scene,
             "muon_chambers",
+            "MuonChambers",
+            chambers.corners,
+            chambers.barrel,
+            cols.muon_chambers,
         )
     return scene
+
+
+def _add_cells(
+    scene: Scene,
+    key: str,
+    group: str,
+    corners: np.ndarray,
+    barrel: np.ndarray | None,
+    style: HitStyle,
+) -> None:
+    """Rec hits or chambers as cells; those of the endcaps only where the style shows them."""
+    if barrel is not None and not style.endcaps:
+        corners, barrel = corners[barrel], barrel[barrel]
+    if len(corners):
+        cells = Hexahedra(group, corners, look(style), barrel)
+        scene.add(cells, style.label or DEFAULT_LABELS[key], len(corners), key)
 
 
 def hit_cells(hits: CaloHits, style: HitStyle) -> np.ndarray:

@@ -124,6 +124,9 @@ class Hexahedra:
     group: str
     corners: np.ndarray  # (N, 8, 3)
     look: Appearance
+    # (N,) bool: the cell is in a barrel part; None: all are (the projections' rho-phi view
+    # draws the barrel's cells only).
+    barrel: np.ndarray | None = None
 
 
 Primitive = Polylines | Cones | Spheres | Arrows | Towers | Tube | Boxes | Hexahedra
