@@ -3,6 +3,8 @@ dimensions themselves measured against an iSpy file)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -144,10 +146,68 @@ def test_appearance_from_part_style_and_hidden_parts():
         "tracker",
         "ecal_barrel",
         "ecal_endcap",
+        "preshower",
         "hcal_barrel",
         "hcal_endcap",
+        "hcal_forward",
         "solenoid",
         "muon_barrel",
     }
     det.show = False
     assert build_detector(det) == []
+
+
+def _inside_drawn_parts(points: np.ndarray, tol: float = 0.03) -> np.ndarray:
+    """(N, 3) points -> (N,) bool: inside a part of the publication detector (its bounding
+    ranges in r and |z|: tubes, disks, the HCAL sections, the DT stations, the CSC rings)."""
+    r, z = np.hypot(points[:, 0], points[:, 1]), np.abs(points[:, 2])
+    ok = np.zeros(len(points), dtype=bool)
+
+    def box(rmin: float, rmax: float, zmin: float, zmax: float) -> np.ndarray:
+        return (r >= rmin - tol) & (r <= rmax + tol) & (z >= zmin - tol) & (z <= zmax + tol)
+
+    for b in (cms.TRACKER, cms.ECAL_BARREL, cms.SOLENOID):
+        ok |= box(b.rmin, b.rmax, 0.0, b.half_length)
+    for e in (cms.ECAL_ENDCAP, cms.PRESHOWER, cms.HCAL_FORWARD):
+        ok |= box(e.rmin, e.rmax, e.zmin, e.zmax)
+    for section in (cms.HCAL_BARREL, cms.HCAL_ENDCAP):
+        c = section.wedge_corners()
+        rr, zz = np.hypot(c[..., 0], c[..., 1]), np.abs(c[..., 2])
+        ok |= box(rr.min(), rr.max(), zz.min(), zz.max())
+    dts = cms.dt_chambers()
+    ok |= box(min(d.r_in for d in dts), max(d.r_out for d in dts), 0.0, 6.6)
+    for ring in cms.CSC_RINGS:
+        corners = np.array([ch.corners() for ch in cms.csc_chambers() if ch.ring == ring])
+        rr, zz = np.hypot(corners[..., 0], corners[..., 1]), np.abs(corners[..., 2])
+        ok |= box(rr.min(), rr.max(), zz.min(), zz.max())
+    return ok
+
+
+def test_every_hit_and_chamber_of_the_shared_ig_files_is_inside_a_drawn_part(
+    shared_data: Path,
+) -> None:
+    """Rec hits (EB, EE, ES, HB, HE, HF) and muon chambers of both iSpy files, at the cells'
+    own centres: each inside a part the publication detector draws (HF and the preshower
+    are parts of it; HF hits are drawn and counted as such)."""
+    from ispyrender.config.loader import load_style
+    from ispyrender.physics import EventBuilder
+    from ispyrender.sources import open_source
+
+    style = load_style("publication", ["collections.ecal_hits.min_energy=0"])
+    groups = {p.group for p in build_detector(style.detector)}
+    assert {"preshower", "hcal_forward"} <= groups
+    seen: dict[str, int] = {}
+    for name in ("Hto4l_120-130GeV.ig", "DoubleElectron_Run2012C_0.ig"):
+        with open_source([str(shared_data / "ig" / name)]) as source:
+            for physics in EventBuilder(source, style).events(range(len(source))):
+                cells = [
+                    (h.collection, np.concatenate([h.front, h.back], axis=1)) for h in physics.hits
+                ]
+                if physics.chambers is not None:
+                    cells.append(("muon_chambers", physics.chambers.corners))
+                for key, corners in cells:
+                    centres = corners.mean(axis=1)
+                    outside = centres[~_inside_drawn_parts(centres)]
+                    assert not len(outside), f"{name}: {key} outside the detector at {outside[:3]}"
+                    seen[key] = seen.get(key, 0) + len(centres)
+    assert seen.get("hf_hits", 0) > 0 and seen["ecal_hits"] > 0 and seen["muon_chambers"] > 0

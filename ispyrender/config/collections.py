@@ -53,6 +53,7 @@ class Collection:
     #: of its kind (_FIELDS); ``inspect`` reports the ones a file lacks.
     needs: tuple[str, ...] | None = None
     simulated: bool = False  # only simulation has it (the generator record)
+    group: str | None = None  # its primitives' name in scenes and exports, if not ``nanoaod``
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -106,7 +107,7 @@ COLLECTIONS: tuple[Collection, ...] = (
                clean_against=_LEPTONS_PHOTONS, row=r"\tau_\mathrm{h}",
                needs=("pt", "eta", "phi", "charge")),
     # Simulation only; particles, not detector objects: nothing to clean them against.
-    Collection("genjets", "jet", 18, "Generator jets", "generator jets", "GenJet",
+    Collection("genjets", "jet", 19, "Generator jets", "generator jets", "GenJet",
                cone_radius=0.4, phoenix="GenJets", simulated=True),
     Collection("photons", "photon", 2, "Photons", "photons", "Photon", ("Photons",),
                phoenix="Photons", symbol=r"\gamma", ids=("loose", "medium", "tight"),
@@ -119,11 +120,15 @@ COLLECTIONS: tuple[Collection, ...] = (
                ("Vertices",), phoenix="PrimaryVertices"),
     Collection("secondary_vertices", "vertex", 14, "Secondary vertices", "secondary vertices",
                "SV", phoenix="SecondaryVertices"),
+    # Rec hits, named by the scene group they are drawn as; the barrel's are EB, HB and HO.
     Collection("ecal_hits", "hits", 15, "ECAL hits", "ECAL hits", None,
-               ("EBRecHits", "EERecHits")),
+               ("EBRecHits", "EERecHits", "ESRecHits"), group="EcalRecHits"),
     Collection("hcal_hits", "hits", 16, "HCAL hits", "HCAL hits", None,
-               ("HBRecHits", "HERecHits")),
-    Collection("muon_chambers", "chambers", 17, "Muon chambers", "muon chambers", None,
+               ("HBRecHits", "HERecHits", "HORecHits"), group="HcalRecHits"),
+    # The forward calorimeter, 11 m out, its own part of the detector (detector.hcal_forward).
+    Collection("hf_hits", "hits", 17, "HF hits", "HF hits", None, ("HFRecHits",),
+               group="HFRecHits"),
+    Collection("muon_chambers", "chambers", 18, "Muon chambers", "muon chambers", None,
                ("MuonChambers",)),
 )  # fmt: skip
 

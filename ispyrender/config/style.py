@@ -239,6 +239,7 @@ class Collections(StrictModel):
     tracks: TrackStyle = TrackStyle(color="#f0a30a", line_width=1.5, min_pt=1.0)
     ecal_hits: HitStyle = HitStyle(color="#00c853", min_energy=0.25, scale=0.08, opacity=0.8)
     hcal_hits: HitStyle = HitStyle(color="#2962ff", min_energy=0.5, scale=0.04, opacity=0.6)
+    hf_hits: HitStyle = HitStyle(color="#7c4dff", min_energy=0.5, scale=0.04, opacity=0.6)
     muon_chambers: HitStyle = HitStyle(color="#ff5252", opacity=0.35, scale=0.0)
     # Only in PFNano files: towers summed from the PF candidates.
     em_towers: TowerStyle = TowerStyle(color="#e41a1c", opacity=0.85)
@@ -324,8 +325,12 @@ class Detector(StrictModel):
     tracker: PartStyle = PartStyle(color="#cfd8dc", opacity=0.06)
     ecal_barrel: PartStyle = PartStyle(color="#4fc3f7", opacity=0.12)
     ecal_endcap: PartStyle = PartStyle(color="#4fc3f7", opacity=0.12)
+    preshower: PartStyle = PartStyle(color="#4fc3f7", opacity=0.12)  # ES, before the EE
     hcal_barrel: PartStyle = PartStyle(color="#1565c0", opacity=0.08)
     hcal_endcap: PartStyle = PartStyle(color="#1565c0", opacity=0.08)
+    # The forward calorimeter (HF), 11.2-12.8 m out along the beam: left out of the camera's
+    # frame of the detector, which it would shrink.
+    hcal_forward: PartStyle = PartStyle(color="#1565c0", opacity=0.08)
     solenoid: PartStyle = PartStyle(color="#b0bec5", opacity=0.05)
     muon_barrel: PartStyle = PartStyle(color="#ef9a9a", opacity=0.12)
     muon_endcap: PartStyle = PartStyle(color="#ef9a9a", opacity=0.08)

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 
+from ispyrender.config.collections import of_kind
 from ispyrender.config.style import Style, parse_color
 from ispyrender.figures.projections import Paint
 
@@ -31,7 +32,8 @@ from ispyrender.scene.primitives import (
 #: calorimeter hits), or, where the event has towers, the towers, every jet collection's
 #: circles and the leptons' and photons' markers; and MET at its phi. A figure of lego panels
 #: alone lists only these in its legend.
-LEGO_BARS = frozenset({"muons", "electrons", "photons", "jets", "taus", "ecal_hits", "hcal_hits"})
+LEGO_BARS = frozenset({"muons", "electrons", "photons", "jets", "taus"})
+LEGO_BARS |= {c.key for c in of_kind("hits")}
 LEGO_TOWERS = frozenset({"muons", "electrons", "photons", "jets", "taus", "fatjets"})
 LEGO_TOWERS |= {"em_towers", "had_towers"}
 

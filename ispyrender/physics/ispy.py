@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ispyrender.config.collections import of_kind
 from ispyrender.config.style import CollectionStyle, HitStyle, Style
 from ispyrender.errors import InputError
 from ispyrender.physics.cleaning import Drawn, clean, electron_photons
@@ -42,8 +43,7 @@ BEZIER_POINTS = 32
 
 #: Style key -> (iSpy collections, scene group) of the calorimeter rec hits.
 HIT_COLLECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "ecal_hits": (("EBRecHits", "EERecHits", "ESRecHits"), "EcalRecHits"),
-    "hcal_hits": (("HBRecHits", "HERecHits", "HFRecHits", "HORecHits"), "HcalRecHits"),
+    c.key: (c.ispy, c.group or c.key) for c in of_kind("hits")
 }
 
 

@@ -105,7 +105,7 @@ class Vertices:
 class CaloHits:
     """Calorimeter rec hits as their cells (iSpy files): four front corners, four back."""
 
-    collection: str  # style key: "ecal_hits" or "hcal_hits"
+    collection: str  # style key: "ecal_hits", "hcal_hits" or "hf_hits"
     branch: str  # the group name in the scene and exports, e.g. "EcalRecHits"
     front: np.ndarray  # (N, 4, 3) metres
     back: np.ndarray  # (N, 4, 3) metres

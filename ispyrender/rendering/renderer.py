@@ -257,11 +257,18 @@ def camera_vectors(camera: Camera) -> tuple[np.ndarray, np.ndarray]:
     return eye, up
 
 
+_UNFRAMED = frozenset({"hcal_forward"})
+
+
 def detector_bounds(primitives: Sequence[shapes.Primitive]) -> tuple[float, ...] | None:
-    """Axis-aligned bounds of the detector parts, so the camera is the same for every event."""
+    """Axis-aligned bounds of the detector parts, so the camera is the same for every event.
+    The forward calorimeter is left out: standing 2 m beyond the muon endcaps on the beam
+    line, it would shrink the rest of CMS in every picture framed on the detector."""
     lo = np.full(3, np.inf)
     hi = np.full(3, -np.inf)
     for p in primitives:
+        if p.group in _UNFRAMED:
+            continue
         if isinstance(p, shapes.Tube):
             lo = np.minimum(lo, [-p.rmax, -p.rmax, p.zmin])
             hi = np.maximum(hi, [p.rmax, p.rmax, p.zmax])

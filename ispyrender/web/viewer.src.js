@@ -86,7 +86,13 @@ function start() {
       const model = gltf.scene;
       scene.add(model);
       // Frame the detector: its extent is what the user recognises; the event sits inside.
+      // The forward calorimeter, 2 m beyond the muon endcaps on the beam line, is left out of
+      // the frame (as in the PNGs): it would shrink the rest of CMS.
+      const forward = model.getObjectByName('hcal_forward');
+      const holder = forward ? forward.parent : null;
+      if (forward) forward.removeFromParent();
       const box = new Box3().setFromObject(model);
+      if (forward && holder) holder.add(forward);
       const size = box.getSize(new Vector3()).length();
       const centre = box.getCenter(new Vector3());
       controls.target.copy(centre);
