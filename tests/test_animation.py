@@ -485,3 +485,28 @@ def test_animate_reads_ispy_files(tmp_path, shared_data):
     )
     assert bad.returncode == 2 and "--where reads NanoAOD branches" in bad.stderr
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("axis", ["vertical", "beam"])
+def test_the_cutaway_turns_with_the_camera_in_every_frame(axis: str) -> None:
+    """Frames at twelve angles of a turn about each axis: at the picture's centre (the beam
+    spot, where the event starts) the camera looks into the detector through the cut-away
+    wedge, never at the outside of the muon barrel. With a wedge fixed in the detector, the
+    yoke covered the centre in 7 of 12 frames about the vertical and 9 of 12 about the beam."""
+    from ispyrender.config.style import parse_color
+    from ispyrender.rendering.renderer import Renderer
+    from ispyrender.scene.detector import build_detector
+
+    style = load_style("outreach", ["canvas.width=320", "canvas.height=180", "labels.show=false"])
+    scene = Scene()
+    track = Polylines("T", (np.array([[0, 0, 0], [0.5, 0.6, 0.2]]),), Appearance((1, 1, 1), 1, 1))
+    scene.add(track, "T", 1, "tracks")
+    yoke = np.array(parse_color(style.detector.muon_barrel.color)) * 255
+    with Renderer(style, build_detector(style.detector)) as renderer:
+        renderer.set_scene(scene, scene, axis)
+        for degrees in range(0, 360, 30):
+            frame = renderer.orbit(axis, degrees)
+            h, w = frame.shape[:2]
+            centre = frame[h // 2 - 3 : h // 2 + 4, w // 2 - 10 : w // 2 - 3, :3]
+            on_yoke = np.abs(centre.reshape(-1, 3).astype(float) - yoke).sum(axis=1) < 30
+            assert on_yoke.mean() < 0.1, f"{axis} {degrees} deg: the yoke covers the event"

@@ -315,6 +315,10 @@ def max_render_size() -> int:
 _TURNS = np.linspace(0.0, 2.0 * np.pi, 16, endpoint=False)
 
 
+#: How far the cut-away wedge turns at a time in a movie (degrees).
+CUT_STEP = 5
+
+
 def _rotation(axis: str, angle: float) -> np.ndarray:
     """The rotation by ``angle`` about the beam line (axis "beam", z) or the vertical (y)."""
     c, s = np.cos(angle), np.sin(angle)
@@ -389,6 +393,11 @@ class Renderer:
             a for p in self._detector for a in self._add(p, LAYER_DETECTOR, cull=True)
         ]
         self._bounds = detector_bounds(self._detector)
+        self._detector_visible = True
+        # Movies turn the cut-away wedge with the camera (see _cut_towards_camera): the
+        # detector's actors per wedge, by its centre in degrees (None: the style's own wedge).
+        self._cuts: dict[int | None, list[Any]] = {None: self._detector_actors}
+        self._cut: int | None = None
 
     def _make_layers(self, background: tuple[float, float, float]) -> list[Any]:
         """Layer 0 holds the background and the detector; layers 1.. are renderers drawn over
@@ -722,8 +731,51 @@ class Renderer:
 
     def show_detector(self, visible: bool) -> None:
         """Show or hide the detector actors (an animation's `show` list); no re-render."""
-        for actor in self._detector_actors:
+        self._detector_visible = visible
+        for actor in self._cuts[self._cut]:
             actor.SetVisibility(visible)
+
+    def _cut_towards_camera(self) -> None:
+        """Turn the detector's cut-away wedge with the camera: it keeps its width and the
+        angle to the camera it has in the still picture, so the detector stays open towards
+        the viewer in every frame of a movie, as in CMS's own pictures (a fixed wedge would
+        turn away, and the event would be painted over the outside of the yoke). The wedge
+        moves in steps of CUT_STEP degrees; each wedge's actors are built once."""
+        cutaway = self.style.detector.cutaway
+        if cutaway is None or not self._detector_actors:
+            return
+        width = (cutaway[1] - cutaway[0]) % 360.0
+        own = cutaway[0] + width / 2.0
+
+        def azimuth(eye: np.ndarray) -> float | None:
+            # Looking along the beam, every wedge is as good as another.
+            transverse = float(np.hypot(eye[0], eye[1]))
+            if transverse < 1e-6 * max(float(np.linalg.norm(eye)), 1e-12):
+                return None
+            return float(np.degrees(np.arctan2(eye[1], eye[0])))
+
+        base = azimuth(self._base_camera[0] - self._base_focal)
+        now = azimuth(np.array(self.camera.GetPosition()) - np.array(self.camera.GetFocalPoint()))
+        if base is None or now is None:
+            return
+        step = round((own + now - base) / CUT_STEP) * CUT_STEP % 360
+        cut = None if step == round(own / CUT_STEP) * CUT_STEP % 360 else int(step)
+        if cut == self._cut:
+            return
+        if cut is not None and cut not in self._cuts:
+            from ispyrender.scene.detector import build_detector
+
+            turned = self.style.detector.model_copy(
+                update={"cutaway": (cut - width / 2.0, cut + width / 2.0)}
+            )
+            self._cuts[cut] = [
+                a for p in build_detector(turned) for a in self._add(p, LAYER_DETECTOR, cull=True)
+            ]
+        for actor in self._cuts[self._cut]:
+            actor.SetVisibility(False)
+        for actor in self._cuts[cut]:
+            actor.SetVisibility(self._detector_visible)
+        self._cut = cut
 
     def orbit(
         self, axis: str, degrees: float, zoom: float = 1.0, elevation: float = 0.0
@@ -745,6 +797,7 @@ class Renderer:
             # VTK tilts about the focal point; re-orthogonalising keeps the horizon level.
             cam.Elevation(elevation)
             cam.OrthogonalizeViewUp()
+        self._cut_towards_camera()
         self._reset_clipping()
         self._render()
         return self._read()
