@@ -207,3 +207,26 @@ def test_outlines_are_not_dashed(shared_data, preset: str) -> None:
     # with the renderer's line offset about 1,000 to 2,300 (single outline pixels, and cone
     # rims a pixel longer).
     assert differ < 4_000, differ
+
+
+def test_a_small_event_is_framed_with_the_calorimeters_around_it() -> None:
+    """One 0.5 m electron track: with the detector drawn the picture shows at least
+    camera.min_extent (1.6 m, past the ECAL) above and below the event's centre, rather than
+    zooming into the tracker; without min_extent it would show under a metre."""
+    from ispyrender.rendering.renderer import CAMERA_DISTANCE
+    from ispyrender.scene.primitives import Appearance, Polylines
+
+    scene = Scene()
+    track = np.array([[0.0, 0.0, 0.0], [0.3, 0.3, 0.2]])
+    scene.add(Polylines("Electron", (track,), Appearance((0.2, 0.5, 0.9), 1.0, 2.0)), "e", 1)
+    shown = {}
+    for least in ("1.6", "0"):
+        style = load_style(
+            "publication",
+            ["canvas.width=480", "canvas.height=270", f"camera.min_extent={least}"],
+        )
+        with Renderer(style, build_detector(style.detector)) as renderer:
+            renderer.draw(scene)
+            angle = np.radians(renderer.camera.GetViewAngle())
+            shown[least] = CAMERA_DISTANCE * np.tan(angle / 2)
+    assert shown["1.6"] >= 1.6 > 1.0 > shown["0"]

@@ -367,6 +367,10 @@ class Camera(StrictModel):
     # detector is framed, the same for every event.
     focus: Literal["detector", "event"] = "event"
     fill: Annotated[float, Field(gt=0.1, le=1.0)] = 0.8
+    # "event" shows at least this many metres above and below the event's centre: an event of
+    # electrons and photons alone (1.3 m) is then seen with the calorimeters around it, not
+    # zoomed into the tracker, where the detector is anonymous planes. 0: the event alone.
+    min_extent: Annotated[float, Field(ge=0.0, le=15.0)] = 1.6
 
 
 class Labels(StrictModel):

@@ -106,6 +106,7 @@ def frame_event(
     fill: float,
     perspective: bool,
     top: float = 0.0,
+    least: float = 0.0,
 ) -> tuple[np.ndarray, float]:
     """Where to aim the camera so that ``points`` fill ``fill`` of the picture, below a band of
     ``top`` of its height kept for the labels (experiment line at the left, legend at the
@@ -117,6 +118,9 @@ def frame_event(
     and a lone soft object is not blown up). Returns the focal point and, for a perspective
     camera, its vertical view angle in degrees; for a parallel camera, the parallel scale
     (half the picture height in metres).
+
+    ``least``: the picture shows at least this many metres from the focal point up and down
+    (under the band), so that a small event is seen with the detector around it.
 
     A perspective camera stays ``CAMERA_DISTANCE`` from the focal point, outside the whole
     detector, and frames the event by its lens: a camera moved in close would sit among the
@@ -137,10 +141,12 @@ def frame_event(
     below = 1.0 - top
     if not perspective:
         half_height = max(dy.max() / below, dx.max() / aspect) / fill
+        half_height = max(half_height, least / below)
         # The objects' centre goes to the middle of the picture under the band.
         return focal + up * top * half_height, float(half_height)
     depth = np.maximum(CAMERA_DISTANCE - (z - float(np.dot(focal, eye))), 1.0)
     t = float(np.max(np.maximum(dx / (depth * fill * aspect), dy / (depth * fill * below))))
+    t = max(t, least / (CAMERA_DISTANCE * below))
     return focal + up * top * CAMERA_DISTANCE * t, float(np.degrees(2.0 * np.arctan(t)))
 
 
@@ -627,7 +633,15 @@ class Renderer:
         aspect = self.size[0] / self.size[1]
         fill = self.style.camera.fill
         focal, size = frame_event(
-            points, eye, up, aspect, fill, perspective=not parallel, top=self.label_band
+            points,
+            eye,
+            up,
+            aspect,
+            fill,
+            perspective=not parallel,
+            top=self.label_band,
+            # Only a picture with the detector needs room for it.
+            least=self.style.camera.min_extent if self._detector_actors else 0.0,
         )
         self._framed = (scene, orbit_axis, focal, size)
         return focal, size
