@@ -75,6 +75,32 @@ def test_site_files(site: Path) -> None:
     assert [p.name for p in site.parent.iterdir() if p.name.startswith(".site")] == []
 
 
+def test_thumbnails_are_drawn_for_their_size_without_labels(site: Path) -> None:
+    """A thumbnail is the event drawn for 320x180 without the labels (unreadable there; the
+    card writes them), not the full picture shrunk: its top-left corner, where the full
+    picture has "CMS" and the event line, matches the picture drawn without labels."""
+    import numpy as np
+    from PIL import Image
+
+    from ispyrender import api
+
+    stem = sorted(p.stem for p in (site / "thumbs").iterdir())[0]
+    with Image.open(site / "thumbs" / f"{stem}.jpg") as im:
+        thumb = np.asarray(im.convert("RGB"), dtype=float)
+    with Image.open(site / "images" / f"{stem}.png") as im:
+        shrunk = np.asarray(im.convert("RGB").resize((320, 180), Image.Resampling.LANCZOS))
+    events = api.open(None)
+    (event,) = [e for e in events if "_".join(map(str, e.id)) == stem]
+    bare = api.render(
+        event, "outreach", canvas__width=640, canvas__height=360, labels__show=False
+    ).array
+    bare_small = np.asarray(Image.fromarray(bare[..., :3]).resize((320, 180), Image.LANCZOS))
+    corner = (slice(0, 45), slice(0, 110))
+    unlabelled = np.abs(thumb[corner] - bare_small[corner]).mean()
+    labelled = np.abs(thumb[corner] - shrunk[corner]).mean()
+    assert unlabelled < 8 and labelled > 2 * unlabelled, (unlabelled, labelled)
+
+
 def test_hostile_text_is_escaped(site: Path) -> None:
     for page in [site / "index.html", *(site / "events").glob("*.html")]:
         text = page.read_text("utf-8")

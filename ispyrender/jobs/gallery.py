@@ -324,6 +324,14 @@ def _swap_into_place(built: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def thumbnail_style(style: Style, size: tuple[int, int]) -> Style:
+    """The style a gallery's thumbnails are drawn with: the picture's look at twice the
+    thumbnail's size, without labels (the card writes run, event, objects and masses)."""
+    canvas = style.canvas.model_copy(update={"width": 2 * size[0], "height": 2 * size[1]})
+    labels = style.labels.model_copy(update={"show": False})
+    return style.model_copy(update={"canvas": canvas, "labels": labels})
+
+
 def build_gallery(
     source: EventSource,
     entries: Sequence[int],
@@ -380,7 +388,8 @@ def build_gallery(
         event_template = env.get_template("event.html.j2")
         cards: list[dict[str, Any]] = []
         pages: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        with EventProducts("png", style) as products:
+        small = thumbnail_style(style, options.thumb_size)
+        with EventProducts("png", style) as products, EventProducts("png", small) as thumbs:
             for physics in run.events():
                 scene = build_scene(physics, style)
                 stem = run.path(physics.index).stem
@@ -388,7 +397,9 @@ def build_gallery(
                 (work / "images" / f"{stem}.png").write_bytes(
                     encode_png(image, event_metadata(physics, style), style.output.png_compression)
                 )
-                thumb = Image.fromarray(np.ascontiguousarray(image[..., :3]))
+                # Drawn for its size (twice over, then halved: smooth edges), without the
+                # labels, which no one could read there: the card says them as text.
+                thumb = Image.fromarray(np.ascontiguousarray(thumbs.image(physics, scene)[..., :3]))
                 thumb.thumbnail(options.thumb_size, Image.Resampling.LANCZOS)
                 thumb.save(work / "thumbs" / f"{stem}.jpg", quality=88)
                 card = _card(physics, stem, thumb.size)
