@@ -295,6 +295,7 @@ def make_fixtures(folder: Path, shared: Path) -> None:
 
 BAD = [
     Bad("missing", lambda f, o: [str(f / "nope.root"), "-o", str(o)], "does not exist"),
+    Bad("camera", lambda f, o: ["--camera", "orbit", "-o", str(o)], "use event, series, detector"),
     Bad("directory", lambda f, o: [str(f / "a_directory"), "-o", str(o)], "is a directory"),
     Bad("not-root", lambda f, o: [str(f / "not_root.root"), "-o", str(o)], "not a ROOT file"),
     Bad("truncated", lambda f, o: [str(f / "truncated.root"), "-o", str(o)], "truncated"),

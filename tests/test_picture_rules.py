@@ -230,3 +230,25 @@ def test_a_small_event_is_framed_with_the_calorimeters_around_it() -> None:
             angle = np.radians(renderer.camera.GetViewAngle())
             shown[least] = CAMERA_DISTANCE * np.tan(angle / 2)
     assert shown["1.6"] >= 1.6 > 1.0 > shown["0"]
+
+
+def test_the_series_camera_frames_every_event_alike(shared_data) -> None:
+    """camera.focus "series" (``--camera series``, the gallery's default): the same camera for
+    events of different sizes, so that their pictures compare; "event" differs per event."""
+    cameras: dict[str, list[tuple[float, ...]]] = {"series": [], "event": []}
+    for focus in cameras:
+        style = load_style(
+            "publication", ["canvas.width=320", "canvas.height=180", f"camera.focus={focus}"]
+        )
+        with Renderer(style, build_detector(style.detector)) as renderer:
+            for entry in (0, 1, 2):
+                event = physics_event(str(shared_data / "nanoaod/nano_dy.root"), entry, style)
+                renderer.draw(build_scene(event, style))
+                cam = renderer.camera
+                cameras[focus].append(
+                    tuple(
+                        np.round([*cam.GetPosition(), *cam.GetFocalPoint(), cam.GetViewAngle()], 6)
+                    )
+                )
+    assert len(set(cameras["series"])) == 1
+    assert len(set(cameras["event"])) == 3

@@ -76,6 +76,16 @@ QuietOpt = Annotated[
 
 
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+CameraOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--camera",
+        help="event: frame each event on its objects; series: every event alike (3 m about "
+        "the beam spot), so that pictures of many events compare; detector: the whole "
+        "detector. Sets camera.focus.",
+    ),
+]
+CAMERA_FOCUS = ("event", "series", "detector")
 
 
 @dataclass
@@ -91,13 +101,23 @@ class Shared:
     where: str | None
     max_events: int | None
     quiet: bool
+    camera: str | None = None
 
     def style(
         self, name: str, defaults: list[str] | None = None, flags: list[str] | None = None
     ) -> Style:
         """The style ``name`` with a command's ``defaults``, then --set, then the command's
-        own ``flags`` (--frames says what it says, whatever --set said)."""
-        return load(name, [*(defaults or []), *(self.set_ or []), *(flags or [])])
+        own ``flags`` (--frames says what it says, whatever --set said), then --camera."""
+        from ispyrender.errors import UsageError
+
+        focus = []
+        if self.camera is not None:
+            if self.camera not in CAMERA_FOCUS:
+                raise UsageError(
+                    f"--camera {self.camera!r} is not a camera: use {', '.join(CAMERA_FOCUS)}"
+                )
+            focus = [f"camera.focus={self.camera}"]
+        return load(name, [*(defaults or []), *(self.set_ or []), *(flags or []), *focus])
 
     def selection(self) -> Selection:
         from ispyrender.selection import Selection
@@ -134,6 +154,7 @@ _SHARED_PARAMETERS = {
     "where": WhereOpt,
     "max_events": MaxEventsOpt,
     "quiet": QuietOpt,
+    "camera": CameraOpt,
 }
 
 

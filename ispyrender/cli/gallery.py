@@ -39,7 +39,10 @@ def gallery(
         models=models,
     )
     # 1280x720 unless the user says otherwise: big enough to read, light enough for a site.
-    the_style = shared.style(style, ["canvas.width=1280", "canvas.height=720"])
+    # ... and every event framed alike, so that the thumbnails compare.
+    the_style = shared.style(
+        style, ["canvas.width=1280", "canvas.height=720", "camera.focus=series"]
+    )
     index, selected = shared.over_events(
         lambda source, entries, progress: build_gallery(
             source, entries, the_style, options, warn=shared.warn(), progress=progress

@@ -363,9 +363,12 @@ class Camera(StrictModel):
     zoom: Annotated[float, Field(gt=0.0, le=50.0)] = 1.0
     projection: Literal["perspective", "parallel"] = "perspective"
     # "event": the camera fits the drawn objects (and the beam spot) so that they fill
-    # ``fill`` of the picture's shorter side, the detector around them; "detector": the whole
-    # detector is framed, the same for every event.
-    focus: Literal["detector", "event"] = "event"
+    # ``fill`` of the picture's shorter side, the detector around them; "series": every event
+    # alike, ``series_extent`` metres about the beam spot filling ``fill`` of the picture (a
+    # gallery, a run of pictures to compare); "detector": the whole detector, the same for
+    # every event.
+    focus: Literal["detector", "event", "series"] = "event"
+    series_extent: Annotated[float, Field(gt=0.0, le=15.0)] = 3.0
     fill: Annotated[float, Field(gt=0.1, le=1.0)] = 0.8
     # "event" shows at least this many metres above and below the event's centre: an event of
     # electrons and photons alone (1.3 m) is then seen with the calorimeters around it, not

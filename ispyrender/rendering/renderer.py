@@ -594,8 +594,11 @@ class Renderer:
         # farther back, so near objects are not blown up by perspective.
         cam.SetViewAngle(VIEW_ANGLE)
         # An empty scene (a picture of the detector alone) is framed on the detector.
-        if cam_style.focus == "event" and scene is not None and scene.primitives:
-            focal, size = self._event_frame(scene, orbit_axis, eye, up, parallel)
+        if cam_style.focus == "series" or (
+            cam_style.focus == "event" and scene is not None and scene.primitives
+        ):
+            framed = scene if scene is not None else shapes.Scene()
+            focal, size = self._event_frame(framed, orbit_axis, eye, up, parallel)
             cam.SetFocalPoint(*focal)
             cam.SetPosition(*(focal + eye * CAMERA_DISTANCE))
             if parallel:
@@ -625,7 +628,11 @@ class Renderer:
         cached = self._framed
         if cached is not None and cached[0] is scene and cached[1] == orbit_axis:
             return cached[2], cached[3]
-        points = event_points(scene)
+        if self.style.camera.focus == "series":
+            # The same region for every event: series_extent along each axis from the beam spot.
+            points = np.vstack([np.eye(3), -np.eye(3)]) * self.style.camera.series_extent
+        else:
+            points = event_points(scene)
         if orbit_axis is not None:
             # A turntable turns about an axis through the beam spot: frame the event as it is
             # at every turn, so it stays in the picture and the focal point on the axis.
