@@ -343,3 +343,36 @@ def test_lego_draws_towers_instead_of_object_bars():
     faces = [len(c.get_paths()) for c in ax.collections if isinstance(c, PolyCollection)]
     # The floor, its clip outline, and one collection of 3 visible faces per tower layer.
     assert 3 * 3 in faces
+
+
+def test_the_lego_of_an_ispy_file_sums_its_rec_hits_into_towers(shared_data: Path) -> None:
+    """Fireworks' lego for iSpy files: the ECAL, HCAL and HF hits summed into 0.087 x 5 degree
+    towers (each tower's E_T the sum of its hits' E / cosh eta, nothing lost), ECAL at the
+    bottom of each stack and HCAL on it, jets as circles (no object bars)."""
+    from ispyrender.config.loader import load_style
+    from ispyrender.figures.lego import hit_towers, lego_collections, lego_towers
+    from ispyrender.physics import EventBuilder
+    from ispyrender.sources import open_source
+
+    style = load_style("publication")
+    ecal = parse_color(style.collections.ecal_hits.color)
+    hcal = parse_color(style.collections.hcal_hits.color)
+    with open_source([str(shared_data / "ig" / "Hto4l_120-130GeV.ig")]) as source:
+        events = list(EventBuilder(source, style).events(range(len(source))))
+    stacked = 0
+    for event in events:
+        towers = hit_towers(event)
+        for hits, summed in zip(event.hits, towers, strict=True):
+            et = hits.energy / np.cosh(hits.eta)
+            assert summed.collection == hits.collection
+            assert summed.et.sum() == pytest.approx(et[np.isfinite(et) & (et > 0)].sum())
+            assert len(summed) <= len(hits)
+        stacks = lego_towers(event, style)
+        assert sum(s.et for s in stacks) == pytest.approx(sum(t.et.sum() for t in towers))
+        for s in stacks:
+            colours = [c for _, c in s.layers]
+            if ecal in colours and hcal in colours:
+                assert colours.index(ecal) < colours.index(hcal)
+                stacked += 1
+        assert "jets" in lego_collections(event) and "hcal_hits" in lego_collections(event)
+    assert stacked > 0

@@ -2,11 +2,13 @@
 of the (eta, phi) plane with bars of height proportional to pT (E_T for calorimeter hits),
 drawn back to front (painter's order), so that vector formats get true paths.
 
-Where the event has calorimeter towers (PF candidates of PFNano files), the lego is Fireworks':
-the towers stand in their (eta, phi) cells, EM E_T at the bottom and hadronic E_T stacked on
-top, in the styles' colours of ``em_towers`` and ``had_towers``; jets are their cones' circles
-on the floor, with their pT, and muons, electrons and photons markers at their (eta, phi), so
-that the towers are not hidden behind bars for the objects made of them."""
+Where the event has calorimeter towers (PF candidates of PFNano files) or rec hits (iSpy
+files, summed into towers of the HCAL's 0.087 x 0.087 cells), the lego is Fireworks': the
+towers stand in their (eta, phi) cells, EM E_T at the bottom and hadronic E_T stacked on top, in
+the styles' colours of ``em_towers`` and ``had_towers`` (or of the ECAL, HCAL and HF hits); jets
+are their cones' circles on the floor, with their pT, and muons, electrons and photons markers
+at their (eta, phi), so that the towers are not hidden behind bars for the objects made of
+them."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from ispyrender.config.style import Style, parse_color
 from ispyrender.figures.projections import Paint
 
 __all__ = ["LegoBar", "TowerStack", "draw_lego", "lego_bars", "lego_collections", "lego_towers"]
-from ispyrender.physics.objects import PhysicsEvent
+from ispyrender.physics.objects import CaloTowers, PhysicsEvent
 from ispyrender.scene.primitives import (
     RGB,
 )
@@ -33,14 +35,13 @@ from ispyrender.scene.primitives import (
 #: circles and the leptons' and photons' markers; and MET at its phi. A figure of lego panels
 #: alone lists only these in its legend.
 LEGO_BARS = frozenset({"muons", "electrons", "photons", "jets", "taus"})
-LEGO_BARS |= {c.key for c in of_kind("hits")}
 LEGO_TOWERS = frozenset({"muons", "electrons", "photons", "jets", "taus", "fatjets"})
-LEGO_TOWERS |= {"em_towers", "had_towers"}
+LEGO_TOWERS |= {"em_towers", "had_towers"} | {c.key for c in of_kind("hits")}
 
 
 def lego_collections(event: PhysicsEvent) -> frozenset[str]:
     """The style keys the lego of ``event`` draws."""
-    return (LEGO_TOWERS if event.towers else LEGO_BARS) | {"met"}
+    return (LEGO_TOWERS if event.towers or event.hits else LEGO_BARS) | {"met"}
 
 
 # ---- the lego ---------------------------------------------------------------------------------
@@ -80,16 +81,6 @@ def lego_bars(event: PhysicsEvent, style: Style) -> list[LegoBar]:
         color = parse_color(getattr(cols, kind).color)
         for a, b, c in zip(pt, eta, phi, strict=True):
             bars.append(LegoBar(kind, float(b), float(_wrap(c)), float(a), color))
-    # Calorimeter rec hits (iSpy files): their transverse energy, in towers of the HCAL's
-    # granularity (0.087 x 0.087), too thin to hide the objects' bars.
-    for hits in event.hits:
-        color = parse_color(getattr(cols, hits.collection).color)
-        et = hits.energy / np.cosh(hits.eta)
-        for a, b, c in zip(et, hits.eta, hits.phi, strict=True):
-            if np.isfinite(a) and np.isfinite(b):
-                bars.append(
-                    LegoBar(hits.collection, float(b), float(_wrap(c)), float(a), color, 0.087)
-                )
     return bars
 
 
@@ -109,15 +100,47 @@ class TowerStack:
 
 
 #: The order in which tower collections are stacked, from the floor up (Fireworks' order).
-TOWER_ORDER = ("em_towers", "had_towers")
+TOWER_ORDER = ("em_towers", "ecal_hits", "had_towers", "hcal_hits", "hf_hits")
+
+#: Rec hits are summed into towers of the HCAL's cells (Fireworks' lego): 0.087 in eta,
+#: 5 degrees in phi.
+HIT_TOWER_ETA = 0.087
+HIT_TOWER_PHI = 2.0 * math.pi / 72
+
+
+def hit_towers(event: PhysicsEvent) -> list[CaloTowers]:
+    """The event's rec hits (iSpy files) summed into towers, one collection per hit
+    collection: the E_T of each hit (E / cosh eta) added into its (eta, phi) cell."""
+    towers = []
+    for hits in event.hits:
+        et = hits.energy / np.cosh(hits.eta)
+        ok = np.isfinite(et) & np.isfinite(hits.eta) & np.isfinite(hits.phi) & (et > 0)
+        i_eta = np.floor(hits.eta[ok] / HIT_TOWER_ETA).astype(int)
+        i_phi = np.floor(np.mod(hits.phi[ok], 2.0 * math.pi) / HIT_TOWER_PHI).astype(int)
+        cells, where = np.unique(np.stack([i_eta, i_phi], axis=1), axis=0, return_inverse=True)
+        summed = np.bincount(where.ravel(), weights=et[ok], minlength=len(cells))
+        towers.append(
+            CaloTowers(
+                hits.collection,
+                hits.branch,
+                (cells[:, 0] + 0.5) * HIT_TOWER_ETA,
+                (cells[:, 1] + 0.5) * HIT_TOWER_PHI,
+                summed,
+                HIT_TOWER_ETA,
+                HIT_TOWER_PHI,
+                "ecal" if hits.collection == "ecal_hits" else "hcal",
+            )
+        )
+    return towers
 
 
 def lego_towers(event: PhysicsEvent, style: Style) -> list[TowerStack]:
-    """One stack per occupied cell of the event's towers: EM at the bottom, hadronic on top.
-    Towers of different cell sizes (the styles' eta_bin and phi_bin differ) are not stacked."""
+    """One stack per occupied cell of the event's towers (or rec hits summed into towers):
+    EM at the bottom, hadronic on top. Towers of different cell sizes (the styles' eta_bin and
+    phi_bin differ) are not stacked."""
     cols = style.collections
     stacks: dict[tuple[int, int, float, float], list[tuple[int, float, RGB]]] = {}
-    for towers in event.towers:
+    for towers in event.towers or hit_towers(event):
         if len(towers) == 0:
             continue
         color = parse_color(getattr(cols, towers.collection).color)
