@@ -257,3 +257,17 @@ def test_the_transverse_preset_draws_the_barrel_hits_and_chambers_only(
             assert cells.barrel is not None and cells.barrel.all()
         counts = {e.key: e.count for e in scene.legend}
         assert counts["muon_chambers"] == int(physics.chambers.barrel.sum())
+
+
+def test_the_scale_goes_where_the_event_leaves_room() -> None:
+    """The 1 m axis cross of a projected panel takes the first free corner: a track through
+    the lower left sends it to the lower right; with the event elsewhere it stays lower left."""
+    from ispyrender.figures.projections import RHO_Z_EXTENT, projected_points, scale_corner
+
+    through_lower_left = _track((0, 0, 0), (0.0, -7.2, -10.5))
+    occupied = projected_points(through_lower_left, transverse=False)
+    x0, y0 = scale_corner(RHO_Z_EXTENT, 7.9, occupied)
+    assert x0 > 0 and y0 < 0
+    elsewhere = _track((0, 0, 0), (0.0, 3.0, 4.0))
+    x0, y0 = scale_corner(RHO_Z_EXTENT, 7.9, projected_points(elsewhere, transverse=False))
+    assert x0 < 0 and y0 < 0

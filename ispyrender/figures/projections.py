@@ -436,11 +436,78 @@ def _arrow(
 # ---- axes decoration ------------------------------------------------------------------------
 
 
+def projected_points(scene: shapes.Scene, transverse: bool) -> np.ndarray:
+    """(N, 2) points of the event as the view draws it (paths, cone and tower tips, markers,
+    cells): where the panel's scale must not go."""
+    paths: list[np.ndarray] = []  # each drawn on one side of the beam in rho-z
+    points: list[np.ndarray] = []  # each on the side of its own y
+    for prim in scene.primitives:
+        if isinstance(prim, shapes.Polylines):
+            paths += [np.asarray(p, dtype=float).reshape(-1, 3) for p in prim.paths]
+        elif isinstance(prim, shapes.Cones):
+            points += [prim.apex, prim.apex + prim.axis * prim.length[:, None]]
+        elif isinstance(prim, shapes.Towers):
+            points += [prim.base, prim.base + prim.axis * prim.length[:, None]]
+        elif isinstance(prim, shapes.Spheres):
+            points.append(prim.centers)
+        elif isinstance(prim, shapes.Hexahedra):
+            barrel_only = transverse and prim.barrel is not None
+            points.append(prim.corners[prim.barrel] if barrel_only else prim.corners)
+        elif isinstance(prim, shapes.Arrows) and transverse:
+            points += [prim.start, prim.start + prim.vector]
+    flat = [np.asarray(p, dtype=float).reshape(-1, 3) for p in points]
+    lines = [p[:, :2] if transverse else rho_z_path(p) for p in paths]
+    # Lines are sampled every 10 cm or closer, so that a straight track counts along its
+    # length, not only at its ends.
+    sampled = [_sampled(line) for line in lines if len(line)]
+    dots = [p[:, :2] if transverse else rho_z_points(p) for p in flat]
+    projected = sampled + dots
+    return np.vstack(projected) if projected else np.zeros((0, 2))
+
+
+def _sampled(line: np.ndarray, step: float = 0.1) -> np.ndarray:
+    """(N, 2) polyline -> points along it no more than ``step`` apart."""
+    if len(line) < 2:
+        return line
+    lengths = np.linalg.norm(np.diff(line, axis=0), axis=1)
+    pieces = [
+        a + np.linspace(0.0, 1.0, max(int(np.ceil(d / step)), 1), endpoint=False)[:, None] * (b - a)
+        for a, b, d in zip(line[:-1], line[1:], lengths, strict=True)
+        if np.isfinite(d)
+    ]
+    return np.vstack([*pieces, line[-1:]])
+
+
+def scale_corner(xlim: float, ylim: float, occupied: np.ndarray) -> tuple[float, float]:
+    """Where the 1 m axis cross starts: the first corner of lower left, lower right, upper
+    left, upper right where it covers none of the event's points (lower left when none is)."""
+    width, height = 1.6, 1.35  # the cross, its names and "1 m"
+    left, right = -xlim * 0.94, xlim * 0.94 - width
+    bottom, top = -ylim * 0.94, ylim * 0.94 - height
+    for x0, y0 in ((left, bottom), (right, bottom), (left, top), (right, top)):
+        inside = (
+            (occupied[:, 0] >= x0 - 0.15)
+            & (occupied[:, 0] <= x0 + width)
+            & (occupied[:, 1] >= y0 - 0.3)
+            & (occupied[:, 1] <= y0 + height)
+        )
+        if not inside.any():
+            return x0, y0
+    return left, bottom
+
+
 def _frame(
-    ax: Axes, xlim: float, ylim: float, names: tuple[str, str], text_color: str, font_size: float
+    ax: Axes,
+    xlim: float,
+    ylim: float,
+    names: tuple[str, str],
+    text_color: str,
+    font_size: float,
+    origin: tuple[float, float] | None = None,
 ) -> None:
-    """Equal aspect, no box, and a 1 m axis cross in the lower left naming the axes: it is
-    both the scale and the orientation (x right / y up, or z right / rho up)."""
+    """Equal aspect, no box, and a 1 m axis cross naming the axes, at ``origin`` (the lower
+    left by default): it is both the scale and the orientation (x right / y up, or z right /
+    rho up)."""
     ax.set_xlim(-xlim, xlim)
     ax.set_ylim(-ylim, ylim)
     ax.set_aspect("equal", adjustable="box")
@@ -451,7 +518,7 @@ def _frame(
     for artist in (*ax.collections, *ax.patches, *ax.lines, *ax.images):
         artist.set_clip_on(True)
         artist.set_clip_path(ax.patch)
-    x0, y0 = -xlim * 0.94, -ylim * 0.94
+    x0, y0 = origin if origin is not None else (-xlim * 0.94, -ylim * 0.94)
     kw: dict[str, Any] = {"color": text_color, "fontsize": font_size, "zorder": 9}
     for dx, dy, name in ((1.0, 0.0, names[0]), (0.0, 1.0, names[1])):
         ax.annotate(
@@ -496,4 +563,6 @@ def draw_projection(
     else:
         extent = panel.extent or RHO_Z_EXTENT
         height, axes = extent * RHO_PHI_EXTENT / RHO_Z_EXTENT, ("z", r"$\rho$")
-    _frame(ax, extent, height, axes, style.labels.color, font_size)
+    # The scale goes in a corner the event leaves free.
+    corner = scale_corner(extent, height, projected_points(scene, transverse))
+    _frame(ax, extent, height, axes, style.labels.color, font_size, corner)
