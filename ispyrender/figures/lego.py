@@ -285,6 +285,7 @@ def draw_lego(ax: Axes, event: PhysicsEvent, style: Style, paint: Paint, font_si
             fontsize=font_size * 0.8,
             ha="right",
             va="center",
+            zorder=10,  # over every bar and tower: a label is never hidden
         )
 
     if stacks:
