@@ -491,7 +491,7 @@ def test_animate_reads_ispy_files(tmp_path, shared_data):
 def test_the_cutaway_turns_with_the_camera_in_every_frame(axis: str) -> None:
     """Frames at twelve angles of a turn about each axis: at the picture's centre (the beam
     spot, where the event starts) the camera looks into the detector through the cut-away
-    wedge, never at the outside of the muon barrel. With a wedge fixed in the detector, the
+    wedge, never at the outside of the muon barrel, and the event is whole in the picture. With a wedge fixed in the detector, the
     yoke covered the centre in 7 of 12 frames about the vertical and 9 of 12 about the beam."""
     from ispyrender.config.style import parse_color
     from ispyrender.rendering.renderer import Renderer
@@ -499,7 +499,7 @@ def test_the_cutaway_turns_with_the_camera_in_every_frame(axis: str) -> None:
 
     style = load_style("outreach", ["canvas.width=320", "canvas.height=180", "labels.show=false"])
     scene = Scene()
-    track = Polylines("T", (np.array([[0, 0, 0], [0.5, 0.6, 0.2]]),), Appearance((1, 1, 1), 1, 1))
+    track = Polylines("T", (np.array([[0, 0, 0], [0.5, 0.6, 0.2]]),), Appearance((0, 1, 0), 1, 3))
     scene.add(track, "T", 1, "tracks")
     yoke = np.array(parse_color(style.detector.muon_barrel.color)) * 255
     with Renderer(style, build_detector(style.detector)) as renderer:
@@ -510,3 +510,11 @@ def test_the_cutaway_turns_with_the_camera_in_every_frame(axis: str) -> None:
             centre = frame[h // 2 - 3 : h // 2 + 4, w // 2 - 10 : w // 2 - 3, :3]
             on_yoke = np.abs(centre.reshape(-1, 3).astype(float) - yoke).sum(axis=1) < 30
             assert on_yoke.mean() < 0.1, f"{axis} {degrees} deg: the yoke covers the event"
+            # ... and the whole event is in the picture: the green track is drawn, clear of
+            # the edges.
+            rgb = frame[..., :3].astype(int)
+            green = rgb[..., 1] - np.maximum(rgb[..., 0], rgb[..., 2]) > 50
+            assert green.sum() > 10, f"{axis} {degrees} deg: the track is not drawn"
+            edges = np.concatenate([green[:2].ravel(), green[-2:].ravel()])
+            edges = np.concatenate([edges, green[:, :2].ravel(), green[:, -2:].ravel()])
+            assert not edges.any(), f"{axis} {degrees} deg: the event leaves the picture"
