@@ -491,8 +491,9 @@ def test_animate_reads_ispy_files(tmp_path, shared_data):
 def test_the_cutaway_turns_with_the_camera_in_every_frame(axis: str) -> None:
     """Frames at twelve angles of a turn about each axis: at the picture's centre (the beam
     spot, where the event starts) the camera looks into the detector through the cut-away
-    wedge, never at the outside of the muon barrel, and the event is whole in the picture. With a wedge fixed in the detector, the
-    yoke covered the centre in 7 of 12 frames about the vertical and 9 of 12 about the beam."""
+    wedge, never at the outside of the muon barrel, and the event is whole in the picture.
+    With a wedge fixed in the detector, the yoke covered the centre in 7 of 12 frames about
+    the vertical and 9 of 12 about the beam."""
     from ispyrender.config.style import parse_color
     from ispyrender.rendering.renderer import Renderer
     from ispyrender.scene.detector import build_detector
