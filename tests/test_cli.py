@@ -293,8 +293,14 @@ def make_fixtures(folder: Path, shared: Path) -> None:
     (folder / "a_file").write_text("not a folder\n")
 
 
+def _folder_where_a_file_goes(o: Path) -> list[str]:
+    (o / "1_1_1001.png").mkdir(parents=True, exist_ok=True)
+    return ["-n", "1", "--skip-existing", "-o", str(o)]
+
+
 BAD = [
     Bad("missing", lambda f, o: [str(f / "nope.root"), "-o", str(o)], "does not exist"),
+    Bad("folder-as-output", lambda f, o: _folder_where_a_file_goes(o), "is a folder where"),
     Bad("camera", lambda f, o: ["--camera", "orbit", "-o", str(o)], "use event, series, detector"),
     Bad("directory", lambda f, o: [str(f / "a_directory"), "-o", str(o)], "is a directory"),
     Bad("not-root", lambda f, o: [str(f / "not_root.root"), "-o", str(o)], "not a ROOT file"),
@@ -389,9 +395,12 @@ def check_bad_run(case: Bad, code: int, stdout: str, stderr: str, out: Path, wor
     # working directory either (no ./out made by mistake).
     if case.name == "out-is-a-file":
         assert out.read_text() == "not a folder\n"
+    elif case.name == "folder-as-output":
+        assert files_in(out) == ["1_1_1001.png"]  # the user's folder, untouched
     else:
         assert files_in(out) == []
-    assert files_in(work) in ([], ["out"])
+    users = ["out", "out/1_1_1001.png"] if case.name == "folder-as-output" else None
+    assert files_in(work) in ([], ["out"], users)
 
 
 @pytest.mark.parametrize("case", BAD, ids=[c.name for c in BAD])

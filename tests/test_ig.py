@@ -148,6 +148,8 @@ def test_cli_renders_every_event_of_the_ig_file(ig_path, tmp_path):
     [
         (["--where", "nMuon > 1"], "--where reads NanoAOD branches"),
         (["--events", "40"], "entries out of range: 40"),
+        # A range past the end is an error too, not clipped to the events that exist.
+        (["--events", "20:9000000000"], "entries out of range: 20:9000000000"),
         (["--ids", "1:1"], "event ids not found in the inputs: 1:1"),
     ],
 )

@@ -123,12 +123,18 @@ def test_events_are_sorted_and_unique(dimuon: Dataset) -> None:
     assert resolve_selection(dimuon, events="35:") == [35, 36, 37, 38, 39]
     assert resolve_selection(dimuon, events="-1,:2") == [0, 1, 39]
     assert resolve_selection(dimuon, events=[5, slice(0, 2)], max_events=2) == [0, 1]
-    assert resolve_selection(dimuon, events="30:100") == list(range(30, 40))
+    assert resolve_selection(dimuon, events="30:40") == list(range(30, 40))
 
 
 def test_out_of_range(dimuon: Dataset) -> None:
     with pytest.raises(SelectionError, match=r"40, 100, 50:.*0 to 39"):
         resolve_selection(dimuon, events="1,40,100,50:60")
+    # A range that runs past the end is not clipped to the events that exist: 10: says "to
+    # the end".
+    with pytest.raises(SelectionError, match=r"out of range: 30:100; valid entries are 0 to 39"):
+        resolve_selection(dimuon, events="30:100")
+    with pytest.raises(SelectionError, match=r"out of range: 39999:9000000000"):
+        resolve_selection(dimuon, events="39999:9000000000")
 
 
 def test_empty_result(dimuon: Dataset) -> None:

@@ -207,8 +207,13 @@ def escape(text: object) -> str:
     return rich_escape(shown.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch system stopping the job): the clean-up path of Ctrl-C, and at the end
+    the exit status a shell gives a command the signal killed (128 + 15)."""
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def run(body: Callable[[], T]) -> T:
@@ -225,9 +230,11 @@ def run(body: Callable[[], T]) -> T:
     except IspyError as exc:
         stderr().print(f"[bold red]error:[/] {escape(exc)}", markup=True)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        stderr().print("interrupted: no partial files were left behind")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        stopped = isinstance(exc, Terminated)
+        by = " by SIGTERM" if stopped else ""
+        stderr().print(f"interrupted{by}: no partial files were left behind")
+        raise typer.Exit(128 + signal.SIGTERM if stopped else 130) from None
 
 
 def check_output_flags(overwrite: bool, skip_existing: bool) -> None:

@@ -181,6 +181,17 @@ def plan_outputs(
             )
         seen[first] = idx
         plan.paths[idx] = files
+    try:
+        # A folder where a file is to go is neither "kept" nor replaced: say so.
+        folders = [p for files in plan.paths.values() for p in files.values() if p.is_dir()]
+    except OSError:
+        folders = []  # an unreadable folder is reported below, where it is looked into
+    if folders:
+        more = f" (and {len(folders) - 1} more)" if len(folders) > 1 else ""
+        raise OutputError(
+            f"{folders[0]} is a folder where an output file is to be written{more}: move it "
+            "away or choose another --out"
+        )
     if not overwrite and not skip_existing:
         try:
             existing = [p for files in plan.paths.values() for p in files.values() if p.exists()]

@@ -193,8 +193,16 @@ def _resolve_entries(spec: Sequence[int | slice], n: int) -> list[int]:
             start = item.start
             # Python would silently give nothing for a start past the end; the user surely
             # meant events that exist, so say so.
+            stop = item.stop
+            # ... and a stop past the end names events that do not exist either (an open
+            # range, 10:, is the way to say "to the end").
+            past_end = stop is not None and (stop > n or stop < -n)
             if start is not None and (start >= n or start < -n) and (item.step or 1) > 0:
-                out_of_range.append(f"{start}:{'' if item.stop is None else item.stop}")
+                past_end = True
+            if past_end:
+                out_of_range.append(
+                    f"{'' if start is None else start}:{'' if stop is None else stop}"
+                )
                 continue
             chosen.extend(range(n)[item])
         else:
