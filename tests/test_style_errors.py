@@ -88,3 +88,34 @@ def test_the_command_lists_them_and_exits_non_zero(bad_style: Path, tmp_path: Pa
         f"  {bad_style} line 8",
     ]
     assert not out.exists()
+
+
+def test_a_movie_over_the_size_limit_is_refused_before_anything_is_made(tmp_path) -> None:
+    """15360x8640 (an 8K canvas at animation.scale 2) needed gigabytes and ended in the
+    encoder's malloc error with an empty folder; now the style refuses it with what fits."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "movies"
+    args = ["--set", "canvas.width=7680", "--set", "canvas.height=4320"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ispyrender",
+            "animate",
+            *args,
+            "--set",
+            "animation.scale=2",
+            "-n",
+            "1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "15360x8640" in line and "use animation.scale 1 or less" in line
+    assert not out.exists()

@@ -70,7 +70,9 @@ def describe(error: Any, origins: dict[KeyPath, Origin]) -> Problem:
     or the --set), the key path, and what is wrong and what is allowed."""
     loc: KeyPath = tuple(error["loc"])
     label, line = _origin(loc, origins)
-    return Problem(label, line, f"{dotted(loc)}{_problem(error, loc)}")
+    # A check of the whole style (its message names the keys) has no key path of its own.
+    text = f"{dotted(loc)}{_problem(error, loc)}" if loc else _problem(error, loc).lstrip(": ")
+    return Problem(label, line, text)
 
 
 def _origin(loc: KeyPath, origins: dict[KeyPath, Origin]) -> Origin:

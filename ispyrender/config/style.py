@@ -341,9 +341,13 @@ class Detector(StrictModel):
         return tuple(k for k, f in cls.model_fields.items() if f.annotation is PartStyle)
 
 
+#: The one size limit of every picture, figure, movie frame and export (8K UHD).
+MAX_WIDTH, MAX_HEIGHT = 7680, 4320
+
+
 class Canvas(StrictModel):
-    width: Annotated[int, Field(ge=16, le=7680)] = 1920
-    height: Annotated[int, Field(ge=16, le=4320)] = 1080
+    width: Annotated[int, Field(ge=16, le=MAX_WIDTH)] = 1920
+    height: Annotated[int, Field(ge=16, le=MAX_HEIGHT)] = 1080
     background: Color = "white"
     transparent: bool = False
     # FXAA (a pass over the finished picture) costs a third of MSAA on Mesa's llvmpipe and
@@ -544,6 +548,24 @@ class Style(StrictModel):
     # The collections a user's style file or --set names (set by the loader; built-in presets
     # do not count): only these are warned about when a file lacks them.
     _requested: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @model_validator(mode="after")
+    def _movie_fits(self) -> Style:
+        """A movie drawn at animation.scale of the canvas stays within the one size limit of
+        every picture (7680x4320): a 15360x8640 movie needs gigabytes and ends in the encoder's
+        malloc error."""
+        animation, canvas = self.animation, self.canvas
+        if animation.width is None:
+            width, height = canvas.width * animation.scale, canvas.height * animation.scale
+            if round(width) > MAX_WIDTH or round(height) > MAX_HEIGHT:
+                fits = min(MAX_WIDTH / canvas.width, MAX_HEIGHT / canvas.height)
+                raise ValueError(
+                    f"animation.scale {animation.scale:g} makes {round(width)}x{round(height)} "
+                    f"movies from the {canvas.width}x{canvas.height} canvas, over the "
+                    f"{MAX_WIDTH}x{MAX_HEIGHT} limit: use animation.scale {fits:.3g} or less, "
+                    "or set animation.width and animation.height"
+                )
+        return self
 
     @property
     def requested_collections(self) -> frozenset[str]:
