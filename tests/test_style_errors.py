@@ -90,32 +90,16 @@ def test_the_command_lists_them_and_exits_non_zero(bad_style: Path, tmp_path: Pa
     assert not out.exists()
 
 
-def test_a_movie_over_the_size_limit_is_refused_before_anything_is_made(tmp_path) -> None:
+def test_a_movie_over_the_size_limit_is_refused_by_the_style() -> None:
     """15360x8640 (an 8K canvas at animation.scale 2) needed gigabytes and ended in the
-    encoder's malloc error with an empty folder; now the style refuses it with what fits."""
-    import subprocess
-    import sys
+    encoder's malloc error with an empty folder; now the style refuses it, saying what fits,
+    before any command makes anything."""
+    from ispyrender.errors import StyleError
 
-    out = tmp_path / "movies"
-    args = ["--set", "canvas.width=7680", "--set", "canvas.height=4320"]
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ispyrender",
-            "animate",
-            *args,
-            "--set",
-            "animation.scale=2",
-            "-n",
-            "1",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    (line,) = done.stderr.strip().splitlines()
+    big = ["canvas.width=7680", "canvas.height=4320"]
+    with pytest.raises(StyleError) as caught:
+        load_style("outreach", [*big, "animation.scale=2"])
+    (line,) = str(caught.value).splitlines()
     assert "15360x8640" in line and "use animation.scale 1 or less" in line
-    assert not out.exists()
+    assert not line.startswith("style error in the style: :")
+    assert load_style("outreach", [*big, "animation.scale=1"]).animation.scale == 1
