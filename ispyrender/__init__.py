@@ -45,6 +45,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    # help(ispyrender) and tab completion list the API, which __getattr__ brings in lazily.
+    return sorted(__all__)
+
+
 def __getattr__(name: str) -> Any:
     # The API is imported on first use, so that 'import ispyrender' (and 'ispyrender --help')
     # stays instant.

@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -77,11 +77,21 @@ class Events:
     def __len__(self) -> int:
         return len(self.source)
 
-    def __getitem__(self, index: int) -> Event:
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        """One event by entry (negative from the end), or a list of events by a slice, as a
+        Python list slices: ``events[2:4]``."""
         n = len(self.source)
+        if isinstance(index, slice):
+            return [Event(self.source, i) for i in range(n)[index]]
+        if not isinstance(index, int | np.integer):
+            raise TypeError(f"events are picked by an entry number or a slice, not {index!r}")
         if not -n <= index < n:
             raise IndexError(f"entry {index} out of range: the inputs hold {n} events")
-        return Event(self.source, index % n)
+        return Event(self.source, int(index) % n)
 
     def __iter__(self) -> Iterator[Event]:
         return (Event(self.source, i) for i in range(len(self.source)))
@@ -180,17 +190,48 @@ class Picture:
         return encode_png(self.array, self.metadata, self.compression)
 
     def save(self, path: str | Path) -> Path:
-        """Write the PNG (atomically: a temporary file, then renamed)."""
+        """Write the picture by the suffix (atomically: a temporary file, then renamed): PNG
+        with the event's metadata, or JPEG / WebP / TIFF through Pillow."""
         from ispyrender.outputs.files import write_bytes_atomic
 
         target = Path(path)
-        if target.suffix.lower() != ".png":
-            raise UsageError(f"{target.name}: a Picture saves as .png; use export() for 3D")
-        write_bytes_atomic(target, self.png())
+        suffix = target.suffix.lower()
+        if suffix == ".png":
+            write_bytes_atomic(target, self.png())
+            return target
+        kind = _PILLOW_FORMATS.get(suffix)
+        if kind is None:
+            known = ", ".join([".png", *_PILLOW_FORMATS])
+            raise UsageError(f"{target.name}: a Picture saves as {known}; use export() for 3D")
+        import io
+
+        from PIL import Image
+
+        image = Image.fromarray(self.array)
+        if kind == "JPEG":
+            image = image.convert("RGB")  # JPEG has no alpha
+        buffer = io.BytesIO()
+        image.save(buffer, kind, **({"quality": 95} if kind in ("JPEG", "WEBP") else {}))
+        write_bytes_atomic(target, buffer.getvalue())
         return target
+
+    def __repr__(self) -> str:
+        height, width = self.array.shape[:2]
+        run, event = self.metadata.get("ispyrender.run"), self.metadata.get("ispyrender.event")
+        return f"<Picture {width}x{height} run {run} event {event}>"
 
     def _repr_png_(self) -> bytes:
         return self.png()
+
+
+#: What Picture.save writes through Pillow, by suffix.
+_PILLOW_FORMATS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
 
 
 class _Renderers:
@@ -265,6 +306,9 @@ class FigureImage:
         target = Path(path)
         write_bytes_atomic(target, self.data(target.suffix.lower().lstrip(".")))
         return target
+
+    def __repr__(self) -> str:
+        return f"<FigureImage of {self.event!r}, style {self.style.name!r}, scale {self.scale:g}>"
 
     def _repr_png_(self) -> bytes:
         return self.data("png")

@@ -89,3 +89,27 @@ def test_api_on_ispy_and_its_errors(shared_data: Path, tmp_path: Path) -> None:
         ispyrender.export(ev, tmp_path / "x.png")
     with pytest.raises(IndexError):
         src[11]
+
+
+def test_the_api_as_a_notebook_user_meets_it(tmp_path: Path) -> None:
+    """dir() and help() show the public functions; events slice like a list; pictures and
+    figures have short reprs; a picture saves by its suffix; a wrong index is a TypeError."""
+    import pydoc
+
+    from ispyrender.errors import UsageError
+
+    assert {"open", "render", "figure", "export", "animate", "Picture"} <= set(dir(ispyrender))
+    assert "render(" in pydoc.render_doc(ispyrender, renderer=pydoc.plaintext)
+    events = ispyrender.open()
+    two = events[2:4]
+    assert [e.index for e in two] == [2, 3] and events[-1].index == len(events) - 1
+    with pytest.raises(TypeError, match="entry number or a slice"):
+        events["2"]  # type: ignore[call-overload]
+    picture = ispyrender.render(events[0], canvas__width=320, canvas__height=180)
+    assert repr(picture) == "<Picture 320x180 run 1 event 1001>"
+    for suffix, kind in ((".png", "PNG"), (".jpg", "JPEG"), (".webp", "WEBP")):
+        with Image.open(picture.save(tmp_path / f"event{suffix}")) as im:
+            assert im.format == kind and im.size == (320, 180)
+    with pytest.raises(UsageError, match=r"\.png, \.jpg"):
+        picture.save(tmp_path / "event.bmp")
+    assert len(repr(ispyrender.figure(events[0]))) < 200
