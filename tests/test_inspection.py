@@ -174,3 +174,43 @@ def test_scouting_nano_is_listed_and_nothing_to_draw_is_one_line(tmp_path: Path)
         assert len(lines) == 1 and lines[0].startswith("error: nothing to draw"), lines
         assert "ScoutingMuonVtx" in lines[0] and "ScoutingNANO" in lines[0]
         assert not out.exists()
+
+
+def test_inspect_ids_lists_the_events_to_pick(shared_data: Path, tmp_path: Path) -> None:
+    """inspect --ids: RUN:LUMI:EVENT one a line (what --ids-file reads) of the events passing
+    --where, checked against the branches read with uproot; --json adds the entries."""
+    import subprocess
+    import sys
+
+    path = shared_data / "nanoaod" / "nano_dimuon.root"
+    ispy = [sys.executable, "-m", "ispyrender", "inspect", str(path), "--ids"]
+    done = subprocess.run([*ispy, "--where", "nMuon >= 2"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    tree = uproot.open(path)["Events"]
+    b = tree.arrays(["run", "luminosityBlock", "event", "nMuon"], library="np")
+    keep = b["nMuon"] >= 2
+    expected = [
+        f"{r}:{lu}:{e}"
+        for r, lu, e in zip(*(b[k][keep] for k in ("run", "luminosityBlock", "event")), strict=True)
+    ]
+    assert done.stdout.split() == expected and 0 < len(expected) < tree.num_entries
+    listed = json.loads(
+        subprocess.run([*ispy, "--json", "-n", "2"], capture_output=True, text=True).stdout
+    )
+    assert listed == [
+        {
+            "entry": i,
+            "run": int(b["run"][i]),
+            "lumi": int(b["luminosityBlock"][i]),
+            "event": int(b["event"][i]),
+        }
+        for i in (0, 1)
+    ]
+    # The list is an --ids-file as it is.
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text(done.stdout)
+    from ispyrender.selection import Selection
+    from ispyrender.sources import open_source
+
+    with open_source([str(path)]) as source:
+        assert Selection(ids_file=ids_file).resolve(source) == list(np.flatnonzero(keep))

@@ -7,21 +7,56 @@ from typing import Annotated, Any
 
 import typer
 
-from ispyrender.cli.common import InputsArg, SetOpt, escape, load, run
+from ispyrender.cli.common import (
+    InputsArg,
+    MaxEventsOpt,
+    SetOpt,
+    WhereOpt,
+    escape,
+    load,
+    run,
+)
 
 
 def inspect(
     inputs: InputsArg = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    ids: Annotated[
+        bool,
+        typer.Option(
+            "--ids",
+            help="List the events' ids instead, RUN:LUMI:EVENT one a line (for --ids-file), "
+            "or with --json their entries too.",
+        ),
+    ] = False,
+    where: WhereOpt = None,
+    max_events: MaxEventsOpt = None,
 ) -> None:
     """Summarise inputs: events, data or simulation, runs, collections, what a render would miss."""
 
     def body() -> None:
-        from ispyrender.jobs.inspect import inspect_source
+        from ispyrender.jobs.inspect import event_ids, inspect_source
         from ispyrender.sources import open_source
 
+        if (where is not None or max_events is not None) and not ids:
+            from ispyrender.errors import UsageError
+
+            raise UsageError("--where and --max-events choose events for --ids: add --ids")
         with open_source(inputs) as source:
-            report = inspect_source(source)
+            if ids:
+                listed = event_ids(source, where, max_events)
+            else:
+                report = inspect_source(source)
+        if ids:
+            if json_:
+                from ispyrender.outputs import jsontext
+
+                typer.echo(jsontext.dumps(listed, indent=2))
+            else:
+                for e in listed:
+                    lumi = "" if e["lumi"] is None else f"{e['lumi']}:"
+                    typer.echo(f"{e['run']}:{lumi}{e['event']}")
+            return
         if json_:
             from ispyrender.outputs import jsontext
 

@@ -24,6 +24,7 @@ __all__ = [
     "CollectionSummary",
     "InputSummary",
     "InspectReport",
+    "event_ids",
     "inspect_dataset",
     "inspect_source",
 ]
@@ -334,3 +335,29 @@ def inspect_source(source: EventSource) -> InspectReport:
         return _inspect_ispy(source)
     assert isinstance(source, Dataset)
     return inspect_dataset(source)
+
+
+def event_ids(
+    source: EventSource, where: str | None = None, max_events: int | None = None
+) -> list[dict[str, int | None]]:
+    """The ids of the events (passing ``where``, at most ``max_events``): entry, run, lumi
+    section (None where the inputs lack it) and event, as ``--ids`` and ``--ids-file`` take
+    them. An input without run and event numbers has none to give: that is an error naming it."""
+    from ispyrender.errors import SelectionError
+    from ispyrender.selection import Selection
+
+    ids = source.ids()
+    if ids.synthetic:
+        raise SelectionError(
+            "the inputs have no run and event numbers: pick their events by entry (--events)"
+        )
+    entries = Selection(where=where, max_events=max_events).resolve(source)
+    return [
+        {
+            "entry": int(i),
+            "run": int(ids.run[i]),
+            "lumi": None if ids.lumi is None else int(ids.lumi[i]),
+            "event": int(ids.event[i]),
+        }
+        for i in entries
+    ]
