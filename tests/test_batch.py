@@ -89,6 +89,50 @@ def test_dask_cluster_writes_the_same_bytes_as_one_process(
     )
 
 
+def test_a_relative_input_reaches_dask_workers_started_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scheduler and worker started in another folder (as on a login node or a batch
+    system) get the input as an absolute path: 'events.root' relative to the client's folder
+    means nothing in theirs."""
+    import shutil
+
+    elsewhere, here = tmp_path / "cluster", tmp_path / "analysis"
+    elsewhere.mkdir()
+    here.mkdir()
+    shutil.copy(sample_path(), here / "events.root")
+    start = (
+        "import time\n"
+        "from distributed import LocalCluster\n"
+        "c = LocalCluster(n_workers=1, threads_per_worker=1, processes=True,"
+        " dashboard_address=None)\n"
+        "print(c.scheduler_address, flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    cluster = subprocess.Popen(
+        [sys.executable, "-c", start],
+        cwd=elsewhere,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its workers go with it
+    )
+    try:
+        assert cluster.stdout is not None
+        address = cluster.stdout.readline().strip()
+        assert address.startswith("tcp://"), address
+        monkeypatch.chdir(here)
+        result = cli(
+            "render", "events.root", "-n", "2", *TINY_ARGS, "--scheduler", address, "-q",
+            "-o", "out",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        assert len(pngs(here / "out")) == 2
+        assert not (elsewhere / "out").exists()
+    finally:
+        os.killpg(cluster.pid, signal.SIGKILL)
+        cluster.wait(30)
+
+
 @pytest.mark.parametrize("batch_input", ["sample"], indirect=True)
 def test_manifest_lists_every_event(one_job: Path) -> None:
     manifest = json.loads((one_job / "manifest.json").read_text())

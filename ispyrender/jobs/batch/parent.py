@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -207,6 +208,10 @@ def render_batch(
             progress(rec)
 
         paths = source.paths
+        if client is not None:
+            # Dask workers run in folders of their own (another machine's, a batch job's):
+            # a path relative to here means nothing there. URLs stay as they are.
+            paths = tuple(p if "://" in p else os.path.abspath(p) for p in paths)
         if client is None and batch.jobs > 1:
             from ispyrender.jobs.batch.pool import usable_jobs
 
