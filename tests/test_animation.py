@@ -231,6 +231,8 @@ def test_encoder_memory_does_not_grow_with_frames(tmp_path):
         (["--set", "animation.keyframes=[{at: 2}]"], "at most 1 (allowed 0..1)"),
         (["--frames", "0"], "animation.frames"),
         (["--format", "avi"], "animation.format"),
+        (["--duration", "2", "--frames", "10"], "--duration and --frames both set"),
+        (["--duration", "1000", "--fps", "24"], "animation.frames = 24000: must be at most"),
     ],
 )
 def test_bad_animation_settings(tmp_path, args, message):
@@ -245,6 +247,22 @@ def test_bad_animation_settings(tmp_path, args, message):
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_duration_sets_the_frames_at_the_movie_fps(tmp_path):
+    """--duration 0.5 at 8 frames a second: a movie of 4 frames, half a second long."""
+    from PIL import Image, ImageSequence
+
+    out = tmp_path / "m"
+    small = ["--set", "animation.width=160", "--set", "animation.height=90", "-f", "gif"]
+    subprocess.run(
+        [sys.executable, "-m", "ispyrender", "animate", "--out", str(out), "-n", "1", "-q",
+         "--duration", "0.5", "--fps", "8", *small],
+        check=True,
+    )  # fmt: skip
+    (movie,) = out.glob("*.gif")
+    with Image.open(movie) as im:
+        assert sum(1 for _ in ImageSequence.Iterator(im)) == 4
 
 
 def test_animation_section_is_validated():

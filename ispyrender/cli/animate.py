@@ -25,6 +25,12 @@ def animate(
     ] = None,
     frames: Annotated[int | None, typer.Option(help="Frames per movie (animation.frames).")] = None,
     fps: Annotated[int | None, typer.Option(help="Frames per second (animation.fps).")] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01, max=3600.0, help="Seconds per movie: sets the frames (duration x fps)."
+        ),
+    ] = None,
     overwrite: c.OverwriteOpt = False,
     skip_existing: c.SkipExistingOpt = False,
 ) -> None:
@@ -37,7 +43,15 @@ def animate(
         for key, value in (("kind", kind), ("format", format_), ("frames", frames), ("fps", fps))
         if value is not None
     ]
+    if duration is not None and frames is not None:
+        from ispyrender.errors import UsageError
+
+        raise UsageError("--duration and --frames both set the movie's length: pick one")
     the_style = shared.style(style, flags=options)
+    if duration is not None:
+        # The frames the duration takes at the movie's fps (--fps, the style's, or the default).
+        count = max(1, round(duration * the_style.animation.fps))
+        the_style = shared.style(style, flags=[*options, f"animation.frames={count}"])
     written, _ = shared.over_events(
         lambda source, entries, progress: animate_events(
             source,
