@@ -103,3 +103,25 @@ def test_a_movie_over_the_size_limit_is_refused_by_the_style() -> None:
     assert "15360x8640" in line and "use animation.scale 1 or less" in line
     assert not line.startswith("style error in the style: :")
     assert load_style("outreach", [*big, "animation.scale=1"]).animation.scale == 1
+
+
+def test_a_style_file_without_base_starts_from_the_commands_preset(tmp_path: Path) -> None:
+    """A file without 'base:' under `figure` starts from paper (its panels and masses), not
+    publication's single 1920x1080 panel, and the command says so once."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("canvas: {width: 800, height: 400}\n")
+    figure = load_style(str(mine), [], default_base="paper")
+    assert figure.implicit_base == "paper"
+    assert figure.figure == load_style("paper").figure and figure.canvas.width == 800
+    assert load_style(str(mine)).implicit_base == "publication"
+    assert load_style("paper").implicit_base is None  # a preset is what it says
+    out = tmp_path / "figs"
+    done = subprocess.run(
+        [sys.executable, "-m", "ispyrender", "figure", "-n", "2", "--style", str(mine),
+         "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "has no 'base:'" in line]
+    assert len(said) == 1 and "paper preset" in said[0]

@@ -47,11 +47,12 @@ def animate(
         from ispyrender.errors import UsageError
 
         raise UsageError("--duration and --frames both set the movie's length: pick one")
-    the_style = shared.style(style, flags=options)
+    the_style = shared.style(style, flags=options, base="outreach")
     if duration is not None:
         # The frames the duration takes at the movie's fps (--fps, the style's, or the default).
         count = max(1, round(duration * the_style.animation.fps))
-        the_style = shared.style(style, flags=[*options, f"animation.frames={count}"])
+        frames_flag = f"animation.frames={count}"
+        the_style = shared.style(style, flags=[*options, frames_flag], base="outreach")
     written, _ = shared.over_events(
         lambda source, entries, progress: animate_events(
             source,

@@ -102,12 +102,19 @@ class Shared:
     max_events: int | None
     quiet: bool
     camera: str | None = None
+    _said_base: bool = False  # the implicit base is said once per command
 
     def style(
-        self, name: str, defaults: list[str] | None = None, flags: list[str] | None = None
+        self,
+        name: str,
+        defaults: list[str] | None = None,
+        flags: list[str] | None = None,
+        base: str = "publication",
     ) -> Style:
         """The style ``name`` with a command's ``defaults``, then --set, then the command's
-        own ``flags`` (--frames says what it says, whatever --set said), then --camera."""
+        own ``flags`` (--frames says what it says, whatever --set said), then --camera. A
+        style file without ``base:`` starts from ``base``, the command's own preset, and a
+        warning says so."""
         from ispyrender.errors import UsageError
 
         focus = []
@@ -117,7 +124,14 @@ class Shared:
                     f"--camera {self.camera!r} is not a camera: use {', '.join(CAMERA_FOCUS)}"
                 )
             focus = [f"camera.focus={self.camera}"]
-        return load(name, [*(defaults or []), *(self.set_ or []), *(flags or []), *focus])
+        style = load(name, [*(defaults or []), *(self.set_ or []), *(flags or []), *focus], base)
+        if style.implicit_base is not None and not self._said_base:
+            self._said_base = True
+            self.warn()(
+                f"{name} has no 'base:': it starts from the {style.implicit_base} preset, this "
+                "command's own; write 'base: <preset>' in it to choose another"
+            )
+        return style
 
     def selection(self) -> Selection:
         from ispyrender.selection import Selection
@@ -244,10 +258,10 @@ def check_output_flags(overwrite: bool, skip_existing: bool) -> None:
         raise UsageError("--overwrite and --skip-existing contradict each other: pick one")
 
 
-def load(style: str, overrides: list[str] | None) -> Style:
+def load(style: str, overrides: list[str] | None, base: str = "publication") -> Style:
     from ispyrender.config.loader import load_style
 
-    return load_style(style, overrides or [])
+    return load_style(style, overrides or [], default_base=base)
 
 
 def warner(console: Any, quiet: bool = False) -> Callable[[str], None]:

@@ -45,7 +45,7 @@ def figure(
         scale=scale,
         skip_existing=skip_existing,
     )
-    the_style = shared.style(style)
+    the_style = shared.style(style, base="paper")
     summary, _ = shared.over_events(
         lambda source, entries, progress: figure_events(
             source, entries, the_style, options, warn=shared.warn(), progress=progress

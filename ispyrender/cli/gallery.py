@@ -41,7 +41,7 @@ def gallery(
     # 1280x720 unless the user says otherwise: big enough to read, light enough for a site.
     # ... and every event framed alike, so that the thumbnails compare.
     the_style = shared.style(
-        style, ["canvas.width=1280", "canvas.height=720", "camera.focus=series"]
+        style, ["canvas.width=1280", "canvas.height=720", "camera.focus=series"], base="outreach"
     )
     index, selected = shared.over_events(
         lambda source, entries, progress: build_gallery(

@@ -64,13 +64,18 @@ def list_presets() -> list[str]:
 PRESETS: tuple[str, ...] = tuple(list_presets())
 
 
-def load_style(name_or_path: str | None = None, overrides: Sequence[str] = ()) -> Style:
+def load_style(
+    name_or_path: str | None = None,
+    overrides: Sequence[str] = (),
+    default_base: str = "publication",
+) -> Style:
     """Build a validated Style from a preset name or a YAML file, then ``--set`` overrides.
 
     ``name_or_path`` is a preset name (see :func:`list_presets`) or the path of a YAML file;
     None means the ``publication`` preset. A file may say ``base: <preset or file>`` to start
-    from another style (deep merge); a user file without ``base`` starts from publication.
-    Each override is ``path.to.key=value`` with the value read as YAML.
+    from another style (deep merge); a user file without ``base`` starts from ``default_base``
+    (a command's own preset: paper for figures), and the style records that it did
+    (``Style.implicit_base``). Each override is ``path.to.key=value`` with the value read as YAML.
 
     Raises StyleError naming the file and line (or the override), the key path and what is
     allowed; StyleErrors, one a line, when there are several mistakes.
@@ -78,7 +83,8 @@ def load_style(name_or_path: str | None = None, overrides: Sequence[str] = ()) -
     problems: list[Problem] = []
     applied: list[str] = []  # the files, base first: the order their problems are listed in
     source = _resolve(name_or_path or DEFAULT_BASE, relative_to=None, where=None)
-    data, origins = _load_chain(source, (), problems, applied)
+    implicit: list[str] = []
+    data, origins = _load_chain(source, (), problems, applied, default_base, implicit)
     # Style.name says which style made a picture: the preset name or the file's stem, unless
     # the file names itself (bases never leak their name, see _load_chain).
     if "name" not in data:
@@ -87,7 +93,9 @@ def load_style(name_or_path: str | None = None, overrides: Sequence[str] = ()) -
         origins[("name",)] = (source.label, None)
     for text in overrides:
         _apply_override(data, origins, text, problems)
-    return _validate(data, origins, problems, [*applied, *(_set_label(t) for t in overrides)])
+    style = _validate(data, origins, problems, [*applied, *(_set_label(t) for t in overrides)])
+    style._implicit_base = implicit[0] if implicit else None
+    return style
 
 
 # ---- sources -------------------------------------------------------------------------------
@@ -416,10 +424,16 @@ def _walk_node(
 
 
 def _load_chain(
-    source: _Source, chain: tuple[str, ...], problems: list[Problem], applied: list[str]
+    source: _Source,
+    chain: tuple[str, ...],
+    problems: list[Problem],
+    applied: list[str],
+    default_base: str = DEFAULT_BASE,
+    implicit: list[str] | None = None,
 ) -> tuple[dict[str, Any], dict[KeyPath, Origin]]:
     """Load ``source`` on top of its base (recursively), with the origin of every key; the
-    files' labels are appended to ``applied`` base first."""
+    files' labels are appended to ``applied`` base first. A file without ``base`` starts from
+    ``default_base``, noted in ``implicit``."""
     data, lines = _read_document(source, problems)
     origins: dict[KeyPath, Origin] = {path: (source.label, line) for path, line in lines.items()}
     chain = (*chain, source.key)
@@ -439,13 +453,15 @@ def _load_chain(
         relative_to = source.path.parent if source.path is not None else None
         base = _resolve(base_ref.strip(), relative_to=relative_to, where=where)
     elif source.preset is None:
-        base = _Source(preset=DEFAULT_BASE)  # user files start from publication
+        base = _Source(preset=default_base)  # user files start from the command's preset
+        if implicit is not None:
+            implicit.append(default_base)
     else:
         applied.append(source.label)
         return data, origins
     if base.key in chain:
         raise StyleError(f"style error in {where}: base: {base.name!r} inherits from itself")
-    base_data, base_origins = _load_chain(base, chain, problems, applied)
+    base_data, base_origins = _load_chain(base, chain, problems, applied, default_base, implicit)
     applied.append(source.label)
     base_data.pop("name", None)  # the style is named after the file asked for, not its base
     return _deep_merge(base_data, data), {**base_origins, **origins}

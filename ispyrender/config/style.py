@@ -548,6 +548,12 @@ class Style(StrictModel):
     # The collections a user's style file or --set names (set by the loader; built-in presets
     # do not count): only these are warned about when a file lacks them.
     _requested: frozenset[str] = PrivateAttr(default_factory=frozenset)
+    # The preset a style file without `base:` started from (set by the loader), else None.
+    _implicit_base: str | None = PrivateAttr(default=None)
+
+    @property
+    def implicit_base(self) -> str | None:
+        return self._implicit_base
 
     @model_validator(mode="after")
     def _movie_fits(self) -> Style:
