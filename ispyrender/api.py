@@ -24,7 +24,7 @@ from typing import Any, overload
 import numpy as np
 
 from ispyrender.config.style import Style
-from ispyrender.errors import UsageError
+from ispyrender.errors import StyleError, UsageError
 from ispyrender.outputs.registry import check_format, suffix_formats
 from ispyrender.sources.base import EventSource
 
@@ -143,15 +143,26 @@ def open(inputs: str | Path | Sequence[str | Path] | None = None) -> Events:
 def _style(style: str | Style, overrides: dict[str, Any]) -> Style:
     from ispyrender.config.loader import load_style
 
+    if not isinstance(style, str | Style):
+        raise TypeError(
+            f"style must be a preset name, a style file's path or a Style, not {style!r}"
+        )
     sets = [f"{key.replace('__', '.')}={json.dumps(value)}" for key, value in overrides.items()]
-    if isinstance(style, Style):
-        if not sets:
-            return style
-        # A Style object plus overrides: validated as a --set on its own settings.
-        from ispyrender.config.loader import style_from_data
+    try:
+        if isinstance(style, Style):
+            if not sets:
+                return style
+            # A Style object plus overrides: validated as a --set on its own settings.
+            from ispyrender.config.loader import style_from_data
 
-        return style_from_data(style, sets)
-    return load_style(style, sets)
+            return style_from_data(style, sets)
+        return load_style(style, sets)
+    except StyleError as exc:
+        # The loader names an override as the command line writes it; here it was a keyword.
+        message = str(exc)
+        for (key, value), text in zip(overrides.items(), sets, strict=True):
+            message = message.replace(f"--set {text}", f"keyword {key}={value!r}")
+        raise StyleError(message) from None
 
 
 def _one(event: Any) -> tuple[EventSource, int]:

@@ -113,3 +113,15 @@ def test_the_api_as_a_notebook_user_meets_it(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"\.png, \.jpg"):
         picture.save(tmp_path / "event.bmp")
     assert len(repr(ispyrender.figure(events[0]))) < 200
+
+
+def test_api_mistakes_are_said_in_the_api_s_words() -> None:
+    """A misspelt keyword is named as the keyword it was, not as a --set; a style that is not
+    a name, path or Style is a TypeError saying what is expected."""
+    from ispyrender.errors import StyleError
+
+    event = ispyrender.open()[0]
+    with pytest.raises(StyleError, match=r"keyword canvas__widht=960: .*did you mean 'width'"):
+        ispyrender.render(event, canvas__widht=960)
+    with pytest.raises(TypeError, match="preset name, a style file's path or a Style"):
+        ispyrender.render(event, style=123)  # type: ignore[arg-type]
