@@ -125,3 +125,13 @@ def test_api_mistakes_are_said_in_the_api_s_words() -> None:
         ispyrender.render(event, canvas__widht=960)
     with pytest.raises(TypeError, match="preset name, a style file's path or a Style"):
         ispyrender.render(event, style=123)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("scale", [1e6, 100, 0, -1])
+def test_render_refuses_a_scale_outside_the_size_limit(scale: float) -> None:
+    """render(scale=1e6) aborted the interpreter in the GL ("stack smashing detected"),
+    scale=100 took 8.7 GB and scale=0 gave 16x16: now each is one UsageError with what fits."""
+    from ispyrender.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"at most 4 \(pictures are at most 7680x4320\)"):
+        ispyrender.render(ispyrender.open()[0], scale=scale)
