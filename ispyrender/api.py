@@ -67,6 +67,10 @@ class Event:
         return f"<Event {run}:{lumi}:{event} (entry {self.index} of {where})>"
 
 
+#: What select() takes, in its TypeErrors.
+_EXAMPLES = {"where": "'nMuon >= 2'", "ids": "'315267:205:197713878'"}
+
+
 class Events:
     """The events of one or more files, for scripts and notebooks. Use as a context manager
     (or call close()) to release the files."""
@@ -113,6 +117,16 @@ class Events:
         """Events chosen as on the command line: ``select(where="nMuon >= 2", max_events=5)``."""
         from ispyrender.selection import Selection
 
+        for name, value, kind in (("where", where, str), ("ids", ids, str)):
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(
+                    f"select({name}=...) takes text such as {_EXAMPLES[name]}, not {value!r}"
+                )
+        if max_events is not None and (
+            isinstance(max_events, bool) or not isinstance(max_events, int)
+        ):
+            raise TypeError(f"select(max_events=...) takes a whole number, not {max_events!r}")
+
         chosen = Selection(events=events, ids=ids, where=where, max_events=max_events)
         return [Event(self.source, i) for i in chosen.resolve(self.source)]
 
@@ -137,7 +151,22 @@ def open(inputs: str | Path | Sequence[str | Path] | None = None) -> Events:
 
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
+    if inputs is not None:
+        wrong = [i for i in _items(inputs) if not isinstance(i, str | Path)]
+        if wrong:
+            raise TypeError(
+                f"open() takes file paths or URLs (str or Path), or a list of them, not "
+                f"{wrong[0]!r}"
+            )
     return Events(open_source(None if inputs is None else [str(i) for i in inputs]))
+
+
+def _items(value: Any) -> list[Any]:
+    """The items of a list-like argument, or the argument itself as its one item."""
+    try:
+        return list(value)
+    except TypeError:
+        return [value]
 
 
 def _style(style: str | Style, overrides: dict[str, Any]) -> Style:

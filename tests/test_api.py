@@ -135,3 +135,18 @@ def test_render_refuses_a_scale_outside_the_size_limit(scale: float) -> None:
 
     with pytest.raises(UsageError, match=r"at most 4 \(pictures are at most 7680x4320\)"):
         ispyrender.render(ispyrender.open()[0], scale=scale)
+
+
+@pytest.mark.parametrize(
+    ("call", "says"),
+    [
+        (lambda: ispyrender.open(5), "open() takes file paths or URLs"),
+        (lambda: ispyrender.open([1, 2]), "open() takes file paths or URLs"),
+        (lambda: ispyrender.open().select(where=123), "select(where=...) takes text"),
+        (lambda: ispyrender.open().select(max_events="3"), "takes a whole number"),
+    ],
+)
+def test_wrong_types_are_type_errors_that_say_what_is_taken(call, says) -> None:  # type: ignore[no-untyped-def]
+    """Before, these ended in a raw AttributeError or TypeError from deep inside."""
+    with pytest.raises(TypeError, match=re.escape(says)):
+        call()
