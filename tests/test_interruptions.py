@@ -184,3 +184,19 @@ def test_stale_temporaries_of_a_killed_run_are_removed_and_live_ones_kept(tmp_pa
     assert not any(p.exists() for p in stale)
     assert live.exists() and all(p.read_bytes() == b"the user's" for p in mine)
     assert (out / ".site.old-20240315").is_dir() and (out / ".pipe.abcdefgh.irtmp").exists()
+
+
+def test_a_stop_signal_waits_for_the_file_and_its_record() -> None:
+    """Within interrupts.held() (a batch writing an event's file and its manifest record) a
+    stop signal is held and raised when the block ends, not between the two: a SIGTERM there
+    once left a picture the interrupted run's manifest did not list."""
+    from ispyrender import interrupts
+
+    done = []
+    with pytest.raises(KeyboardInterrupt), interrupts.held():
+        interrupts.stop(KeyboardInterrupt())  # as the signal handler calls it
+        done.append("file")
+        done.append("record")
+    assert done == ["file", "record"]
+    with pytest.raises(KeyboardInterrupt):
+        interrupts.stop(KeyboardInterrupt())  # outside a held block: at once

@@ -227,7 +227,11 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
-    raise Terminated
+    import signal
+
+    from ispyrender.interrupts import stop
+
+    stop(KeyboardInterrupt() if signum == signal.SIGINT else Terminated())
 
 
 def run(body: Callable[[], T]) -> T:
@@ -238,7 +242,10 @@ def run(body: Callable[[], T]) -> T:
     # SIGTERM (a batch system stopping the job) takes the same clean-up path as Ctrl-C: temp
     # files removed, worker processes terminated. Handlers can only be set in the main thread.
     if threading.current_thread() is threading.main_thread():
+        # Both go through ispyrender.interrupts, which holds them while a batch puts down a
+        # file and its manifest record together.
         signal.signal(signal.SIGTERM, _raise_interrupt)
+        signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         return body()
     except IspyError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ispyrender.config.style import Style
 from ispyrender.errors import InputError, IspyError, OutputError
+from ispyrender.interrupts import held
 from ispyrender.jobs.batch.manifest import (
     MANIFEST_NAME,
     read_manifest,
@@ -198,13 +199,16 @@ def render_batch(
         def finish(rec: Record) -> None:
             files = rec.pop("files", None)
             rec["output"] = plan.path(rec["index"]).name
-            if files is not None and not rec.get("error"):
-                for suffix, data in files.items():
-                    write_bytes_atomic(plan.path(rec["index"], suffix), data)
-                rec["written"] = True
-            entry: int = rec["entry"] if rec.get("entry") is not None else rec["index"]
-            left_out.add(entry, rec.pop("skipped_nan", {}), rec.pop("mismatched", {}))
-            by_index[rec["index"]] = rec
+            # The files and their record go down together: a stop signal waits for both, so
+            # that the manifest of an interrupted run lists every file it left.
+            with held():
+                if files is not None and not rec.get("error"):
+                    for suffix, data in files.items():
+                        write_bytes_atomic(plan.path(rec["index"], suffix), data)
+                    rec["written"] = True
+                entry: int = rec["entry"] if rec.get("entry") is not None else rec["index"]
+                left_out.add(entry, rec.pop("skipped_nan", {}), rec.pop("mismatched", {}))
+                by_index[rec["index"]] = rec
             progress(rec)
 
         paths = source.paths
