@@ -437,32 +437,15 @@ def _arrow(
 
 
 def projected_points(scene: shapes.Scene, transverse: bool) -> np.ndarray:
-    """(N, 2) points of the event as the view draws it (paths, cone and tower tips, markers,
-    cells): where the panel's scale must not go."""
-    paths: list[np.ndarray] = []  # each drawn on one side of the beam in rho-z
-    points: list[np.ndarray] = []  # each on the side of its own y
-    for prim in scene.primitives:
-        if isinstance(prim, shapes.Polylines):
-            paths += [np.asarray(p, dtype=float).reshape(-1, 3) for p in prim.paths]
-        elif isinstance(prim, shapes.Cones):
-            points += [prim.apex, prim.apex + prim.axis * prim.length[:, None]]
-        elif isinstance(prim, shapes.Towers):
-            points += [prim.base, prim.base + prim.axis * prim.length[:, None]]
-        elif isinstance(prim, shapes.Spheres):
-            points.append(prim.centers)
-        elif isinstance(prim, shapes.Hexahedra):
-            barrel_only = transverse and prim.barrel is not None
-            points.append(prim.corners[prim.barrel] if barrel_only else prim.corners)
-        elif isinstance(prim, shapes.Arrows) and transverse:
-            points += [prim.start, prim.start + prim.vector]
-    flat = [np.asarray(p, dtype=float).reshape(-1, 3) for p in points]
+    """(N, 2) points of the event as the view draws it (paths, cones, towers, markers, cells;
+    MET only in rho-phi, barrel cells only there): where the panel's scale must not go."""
+    paths, points = shapes.drawn_points(scene, arrows=transverse, barrel_only=transverse)
     lines = [p[:, :2] if transverse else rho_z_path(p) for p in paths]
     # Lines are sampled every 10 cm or closer, so that a straight track counts along its
     # length, not only at its ends.
     sampled = [_sampled(line) for line in lines if len(line)]
-    dots = [p[:, :2] if transverse else rho_z_points(p) for p in flat]
-    projected = sampled + dots
-    return np.vstack(projected) if projected else np.zeros((0, 2))
+    dots = points[:, :2] if transverse else rho_z_points(points)
+    return np.vstack([*sampled, dots])
 
 
 def _sampled(line: np.ndarray, step: float = 0.1) -> np.ndarray:

@@ -70,32 +70,10 @@ CAMERA_DISTANCE = 25.0
 
 
 def event_points(scene: shapes.Scene) -> np.ndarray:
-    """Points (N, 3) that outline everything drawn for the event: path points, cone apexes and
-    rims, tower and arrow ends, vertices, cell corners; the camera frames these."""
-    pts: list[np.ndarray] = [np.zeros((1, 3))]
-    for p in scene.primitives:
-        if isinstance(p, shapes.Polylines):
-            pts.extend(np.asarray(x, dtype=float) for x in p.paths if len(x))
-        elif isinstance(p, shapes.Cones) and len(p.apex):
-            tip = p.apex + p.axis * p.length[:, None]
-            radius = (p.length * np.tan(p.half_angle))[:, None]
-            # A vector across the axis in the transverse plane and one along the beam: four
-            # rim points are enough to frame a cone.
-            side = np.cross(p.axis, [0.0, 0.0, 1.0])
-            norm = np.linalg.norm(side, axis=1, keepdims=True)
-            side = np.where(norm > 1e-9, side / np.where(norm > 0, norm, 1.0), [1.0, 0.0, 0.0])
-            other = np.cross(p.axis, side)
-            pts.extend([p.apex, tip + radius * side, tip - radius * side])
-            pts.extend([tip + radius * other, tip - radius * other])
-        elif isinstance(p, shapes.Towers) and len(p.base):
-            pts.extend([p.base, p.base + p.axis * p.length[:, None]])
-        elif isinstance(p, shapes.Arrows) and len(p.start):
-            pts.extend([p.start, p.start + p.vector])
-        elif isinstance(p, shapes.Spheres) and len(p.centers):
-            pts.append(p.centers)
-        elif isinstance(p, shapes.Hexahedra) and len(p.corners):
-            pts.append(np.asarray(p.corners, dtype=float).reshape(-1, 3))
-    return np.vstack(pts)
+    """Points (N, 3) that outline everything drawn for the event, and the beam spot: the
+    camera frames these (see :func:`ispyrender.scene.primitives.drawn_points`)."""
+    paths, points = shapes.drawn_points(scene)
+    return np.vstack([np.zeros((1, 3)), *paths, points])
 
 
 def frame_event(

@@ -170,3 +170,38 @@ class Scene:
     def left_out_note(self) -> str:
         """The legend's note line: "not drawn: 2 jets (same as muons), 1 photon (...)"."""
         return f"not drawn: {', '.join(self.left_out)}" if self.left_out else ""
+
+
+def drawn_points(
+    scene: Scene, *, arrows: bool = True, barrel_only: bool = False
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """What is drawn for the event, as points: the paths (each (N, 3), kept apart because a
+    projection draws a path on one side of the beam) and (M, 3) outline points of the rest:
+    cone apexes and rims, tower and arrow ends (``arrows``), vertices, cell corners (the barrel's
+    only with ``barrel_only``). The camera frames these; a figure's scale avoids them."""
+    paths: list[np.ndarray] = []
+    pts: list[np.ndarray] = [np.zeros((0, 3))]
+    for p in scene.primitives:
+        if isinstance(p, Polylines):
+            paths.extend(np.asarray(x, dtype=float).reshape(-1, 3) for x in p.paths if len(x))
+        elif isinstance(p, Cones) and len(p.apex):
+            tip = p.apex + p.axis * p.length[:, None]
+            radius = (p.length * np.tan(p.half_angle))[:, None]
+            # A vector across the axis in the transverse plane and one along the beam: four
+            # rim points are enough to frame a cone.
+            side = np.cross(p.axis, [0.0, 0.0, 1.0])
+            norm = np.linalg.norm(side, axis=1, keepdims=True)
+            side = np.where(norm > 1e-9, side / np.where(norm > 0, norm, 1.0), [1.0, 0.0, 0.0])
+            other = np.cross(p.axis, side)
+            pts.extend([p.apex, tip + radius * side, tip - radius * side])
+            pts.extend([tip + radius * other, tip - radius * other])
+        elif isinstance(p, Towers) and len(p.base):
+            pts.extend([p.base, p.base + p.axis * p.length[:, None]])
+        elif isinstance(p, Arrows) and len(p.start) and arrows:
+            pts.extend([p.start, p.start + p.vector])
+        elif isinstance(p, Spheres) and len(p.centers):
+            pts.append(p.centers)
+        elif isinstance(p, Hexahedra) and len(p.corners):
+            cells = p.corners[p.barrel] if barrel_only and p.barrel is not None else p.corners
+            pts.append(np.asarray(cells, dtype=float).reshape(-1, 3))
+    return paths, np.vstack([np.asarray(x, dtype=float).reshape(-1, 3) for x in pts])
