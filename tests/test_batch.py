@@ -335,3 +335,99 @@ def test_every_event_format_runs_as_a_batch(fmt: str, shared_data: Path, tmp_pat
         assert sorted(e["output"] for e in manifest["events"]) == sorted(
             p.name for p in plain.iterdir() if p.suffix != ".mtl"
         )
+
+
+def _dask_cli(*args: object, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "ispyrender", *(str(a) for a in args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+    )
+    return done, time.monotonic() - start
+
+
+def _one_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines  # no asyncio noise
+    return lines[0]
+
+
+def test_a_scheduler_that_accepts_and_never_answers_is_one_line(tmp_path: Path) -> None:
+    """The connection is accepted; the handshake never comes. It used to hang forever."""
+    from remote_servers import silent_server
+
+    with silent_server() as host:
+        done, seconds = _dask_cli(
+            "render", "-n", "2", "--scheduler", f"tcp://{host}", "-o", tmp_path / "out", env={}
+        )
+    line = _one_line(done)
+    assert f"no answer from the Dask scheduler at 'tcp://{host}'" in line, line
+    assert seconds < 30
+    assert not (tmp_path / "out").exists()
+
+
+def _processes(*commands: list[str], cwd: Path) -> list[subprocess.Popen[bytes]]:
+    return [
+        subprocess.Popen(
+            c, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a worker's own processes go with it
+        )
+        for c in commands
+    ]  # fmt: skip
+
+
+def _dask(*args: str) -> list[str]:
+    return [sys.executable, "-m", "distributed.cli." + args[0], *args[1:]]
+
+
+def test_a_cluster_without_workers_or_with_a_stuck_one_is_one_line(tmp_path: Path) -> None:
+    """A real `dask scheduler` with no worker, then with a worker whose processes are
+    stopped (SIGSTOP) while it holds the tasks: each a line within ISPYRENDER_DASK_TIMEOUT."""
+    from remote_servers import free_port
+
+    address = f"tcp://127.0.0.1:{free_port()}"
+    port = address.rsplit(":", 1)[1]
+    env = {"ISPYRENDER_DASK_TIMEOUT": "4"}
+    (scheduler,) = _processes(
+        _dask("dask_scheduler", "--port", port, "--dashboard-address", ":0"), cwd=tmp_path
+    )
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            done, seconds = _dask_cli(
+                "render", "-n", "2", *TINY_ARGS, "--scheduler", address, "-o", tmp_path / "a",
+                env=env,
+            )  # fmt: skip
+            if "cannot reach" not in done.stderr or time.monotonic() > deadline:
+                break  # the scheduler is up
+            time.sleep(0.5)
+        line = _one_line(done)
+        assert f"the Dask scheduler at '{address}' has no worker after 4 s" in line, line
+        assert seconds < 30
+        workers = _processes(
+            _dask("dask_worker", address, "--nworkers", "1", "--nthreads", "1",
+                  "--no-dashboard"),
+            cwd=tmp_path,
+        )  # fmt: skip
+        done, _ = _dask_cli(
+            "render", "-n", "2", *TINY_ARGS, "--scheduler", address, "-q", "-o", tmp_path / "b",
+            env=env,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr  # the worker draws
+        os.killpg(workers[0].pid, signal.SIGSTOP)
+        done, seconds = _dask_cli(
+            "render", "-n", "2", *TINY_ARGS, "--scheduler", address, "-o", tmp_path / "c",
+            env=env,
+        )  # fmt: skip
+        line = _one_line(done)
+        assert f"no result from the Dask cluster at '{address}' for 4 s" in line, line
+        assert seconds < 40
+    finally:
+        for proc in [*workers, scheduler]:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)

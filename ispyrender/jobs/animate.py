@@ -101,10 +101,13 @@ def animate_events(
         for physics in run.events(todo):
             yield MovieEvent(physics, build_scene(physics, run.style))
 
-    written = _write_movies(
-        events(), targets, run.style, out, overwrite=overwrite, progress=progress
-    )
-    run.close()
+    try:
+        written = _write_movies(
+            events(), targets, run.style, out, overwrite=overwrite, progress=progress
+        )
+        run.close()
+    finally:
+        run.release()
     return written
 
 

@@ -162,6 +162,7 @@ def figure_events(
     finally:
         if renderers is not None:
             renderers.close()
+        run.release()
     for (label, why), n in sorted(unmade.items()):
         run.say(f"{label} left out of {n} figure(s): {why}")
     summary.results += run.kept()

@@ -342,6 +342,24 @@ def build_gallery(
     progress: Callable[[Any], None] = lambda result: None,
 ) -> Path:
     """Render ``entries`` and write the site to ``options.out``; returns the index page."""
+    from ispyrender.outputs.lock import FolderLock
+
+    if not entries:
+        raise SelectionError("no events selected: nothing to put in the gallery")
+    # On a file beside the site, which is replaced as a whole: a second build of the same
+    # gallery at once is refused before either checks or writes anything.
+    with FolderLock(options.out, beside=True):
+        return _build(source, entries, style, options, warn, progress)
+
+
+def _build(
+    source: EventSource,
+    entries: Sequence[int],
+    style: Style,
+    options: GalleryOptions,
+    warn: Callable[[str], None],
+    progress: Callable[[Any], None],
+) -> Path:
     from PIL import Image
 
     from ispyrender.jobs.runner import EventRun
@@ -352,8 +370,6 @@ def build_gallery(
     from ispyrender.scene.event import build_scene
 
     out = options.out
-    if not entries:
-        raise SelectionError("no events selected: nothing to put in the gallery")
     _check_target(out, options.overwrite)
     check_headless()
     parent = out.absolute().parent
@@ -379,6 +395,7 @@ def build_gallery(
             gl=True,
             masses="labels",
             overwrite=True,
+            lock=False,  # a folder of this build's own; the site's lock is held
             warn=warn,
         )
         style = run.style

@@ -11,10 +11,14 @@ import concurrent.futures
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ispyrender.config.style import Style
 from ispyrender.jobs.results import EventResult, RenderSummary
 from ispyrender.sources.base import EventSource
+
+if TYPE_CHECKING:
+    from ispyrender.jobs.runner import EventRun
 
 __all__ = ["EventResult", "RenderOptions", "RenderSummary", "render_events"]
 
@@ -42,11 +46,21 @@ def render_events(
 ) -> RenderSummary:
     """Render the selected entries of ``source`` into ``options.out``."""
     from ispyrender.jobs.runner import EventRun
+
+    run = EventRun.for_files(source, entries, style, options, warn=warn)
+    try:
+        return _render(run, options, progress)
+    finally:
+        run.release()
+
+
+def _render(
+    run: EventRun, options: RenderOptions, progress: Callable[[EventResult], None]
+) -> RenderSummary:
     from ispyrender.outputs.files import write_bytes_atomic
     from ispyrender.outputs.products import EventProducts, materialise
     from ispyrender.scene.event import build_scene
 
-    run = EventRun.for_files(source, entries, style, options, warn=warn)
     style = run.style
     summary = RenderSummary(warnings=run.warnings)
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ispyrender.config.style import Style
 from ispyrender.jobs.results import EventResult
+from ispyrender.outputs.lock import FolderLock
 from ispyrender.physics import EventBuilder
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.sources.base import EventSource
@@ -37,7 +38,9 @@ class EventRun:
     OpenGL; ``masses`` where the product prints the masses of ``figure.masses``: ``"figure"``
     (always), ``"labels"`` (on the picture, when the style's ``labels.masses`` asks), or None.
     ``prepare`` makes the output folder now (a job that makes it later, after its own checks,
-    passes False).
+    passes False). ``lock`` takes the output folder for this run (see
+    :mod:`ispyrender.outputs.lock`) before anything is checked or written there; the job gives
+    it back with :meth:`release`, in a ``finally``.
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class EventRun:
         overwrite: bool = False,
         skip_existing: bool = False,
         prepare: bool = True,
+        lock: bool = True,
         warn: Callable[[str], None] = lambda message: None,
     ) -> None:
         from ispyrender.outputs.targets import plan_outputs
@@ -70,18 +74,25 @@ class EventRun:
         if masses == "figure" or (masses == "labels" and style.labels.masses):
             style = self._served_masses(style, masses == "labels", notes)
         self.style = style
-        self.plan = plan_outputs(
-            source,
-            self.entries,
-            style,
-            out,
-            list(suffixes),
-            overwrite=overwrite,
-            skip_existing=skip_existing,
-        )
-        self.builder = EventBuilder(source, style)  # refuses a file with nothing to draw
-        if prepare:
-            self.plan.prepare()
+        # Before the files already there are looked at: two runs into one folder would both
+        # find it free, and the later would replace the earlier's files.
+        self._lock = FolderLock(out).acquire() if lock else None
+        try:
+            self.plan = plan_outputs(
+                source,
+                self.entries,
+                style,
+                out,
+                list(suffixes),
+                overwrite=overwrite,
+                skip_existing=skip_existing,
+            )
+            self.builder = EventBuilder(source, style)  # refuses a file with nothing to draw
+            if prepare:
+                self.plan.prepare()
+        except BaseException:
+            self.release()
+            raise
         for message in notes + self.builder.warnings:
             self.say(message)
         #: The entries still to make (with skip_existing, those whose files are missing).
@@ -157,3 +168,9 @@ class EventRun:
         """Say once what the whole run skipped for NaN values."""
         for message in self.builder.nan_warnings():
             self.say(message)
+
+    def release(self) -> None:
+        """Give the output folder back to other runs (at the end, or on any failure)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

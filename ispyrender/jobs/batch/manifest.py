@@ -57,21 +57,51 @@ def write_manifest(
     failed_inputs: list[dict[str, Any]],
     old: dict[str, Any],
     interrupted: bool = False,
+    output_format: str = "png",
 ) -> None:
     """Write the manifest; ``interrupted`` marks one written as the batch stops half-way
-    (it lists what was done; a resumed run writes the whole one)."""
+    (it lists what was done; a resumed run writes the whole one).
+
+    A folder's manifest accumulates: the records of ``old`` (the manifest already there) whose
+    files are still in the folder stay listed, a record of this run replacing the earlier one
+    of the same file; ``runs`` lists each run (inputs, style, format) once, and each record
+    says by its ``run`` which of them made it. Running the same batch again, or resuming it,
+    adds no run: the same batch gives the same bytes."""
     from ispyrender.outputs.files import write_bytes_atomic
 
-    events = [{k: v for k, v in r.items() if k not in ("written", "skipped")} for r in records]
-    # Resume: events of the earlier run that this one did not select stay listed.
+    this_run = {
+        "inputs": list(inputs),
+        "style": {"name": style.name, "digest": style.digest()},
+        "format": output_format,
+    }
+    runs = [r for r in old.get("runs", []) if isinstance(r, dict)]
+    if this_run not in runs:
+        runs.append(this_run)
+    number = runs.index(this_run)
+    # A record kept from an earlier run (--skip-existing) keeps the run that made it.
+    events = [
+        {
+            **{k: v for k, v in r.items() if k not in ("written", "skipped")},
+            "run": r["run"] if r.get("skipped") and isinstance(r.get("run"), int) else number,
+        }
+        for r in records
+    ]
     mine = {e["output"] for e in events}
+    # Records of earlier runs: kept while their file is there (a file removed since, by hand
+    # or by an --overwrite run that now names it otherwise, is no longer listed).
     earlier = [
-        e for e in old.get("events", []) if isinstance(e, dict) and e.get("output") not in mine
+        e
+        for e in old.get("events", [])
+        if isinstance(e, dict)
+        and e.get("output") not in mine
+        and isinstance(e.get("output"), str)
+        and (path.parent / e["output"]).is_file()
     ]
     manifest: dict[str, Any] = {
         "version": __version__,
-        "style": {"name": style.name, "digest": style.digest()},
+        "style": this_run["style"],
         "inputs": list(dict.fromkeys([*old.get("inputs", []), *inputs])),
+        "runs": runs,
         "failed_inputs": failed_inputs,
         "events": sorted(
             [*earlier, *events], key=lambda e: (str(e.get("input", "")), e.get("entry", -1))

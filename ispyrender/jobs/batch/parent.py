@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import math
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ispyrender.config.style import Style
 from ispyrender.errors import InputError, IspyError, OutputError
@@ -32,6 +33,9 @@ from ispyrender.jobs.batch.worker import (
 )
 from ispyrender.jobs.render import RenderOptions
 from ispyrender.sources.base import EventSource
+
+if TYPE_CHECKING:
+    from ispyrender.jobs.runner import EventRun
 
 #: How long to wait for a Dask scheduler before saying it cannot be reached.
 SCHEDULER_TIMEOUT_S = 5.0
@@ -171,6 +175,7 @@ def render_batch(
 
     check_format(options.format)  # before a cluster is reached
     client = _connect(batch.scheduler) if batch.scheduler else None
+    run: EventRun | None = None
     try:
         # Dask workers draw; this process only writes files and needs no OpenGL.
         run = EventRun.for_files(
@@ -180,7 +185,8 @@ def render_batch(
         plan = run.plan
         summary = BatchSummary(failed_inputs=list(failed_inputs), warnings=run.warnings)
         manifest_path = options.out / MANIFEST_NAME
-        old = read_manifest(manifest_path) if options.skip_existing else {}
+        # What earlier batches into this folder listed: merged, never silently replaced.
+        old = read_manifest(manifest_path)
         old_by_file = {r.get("output"): r for r in old.get("events", []) if isinstance(r, dict)}
         todo = run.todo
         by_index: dict[int, Record] = {}
@@ -267,17 +273,28 @@ def render_batch(
                     summary.failed_inputs,
                     old,
                     interrupted=True,
+                    output_format=options.format,
                 )
             raise
+        summary.records = [_fill(by_index[idx], source, idx, plan.path(idx)) for idx in entries]
+        for message in left_out.warnings():
+            run.say(message)
+        write_manifest(
+            manifest_path,
+            source.paths,
+            style,
+            summary.records,
+            summary.failed_inputs,
+            old,
+            output_format=options.format,
+        )
+        summary.manifest = manifest_path
+        return summary
     finally:
         if client is not None:
             client.close()
-    summary.records = [_fill(by_index[idx], source, idx, plan.path(idx)) for idx in entries]
-    for message in left_out.warnings():
-        run.say(message)
-    write_manifest(manifest_path, source.paths, style, summary.records, summary.failed_inputs, old)
-    summary.manifest = manifest_path
-    return summary
+        if run is not None:
+            run.release()
 
 
 def _workers(client: Any, batch: BatchOptions) -> int:
@@ -322,6 +339,14 @@ def _take(
         finish(rec)
 
 
+def dask_timeout() -> float:
+    """Seconds a Dask batch waits for the cluster without any result (no worker, a task
+    that never ends), from ``ISPYRENDER_DASK_TIMEOUT`` (default 300)."""
+    from ispyrender.config.environment import seconds
+
+    return seconds("ISPYRENDER_DASK_TIMEOUT", 300, 86400)
+
+
 def _connect(address: str) -> Any:
     try:
         from distributed import Client
@@ -331,13 +356,38 @@ def _connect(address: str) -> Any:
         ) from None
     start = time.monotonic()
     try:
-        return Client(address, timeout=SCHEDULER_TIMEOUT_S)
+        # distributed bounds the connection but not the handshake after it: a port that
+        # accepts and never answers would hold Client() forever. The handshake is made once
+        # here, within the bound, before the client makes its own.
+        asyncio.run(_handshake(address, SCHEDULER_TIMEOUT_S))
+        client = Client(address, timeout=SCHEDULER_TIMEOUT_S)
     except Exception as exc:
         waited = time.monotonic() - start
+        what = "no answer from" if isinstance(exc, TimeoutError) else "cannot reach"
         raise InputError(
-            f"cannot reach the Dask scheduler at {address!r} after {waited:.0f} s "
+            f"{what} the Dask scheduler at {address!r} after {waited:.0f} s "
             f"({type(exc).__name__}); check the address and that the scheduler is running"
         ) from None
+    try:
+        seconds = dask_timeout()
+        try:
+            client.wait_for_workers(1, timeout=seconds)
+        except TimeoutError:
+            raise InputError(
+                f"the Dask scheduler at {address!r} has no worker after {seconds:g} s; start "
+                f"one (dask worker {address}) or wait longer with ISPYRENDER_DASK_TIMEOUT=SECONDS"
+            ) from None
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+async def _handshake(address: str, seconds: float) -> None:
+    from distributed.comm import connect
+
+    comm = await asyncio.wait_for(connect(address, timeout=seconds), seconds)
+    await comm.close()
 
 
 def _run_dask(
@@ -348,19 +398,32 @@ def _run_dask(
     finish: Callable[[Record], None],
     summary: BatchSummary,
 ) -> None:
-    from distributed import as_completed
+    from distributed import wait
 
     futures = {}
     for chunk in chunks:
         fut = client.submit(render_chunk, *task, chunk, batch.lp_threads, pure=False)
         futures[fut] = chunk
+    seconds = dask_timeout()
+    pending = set(futures)
     try:
-        for fut in as_completed(list(futures)):
+        while pending:
+            # Each result within the bound of the last: a cluster that lost its workers, or
+            # a task stuck on a worker, ends the batch with one line instead of a hang.
             try:
-                result = fut.result()
-            except Exception as exc:  # the worker died or the task could not run there
-                result = exc
-            _take(result, futures[fut], finish, summary)
+                done, pending = wait(pending, timeout=seconds, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                raise InputError(
+                    f"no result from the Dask cluster at {batch.scheduler!r} for {seconds:g} s "
+                    f"({len(futures) - len(pending)} of {len(futures)} tasks done); check its "
+                    "workers, or wait longer with ISPYRENDER_DASK_TIMEOUT=SECONDS"
+                ) from None
+            for fut in done:
+                try:
+                    result = fut.result()
+                except Exception as exc:  # the worker died or the task could not run there
+                    result = exc
+                _take(result, futures[fut], finish, summary)
     except BaseException:
         client.cancel(list(futures))
         raise
