@@ -4,6 +4,7 @@ fsspec ask a web server for), a real XRootD server (Debian's xrootd-server, inst
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import re
@@ -11,6 +12,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -65,12 +67,29 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
 
     def copyfile(self, source, outputfile):  # type: ignore[no-untyped-def]
         left = self._remaining
+        # (bytes, seconds): a server that sends that many bytes at a time, then waits.
+        trickle = getattr(self.server, "trickle", None)
+        step = trickle[0] if trickle else 1 << 16
         while left > 0:
-            chunk = source.read(min(left, 1 << 16))
+            chunk = source.read(min(left, step))
             if not chunk:
                 break
             outputfile.write(chunk)
             left -= len(chunk)
+            if trickle:
+                outputfile.flush()
+                time.sleep(trickle[1])
+
+    def handle_one_request(self) -> None:
+        # A server that goes away: after ``stop_after`` requests it stops listening (every
+        # later connection is refused), as a server that was shut down mid-run.
+        super().handle_one_request()
+        server = self.server
+        stop_after = getattr(server, "stop_after", None)
+        if stop_after is not None and self.requestline:
+            server.served = getattr(server, "served", 0) + 1  # type: ignore[attr-defined]
+            if server.served >= stop_after:  # type: ignore[attr-defined]
+                server.socket.close()
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
@@ -90,10 +109,15 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 
 @contextmanager
 def http_server(
-    folder: Path, tls: tuple[Path, Path] | None = None
+    folder: Path,
+    tls: tuple[Path, Path] | None = None,
+    trickle: tuple[int, float] | None = None,
+    stop_after: int | None = None,
 ) -> Iterator[tuple[str, list[str]]]:
     """``(base URL, request log)`` of an HTTP server for ``folder`` on a free local port; with
-    ``tls`` (certificate, key), HTTPS."""
+    ``tls`` (certificate, key), HTTPS; with ``trickle`` (bytes, seconds) one that sends its
+    answers a few bytes at a time; with ``stop_after`` one that stops after that many
+    requests."""
 
     def handler(*args, **kwargs):  # type: ignore[no-untyped-def]
         return RangeHandler(*args, directory=str(folder), **kwargs)
@@ -106,13 +130,35 @@ def http_server(
         server.socket = context.wrap_socket(server.socket, server_side=True)
         scheme = "https"
     server.log = []  # type: ignore[attr-defined]
+    server.trickle = trickle  # type: ignore[attr-defined]
+    server.stop_after = stop_after  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"{scheme}://127.0.0.1:{server.server_address[1]}", server.log  # type: ignore[attr-defined]
     finally:
         server.shutdown()
-        server.server_close()
+        with contextlib.suppress(OSError):
+            server.server_close()
+
+
+@contextmanager
+def plain_http_server(folder: Path) -> Iterator[str]:
+    """The base URL of ``python -m http.server`` serving ``folder``: a real, common server
+    that ignores range requests and sends the whole file."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port, proc, "python -m http.server")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 @contextmanager
@@ -142,6 +188,21 @@ def silent_server() -> Iterator[str]:
         for conn in held:
             conn.close()
         listener.close()
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    """Until the server ``proc`` listens on ``port`` (failing the test if it ends first or
+    takes over 20 s)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            pytest.fail(f"{what} did not start: {err[-500:]}")
+        time.sleep(0.1)
+    pytest.fail(f"{what} did not open its port within 20 s")
 
 
 def free_port() -> int:
@@ -176,17 +237,7 @@ def xrootd_server(folder: Path, names: list[str]) -> Iterator[str]:
         command += ["-R", "nobody"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                pytest.fail(f"xrootd did not start: {err[-500:]}")
-            time.sleep(0.1)
-        else:
-            pytest.fail("xrootd did not open its port within 20 s")
+        _wait_for_port(port, proc, "xrootd")
         yield f"root://127.0.0.1:{port}/"
     finally:
         proc.terminate()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from remote_servers import (
     free_port,
     http_server,
+    plain_http_server,
     self_signed_certificate,
     silent_server,
     xrootd_server,
@@ -28,12 +30,13 @@ FILES = ["nanoaod/nano_dimuon.root", "ig/Hto4l_120-130GeV.ig"]
 
 
 def _render(
-    out: Path, *inputs: str, env: dict[str, str] | None = None
+    out: Path, *inputs: str, env: dict[str, str] | None = None, quiet: bool = True
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     env = {**os.environ, "ISPYRENDER_REMOTE_TIMEOUT": str(TIMEOUT), **(env or {})}
     start = time.monotonic()
     small = ["--set", "canvas.width=320", "--set", "canvas.height=180"]
-    command = ["render", "--quiet", "--out", str(out), "--events", "0,1", *small, *inputs]
+    command = ["render", "--out", str(out), "--events", "0,1", *small, *inputs]
+    command += ["--quiet"] if quiet else []
     done = subprocess.run(
         [sys.executable, "-m", "ispyrender", *command],
         capture_output=True,
@@ -119,6 +122,14 @@ def test_xrootd_input_gives_the_same_pictures(xrootd_base, local_pictures, tmp_p
     assert got.keys() == local_pictures[name].keys()
     for key, data in got.items():
         assert _pixels(data) == _pixels(local_pictures[name][key])
+
+
+def _input_of(png: bytes) -> str:
+    import io
+
+    from PIL import Image
+
+    return str(Image.open(io.BytesIO(png)).text["ispyrender.input"])  # type: ignore[attr-defined]
 
 
 def _pixels(png: bytes) -> bytes:
@@ -211,3 +222,58 @@ def test_the_url_itself_is_never_taken_for_the_reason():
     assert str(remote_error(url, wrapped)) == (
         f"{url!r} does not exist on host; check the path in the URL"
     )
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_a_server_without_range_requests_is_read_as_a_whole_download(
+    shared_data, local_pictures, tmp_path, name
+):
+    """``python -m http.server`` sends the whole file whatever range is asked for: uproot
+    failed with a DeserializationError and a good .ig file was called damaged."""
+    with plain_http_server(shared_data) as base:
+        done, _ = _render(tmp_path / "png", f"{base}/{name}", quiet=False)
+    assert done.returncode == 0, done.stderr
+    assert "does not serve byte ranges" in done.stderr and "whole download" in done.stderr
+    made = {p.name: p.read_bytes() for p in sorted((tmp_path / "png").iterdir())}
+    assert made.keys() == local_pictures[name].keys()
+    for key, data in made.items():
+        assert _pixels(data) == _pixels(local_pictures[name][key])
+        assert _input_of(data).startswith(base)  # the input is named by its URL
+    assert not list(Path(tempfile.gettempdir()).glob("ispyrender-download.*"))
+
+
+def test_a_download_over_the_limit_is_refused_with_one_line(shared_data, tmp_path):
+    with plain_http_server(shared_data) as base:
+        url = f"{base}/{FILES[0]}"
+        done, _ = _render(tmp_path / "png", url, env={"ISPYRENDER_DOWNLOAD_LIMIT": "1000"})
+    assert done.returncode != 0
+    (line,) = done.stderr.strip().splitlines()
+    assert "does not serve byte ranges" in line and "ISPYRENDER_DOWNLOAD_LIMIT" in line, line
+    assert not (tmp_path / "png").exists()
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_a_trickling_server_is_cut_off_within_the_timeout(shared_data, tmp_path, name):
+    """64 bytes every half second: each packet comes in time, the answer never does. The
+    whole read is bounded, not each packet (the run used to go on past 150 s)."""
+    with http_server(shared_data, trickle=(64, 0.5)) as (base, _):
+        done, seconds = _render(tmp_path / "png", f"{base}/{name}")
+    assert done.returncode != 0
+    (line,) = done.stderr.strip().splitlines()
+    assert f"within {TIMEOUT} s" in line and "127.0.0.1" in line, line
+    assert "damaged" not in line and "Task was destroyed" not in done.stderr
+    assert seconds < 8 * TIMEOUT
+
+
+@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("after", [5, 9, 12])
+def test_a_server_that_goes_away_mid_run_is_named_not_the_file(shared_data, tmp_path, name, after):
+    """The server stops listening after a few requests (the file opened, its events being
+    read): the line names the server, never the file as damaged."""
+    with http_server(shared_data, stop_after=after) as (base, _):
+        done, seconds = _render(tmp_path / "png", f"{base}/{name}")
+    assert done.returncode != 0
+    (line,) = done.stderr.strip().splitlines()
+    assert "127.0.0.1" in line and ("connect" in line or "connection" in line), line
+    assert "damaged" not in line and "not an iSpy" not in line and "corrupt" not in line, line
+    assert seconds < 8 * TIMEOUT

@@ -102,8 +102,11 @@ class EventSource(abc.ABC):
         raise IndexError(index)
 
     def notes(self) -> list[str]:
-        """Warnings about the inputs themselves, said once per job (e.g. missing event ids)."""
-        return []
+        """Warnings about the inputs themselves, said once per job (e.g. missing event ids,
+        files read as whole downloads)."""
+        from ispyrender.sources.remote import download_notes
+
+        return download_notes(self.paths)
 
     def available_branches(self) -> set[str]:
         """NanoAOD branches present in every input (none for formats without branches)."""

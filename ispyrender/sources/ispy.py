@@ -192,6 +192,8 @@ class _RemoteZip(zipfile.ZipFile):
     def __init__(self, url: str) -> None:
         from ispyrender.sources.remote import open_remote
 
+        # Set first: ZipFile.__del__ closes even an archive whose __init__ failed.
+        self._remote: Any = None
         self._remote = open_remote(url)
         try:
             super().__init__(self._remote)
@@ -201,9 +203,11 @@ class _RemoteZip(zipfile.ZipFile):
 
     def close(self) -> None:
         try:
-            super().close()
+            if hasattr(self, "fp"):  # set by ZipFile.__init__
+                super().close()
         finally:
-            self._remote.close()
+            if self._remote is not None:
+                self._remote.close()
 
 
 def _zip(path: str) -> zipfile.ZipFile:
@@ -212,6 +216,7 @@ def _zip(path: str) -> zipfile.ZipFile:
 
 
 def _damaged_zip(path: str, exc: Exception) -> InputError:
+    raise_if_connection_failed(path, exc)  # a server that went away is not a damaged file
     reason = " ".join(str(exc).split())[:160] or type(exc).__name__
     return InputError(
         f"input {path!r} is a damaged or truncated zip archive (its directory cannot be read: "
@@ -307,6 +312,7 @@ class IspySource(EventSource):
         except InputError:
             raise
         except (zipfile.BadZipFile, OSError) as exc:
+            raise_if_connection_failed(path, exc)
             raise InputError(
                 f"input {path!r} is not an iSpy .ig file (not a zip archive: {exc})"
             ) from None
@@ -351,8 +357,9 @@ class IspySource(EventSource):
         if not 0 <= index < len(self._entries):
             raise IndexError(index)
         path, name, entry = self._entries[index]
+        text = self._text(index)  # its errors say what they are; only parsing is judged here
         try:
-            return parse_event(self._text(index), index, path, entry)
+            return parse_event(text, index, path, entry)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             reason = " ".join(str(exc).split())[:160]
             raise UnreadableEvent(

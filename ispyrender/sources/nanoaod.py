@@ -162,8 +162,11 @@ def _open_root(path: str) -> Any:
     """uproot's file; on a server, with every wait bounded (:mod:`ispyrender.sources.remote`)."""
     if not is_url(path):
         return uproot.open(path)
-    from ispyrender.sources.remote import open_options
+    from ispyrender.sources.remote import open_options, readable
 
+    local = readable(path)  # a whole download where the server reads no byte ranges
+    if local != path:
+        return uproot.open(local)
     return uproot.open(path, **open_options(path))
 
 
@@ -315,6 +318,7 @@ class Dataset(EventSource):
         try:
             classnames = file.classnames(recursive=False)
         except Exception as exc:
+            raise_if_connection_failed(path, exc)
             raise InputError(
                 f"ROOT file {path!r} is corrupt (its key list cannot be read); download or copy "
                 "it again"
@@ -341,6 +345,7 @@ class Dataset(EventSource):
             branches = _branch_names(tree)
             num_entries = int(tree.num_entries)
         except Exception as exc:
+            raise_if_connection_failed(path, exc)
             raise InputError(
                 f"the 'Events' tree in {path!r} cannot be read ({_reason(exc)}); the file is "
                 "probably corrupt, download or copy it again"
@@ -395,7 +400,7 @@ class Dataset(EventSource):
         return [info.path for info in self.inputs if not info.has_ids]
 
     def notes(self) -> list[str]:
-        return [
+        return super().notes() + [
             f"{path!r} has no run/event branches: its events are named by entry "
             "({source}_{entry}.png) and shown as run 0"
             for path in self.missing_ids()
