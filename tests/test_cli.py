@@ -556,3 +556,42 @@ def test_warnings_only_for_what_was_asked_and_quiet_silences_them(tmp_path):
     assert loud.exit_code == 0 and loud.stderr.count("PFCands") == 1, loud.stderr
     quiet = cli("render", "--events", "0", *asked, "-q", "-o", tmp_path / "c")
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
+
+
+def test_python_warnings_are_the_programs_own_and_quiet_under_q(capsys) -> None:  # type: ignore[no-untyped-def]
+    """numpy's RuntimeWarnings and matplotlib's logged "findfont" lines used to reach stderr
+    with source lines, even under -q. Now: one line each, said once at the end; with -q,
+    nothing."""
+    import logging
+
+    import numpy as np
+
+    from ispyrender.cli.common import run
+
+    def body() -> int:
+        for _ in range(3):
+            np.float64(1.0) / np.float64(0.0)
+        logging.getLogger("matplotlib.font_manager").warning("findfont: Font family 'X' not found.")
+        return 7
+
+    assert run(body, quiet=True) == 7
+    assert capsys.readouterr().err == ""
+    assert run(body) == 7
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "warning: RuntimeWarning: divide by zero encountered in scalar divide",
+        "warning: findfont: Font family 'X' not found.",
+    ]
+
+
+def test_batch_workers_print_no_python_warnings() -> None:
+    """A -j worker's stderr is the user's terminal: its Python warnings stay out of it."""
+    code = (
+        "import numpy as np, logging\n"
+        "from ispyrender.jobs.batch.worker import init_worker\n"
+        "init_worker(None)\n"
+        "np.float64(1.0) / np.float64(0.0)\n"
+        "logging.getLogger('matplotlib.font_manager').warning('findfont: X')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == ""

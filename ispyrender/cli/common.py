@@ -6,11 +6,12 @@ imported inside the command bodies, so that ``ispyrender --help`` answers at onc
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -195,7 +196,7 @@ def event_command(command: Callable[..., None]) -> Callable[..., None]:
         shared = Shared(
             inputs=options.pop("inputs"), **{k: options.pop(k) for k in _SHARED_PARAMETERS}
         )
-        run(lambda: command(shared, **options))
+        run(lambda: command(shared, **options), quiet=shared.quiet)
 
     # typer reads the signature and the type hints: the command's own plus the shared ones.
     wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
@@ -234,8 +235,46 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     stop(KeyboardInterrupt() if signum == signal.SIGINT else Terminated())
 
 
-def run(body: Callable[[], T]) -> T:
-    """Run a command body, turning user errors into one line and an exit code."""
+@contextlib.contextmanager
+def _own_warnings(quiet: bool) -> Iterator[None]:
+    """Python warnings (numpy's RuntimeWarnings, a library's deprecations) and matplotlib's
+    logged lines ("findfont: ...") said as this program's own warnings: each text once, with
+    how often it came, at the end of the command, never with source lines; with --quiet,
+    nothing."""
+    import logging
+    import warnings
+    from collections import Counter
+
+    seen: Counter[str] = Counter()
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        seen[f"{category.__name__}: {' '.join(str(message).split())}"] += 1
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen[" ".join(record.getMessage().split())] += 1
+
+    logger = logging.getLogger("matplotlib")
+    handler = Collect(logging.WARNING)
+    saved = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False  # not also to logging's last-resort handler on stderr
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.propagate = saved
+            if not quiet and seen:
+                warn = warner(stderr())
+                for text, n in seen.items():
+                    warn(text + (f" ({n} times)" if n > 1 else ""))
+
+
+def run(body: Callable[[], T], quiet: bool = False) -> T:
+    """Run a command body, turning user errors into one line and an exit code; Python
+    warnings become the command's own (see :func:`_own_warnings`)."""
     import signal
     import threading
 
@@ -247,7 +286,8 @@ def run(body: Callable[[], T]) -> T:
         signal.signal(signal.SIGTERM, _raise_interrupt)
         signal.signal(signal.SIGINT, _raise_interrupt)
     try:
-        return body()
+        with _own_warnings(quiet):
+            return body()
     except IspyError as exc:
         stderr().print(f"[bold red]error:[/] {escape(exc)}", markup=True)
         raise typer.Exit(exc.exit_code) from None

@@ -64,8 +64,18 @@ Rect = tuple[float, float, float, float]  # left, bottom, width, height in figur
 @functools.lru_cache(maxsize=1)
 def _register_fonts() -> str:
     """Make TeX Gyre Heros known to matplotlib; DejaVu Sans when mplhep-data is missing."""
+    import matplotlib
     from matplotlib import font_manager
 
+    # matplotlib's own fonts (STIX: mathtext's fallback for glyphs the text font lacks) are
+    # missing from its font cache when another install of matplotlib wrote that cache and
+    # has been removed since (a deleted virtual environment): every figure then printed
+    # "findfont: Font family ['STIXGeneral'] not found" lines and drew those glyphs in
+    # DejaVu. Registered again here, they are found wherever the cache came from.
+    known = {Path(f.fname).name for f in font_manager.fontManager.ttflist}
+    for own in sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf")):
+        if own.name not in known:
+            font_manager.fontManager.addfont(str(own))
     try:
         import mplhep_data
     except ImportError:

@@ -36,9 +36,21 @@ def init_worker(lp_threads: int | None) -> None:
     # Ctrl-C reaches the whole process group; the parent alone handles it (and terminates the
     # workers), so that the user sees one line instead of a traceback from every worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker's stderr is the user's terminal, where its Python warnings would come with
+    # source lines and not respect --quiet; what matters of an event travels in its record.
+    quiet_python_warnings()
     # Must run before the first OpenGL context: Mesa reads LP_NUM_THREADS when it loads.
     if lp_threads is not None:
         os.environ["LP_NUM_THREADS"] = str(lp_threads)
+
+
+def quiet_python_warnings() -> None:
+    """No Python warnings and no matplotlib log lines from this (worker) process."""
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
 
 
 def _source(paths: tuple[str, ...]) -> EventSource:
