@@ -134,10 +134,11 @@ def test_batches_into_one_folder_accumulate_in_its_manifest(tmp_path: Path) -> N
     # The second batch lists the first's events too (it used to replace them).
     assert [e["entry"] for e in manifest["events"]] == list(range(10))
     assert len(manifest["runs"]) == 1  # the same inputs and style: one run
-    assert {e["run"] for e in manifest["events"]} == {0}
+    assert {e["made_by"] for e in manifest["events"]} == {0}
+    assert {e["run"] for e in manifest["events"]} == {1}  # the events' own run number
     manifest = batch("--events", "3:6", "--style", "outreach", "--overwrite")
     assert [r["style"]["name"] for r in manifest["runs"]] == ["publication", "outreach"]
-    made_by = {e["entry"]: e["run"] for e in manifest["events"]}
+    made_by = {e["entry"]: e["made_by"] for e in manifest["events"]}
     assert made_by == {i: 1 if 3 <= i < 6 else 0 for i in range(10)}
     # A file taken away since is no longer listed by the next batch.
     gone = next(e["output"] for e in manifest["events"] if e["entry"] == 8)

@@ -53,6 +53,16 @@ class FolderLock:
         self._made: list[Path] = []
 
     def acquire(self) -> FolderLock:
+        try:
+            return self._acquire()
+        except OSError as exc:  # a path the system refuses (too long, a loop of links, ...)
+            self._unmake()
+            raise OutputError(
+                f"cannot write to output folder {self.folder} ({exc.strerror or exc}): "
+                "choose a writable --out"
+            ) from None
+
+    def _acquire(self) -> FolderLock:
         where = self.path.parent
         if not where.exists():
             # The folders this lock makes, innermost first, to be taken away if left empty.
@@ -97,7 +107,8 @@ class FolderLock:
                 break
             os.close(fd)
         os.ftruncate(fd, 0)
-        os.write(fd, _who().encode())
+        # A command line may hold any bytes (a file name that is not UTF-8).
+        os.write(fd, _who().encode("utf-8", "backslashreplace"))
         self._fd = fd
         return self
 

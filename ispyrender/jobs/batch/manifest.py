@@ -65,8 +65,9 @@ def write_manifest(
     A folder's manifest accumulates: the records of ``old`` (the manifest already there) whose
     files are still in the folder stay listed, a record of this run replacing the earlier one
     of the same file; ``runs`` lists each run (inputs, style, format) once, and each record
-    says by its ``run`` which of them made it. Running the same batch again, or resuming it,
-    adds no run: the same batch gives the same bytes."""
+    says by its ``made_by`` which of them made it (``run`` is the event's run number).
+    Running the same batch again, or resuming it, adds no run: the same batch gives the same
+    bytes."""
     from ispyrender.outputs.files import write_bytes_atomic
 
     this_run = {
@@ -82,7 +83,9 @@ def write_manifest(
     events = [
         {
             **{k: v for k, v in r.items() if k not in ("written", "skipped")},
-            "run": r["run"] if r.get("skipped") and isinstance(r.get("run"), int) else number,
+            "made_by": (
+                r["made_by"] if r.get("skipped") and isinstance(r.get("made_by"), int) else number
+            ),
         }
         for r in records
     ]

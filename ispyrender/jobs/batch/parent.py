@@ -386,7 +386,9 @@ def _connect(address: str) -> Any:
 async def _handshake(address: str, seconds: float) -> None:
     from distributed.comm import connect
 
-    comm = await asyncio.wait_for(connect(address, timeout=seconds), seconds)
+    # distributed's own bound first (a refused port: its OSError, "cannot reach"); ours, a
+    # little later, only for a handshake that never comes ("no answer").
+    comm = await asyncio.wait_for(connect(address, timeout=seconds), seconds + 2.0)
     await comm.close()
 
 
