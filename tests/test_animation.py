@@ -537,3 +537,95 @@ def test_the_cutaway_turns_with_the_camera_in_every_frame(axis: str) -> None:
             edges = np.concatenate([green[:2].ravel(), green[-2:].ravel()])
             edges = np.concatenate([edges, green[:, :2].ravel(), green[:, -2:].ravel()])
             assert not edges.any(), f"{axis} {degrees} deg: the event leaves the picture"
+
+
+SMALL_MOVIE = ["--set", "animation.width=96", "--set", "animation.height=64", "-n", "1"]
+
+
+def _animate(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ispyrender", "animate", "--out", str(out), *SMALL_MOVIE, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_animate_shows_frames_and_time_left_on_a_terminal(tmp_path):
+    """On a terminal, animate showed nothing for 87 s: now a bar of frames with time left."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    command = [sys.executable, "-m", "ispyrender", "animate", "--out", str(tmp_path / "m")]
+    proc = subprocess.Popen(
+        [*command, *SMALL_MOVIE, "--frames", "30"], stdout=slave, stderr=slave, close_fds=True
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(60) == 0, seen[-500:]
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))
+    assert re.search(r"\b\d+/30\b", text), text[-500:]  # frames done of 30
+    assert "frames/s" in text and re.search(r"\d:\d\d:\d\d", text), text[-500:]  # time left
+    assert "wrote 1 movie(s)" in text
+
+
+def test_movie_names_say_their_kind_and_templates_take_any_suffix(tmp_path):
+    """A turntable and a collision movie of one event took one name; the name template
+    refused anything but .png."""
+    out = tmp_path / "m"
+    for kind in ("turntable", "collision"):
+        done = _animate(out, "--kind", kind, "--frames", "4", "-q")
+        assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "1_1_1001_collision.mp4",
+        "1_1_1001_turntable.mp4",
+    ]
+    named = _animate(
+        tmp_path / "n",
+        "--frames",
+        "4",
+        "-q",
+        "--set",
+        "output.name_template={run}_{event}_spin.mp4",
+    )
+    assert named.returncode == 0, named.stderr
+    assert [p.name for p in (tmp_path / "n").iterdir()] == ["1_1001_spin.mp4"]
+
+
+def test_a_timeline_in_seconds_longer_than_the_movie_is_refused_and_a_shorter_one_said(tmp_path):
+    keys = ["--set", "animation.keyframes=[{time: 0, azimuth: 0}, {time: 2, azimuth: 90}]"]
+    longer = _animate(tmp_path / "a", "--frames", "12", *keys)
+    assert longer.returncode == 2
+    (line,) = longer.stderr.strip().splitlines()
+    assert "a keyframe at 2 s is past the movie's last frame (0.46 s: 12 frames at 24 fps)" in line
+    assert "--duration 2.042 or more" in line and not (tmp_path / "a").exists()
+    shorter = _animate(tmp_path / "b", "--duration", "4", *keys)
+    assert shorter.returncode == 0, shorter.stderr
+    assert "the keyframes end 2.0 s before the movie does" in shorter.stderr
+    assert _read(next((tmp_path / "b").iterdir()))[3] == 96
+
+
+def test_the_collision_preset_stretches_to_the_requested_length():
+    """Its keyframes are fractions: 240 frames (10 s) tell the same story as 96, not 4 s of
+    it and 6 s of one frozen frame."""
+    short = frame_states(load_style("collision").animation)
+    long = frame_states(load_style("collision", ["animation.frames=240"]).animation)
+    assert len(short) == 96 and len(long) == 240
+    for states in (short, long):
+        n = len(states)
+        assert states[-1].azimuth == pytest.approx(180.0) and states[-1].elevation == 20.0
+        grown = next(i for i, s in enumerate(states) if s.growth >= 1.0)
+        assert grown / (n - 1) == pytest.approx(0.4042, abs=0.01)
+        turned = [s.azimuth for s in states[-n // 4 :]]
+        assert turned == sorted(turned) and len(set(turned)) == len(turned)  # still moving
+    assert load_style("collision").animation.held_seconds() == 0.0

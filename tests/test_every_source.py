@@ -121,7 +121,8 @@ def test_ispy_figure_projects_rec_hits_and_chambers(ig: Path, tmp_path: Path) ->
     # Rec hits and chambers are drawn in their style colours.
     for key in ("ecal_hits", "hcal_hits", "muon_chambers"):
         assert getattr(style.collections, key).color.lower() in svg.lower(), key
-    assert Image.open(tmp_path / "199319_970_1203594102.png").size == (1920, 760)
+    # The paper preset's page: 7 x 2.8 inches at 300 dpi.
+    assert Image.open(tmp_path / "199319_970_1203594102.png").size == (2100, 840)
 
 
 def test_ispy_movie_gallery_and_inspect(ig: Path, tmp_path: Path) -> None:
@@ -166,7 +167,7 @@ def test_where_on_ispy_is_one_clean_error(ig: Path, tmp_path: Path) -> None:
     for command in ("render", "figure", "animate", "gallery"):
         result = cli(command, ig, "--where", "nMuon >= 2", "-o", tmp_path / command)
         assert result.exit_code == 2
-        assert "--where reads NanoAOD branches; iSpy files have none" in result.stderr
+        assert "--where reads NanoAOD branches, and iSpy files have none" in result.stderr
         assert not (tmp_path / command).exists()
 
 

@@ -486,7 +486,9 @@ REFUSED_TEMPLATES = [
     "{{run}.png",
     "a/{run}.png",
     "a\\{run}.png",
-    "{run}.jpg",
+    "{run}",  # no suffix: each format puts its own in place of one
+    "{run}.",
+    "{run}.toolong",
     "{run}\x00.png",
     "{run}\t.png",
     "{run}\x85.png",
@@ -508,6 +510,8 @@ ACCEPTED_TEMPLATES = {
     "{run:020d}.png": "00000000000000315267.png",
     "{source}_{entry}.png": "my.input_7.png",
     "{{{index:3d}}}.png": "{ 12}.png",
+    # Any suffix: a movie's template may say so (each format puts its own in its place).
+    "{run}_{event}_turntable.mp4": "315267_18446744073709551615_turntable.mp4",
 }
 
 

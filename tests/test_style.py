@@ -540,3 +540,49 @@ def test_user_file_and_overrides_request_collections(tmp_path: Path) -> None:
     assert style.model_copy().requested_collections == style.requested_collections
     derived = style_from_data(style, ["collections.jets.show=false"])
     assert derived.requested_collections == frozenset({"pfcands", "muons", "jets"})
+
+
+def test_the_style_reference_is_current_and_says_what_every_key_does() -> None:
+    """configs/STYLE_REFERENCE.md is generated from the schema: regenerate it with
+    `ispyrender styles --reference > configs/STYLE_REFERENCE.md` when a key changes."""
+    import re
+    import subprocess
+    import sys
+
+    from ispyrender.config.reference import style_reference
+
+    text = style_reference()
+    committed = (Path(__file__).parents[1] / "configs" / "STYLE_REFERENCE.md").read_text()
+    assert committed == text, "configs/STYLE_REFERENCE.md is stale: regenerate it"
+    printed = subprocess.run(
+        [sys.executable, "-m", "ispyrender", "styles", "--reference"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    assert printed == text
+    # Every key of a style is a row, and every row says what the key does.
+    rows = {
+        m.group(1): m.group(2).strip()
+        for m in re.finditer(r"^\| `([^`]+)` \|.*\| ([^|]*)\|$", text, re.M)
+    }
+    leaves: list[str] = []
+
+    def walk(model: object, prefix: str) -> None:
+        from pydantic import BaseModel
+
+        for name in type(model).model_fields:  # type: ignore[attr-defined]
+            value = getattr(model, name)
+            if prefix == "collections." or (prefix == "detector." and isinstance(value, BaseModel)):
+                continue  # listed once per kind as collections.<name>.KEY
+            if isinstance(value, BaseModel):
+                walk(value, f"{prefix}{name}.")
+            else:
+                leaves.append(f"{prefix}{name}")
+
+    walk(Style(), "")
+    missing = [k for k in leaves if k not in rows]
+    assert not missing, missing
+    undocumented = [k for k, what in rows.items() if not what and "." in k]
+    assert not undocumented, undocumented
+    for key in ("collections.<name>.min_pt", "detector.<name>.opacity", "figure.size",
+                "animation.keyframes[].at", "figure.masses[].count"):  # fmt: skip
+        assert rows.get(key), key

@@ -35,7 +35,7 @@ def animate(
     skip_existing: c.SkipExistingOpt = False,
 ) -> None:
     """Make one movie per event: a turntable, or tracks growing out of the collision."""
-    from ispyrender.jobs.animate import animate_events
+    from ispyrender.jobs.animate import animate_events, frames_per_event
 
     c.check_output_flags(overwrite, skip_existing)
     options = [
@@ -63,7 +63,10 @@ def animate(
             skip_existing=skip_existing,
             warn=shared.warn(),
             progress=progress,
-        )
+        ),
+        # A bar of frames, with time left: one movie can take minutes.
+        steps=lambda events: events * frames_per_event(the_style.animation),
+        unit="frames",
     )
     if not shared.quiet:
         shared.console().print(f"wrote {len(written)} movie(s) to {c.escape(out)}")

@@ -146,16 +146,21 @@ class Shared:
         return warner(stderr(), self.quiet)
 
     def over_events(
-        self, job: Callable[[EventSource, list[int], Callable[[Any], None]], T]
+        self,
+        job: Callable[[EventSource, list[int], Callable[[Any], None]], T],
+        steps: Callable[[int], int] | None = None,
+        unit: str = "ev",
     ) -> tuple[T, int]:
         """Open the inputs, resolve the selection, and run ``job(source, entries, progress)``
-        under a progress bar; the job's result and the number of events selected."""
+        under a progress bar; the job's result and the number of events selected. The bar
+        counts events, or ``steps(number of events)`` of ``unit`` (a movie's frames)."""
         from ispyrender.sources import open_source
 
         with open_source(self.inputs) as source:
             entries = self.selection().resolve(source)
+            total = steps(len(entries)) if steps is not None else len(entries)
             result = with_progress(
-                len(entries), self.quiet, lambda progress: job(source, entries, progress)
+                total, self.quiet, lambda progress: job(source, entries, progress), unit
             )
         return result, len(entries)
 
@@ -322,7 +327,9 @@ def warner(console: Any, quiet: bool = False) -> Callable[[str], None]:
     return warn
 
 
-def with_progress(total: int, quiet: bool, job: Callable[[Callable[[Any], None]], T]) -> T:
+def with_progress(
+    total: int, quiet: bool, job: Callable[[Callable[[Any], None]], T], unit: str = "ev"
+) -> T:
     if quiet or not sys.stderr.isatty():
         return job(lambda result: None)
     from rich.progress import (
@@ -338,7 +345,7 @@ def with_progress(total: int, quiet: bool, job: Callable[[Callable[[Any], None]]
     class RateColumn(ProgressColumn):
         def render(self, task: Any) -> Text:
             speed = task.finished_speed or task.speed
-            return Text("" if speed is None else f"{speed:.1f} ev/s")
+            return Text("" if speed is None else f"{speed:.1f} {unit}/s")
 
     columns = (
         TextColumn("rendering"),

@@ -114,12 +114,23 @@ def sample(
 def styles(
     show: Annotated[str | None, typer.Option(help="Print this style in full, as YAML.")] = None,
     set_: SetOpt = None,
+    reference: Annotated[
+        bool,
+        typer.Option(
+            "--reference", help="Print every key of a style, with its values and meaning."
+        ),
+    ] = False,
 ) -> None:
-    """List the built-in style presets, or print one in full."""
+    """List the built-in style presets, print one in full, or print the style reference."""
 
     def body() -> None:
         from ispyrender.config.loader import list_presets
 
+        if reference:
+            from ispyrender.config.reference import style_reference
+
+            typer.echo(style_reference(), nl=False)
+            return
         if show is None:
             for name in list_presets():
                 typer.echo(name)

@@ -80,7 +80,8 @@ def check_name_template(template: str) -> str:
     {event}, {index}, {entry}, {source}; numbers may carry a width such as {event:09d} (up to
     20) and nothing else: no conversions (!r), other format specs (:s, :>30) or fields inside
     a format ({run:>{event}}), so that no template can fail or blow up when an event is named.
-    A file name, not a path, ending with .png."""
+    A file name, not a path, ending with a suffix (.png, .mp4, ...: each format writes its own
+    in its place, so one template names pictures, figures and movies alike)."""
     shown = excerpt(template)
     allowed = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
     try:
@@ -121,8 +122,11 @@ def check_name_template(template: str) -> str:
         raise ValueError(f"{shown} holds {what}; remove it")
     if "/" in template or "\\" in template:
         raise ValueError(f"{shown} must be a file name, not a path: remove '/' and '\\'")
-    if not template.lower().endswith(".png"):
-        raise ValueError(f"{shown} must end with .png (other formats change the suffix)")
+    if not re.fullmatch(r".+\.[A-Za-z0-9]{1,5}", template, re.DOTALL):
+        raise ValueError(
+            f"{shown} must end with a suffix such as .png or .mp4 (each format puts its own "
+            "in its place)"
+        )
     if literal_bytes > NAME_MAX - 15:  # see outputs.targets.STEM_RESERVE
         raise ValueError(
             f"{shown} is too long: its text alone is {literal_bytes} bytes, and a file name "
@@ -149,12 +153,13 @@ class StrictModel(BaseModel):
 class CollectionStyle(StrictModel):
     """How one collection of physics objects is drawn."""
 
-    show: bool = True
-    color: Color = "red"
-    opacity: Opacity = 1.0
+    show: bool = True  # draw this collection at all
+    color: Color = "red"  # a CSS name or #rrggbb
+    opacity: Opacity = 1.0  # 0 transparent, 1 opaque
+    # Pixels at 1080 lines of picture height (scaled with the picture), for paths and outlines.
     line_width: Annotated[float, Field(gt=0.0, le=20.0)] = 2.0
-    min_pt: NonNegative = 0.0
-    max_count: Annotated[int, Field(ge=0)] | None = None
+    min_pt: NonNegative = 0.0  # GeV; objects of lower transverse momentum are not drawn
+    max_count: Annotated[int, Field(ge=0)] | None = None  # the leading N by pT; null: all
     label: Text | None = None  # legend text; the collection's default name when absent
     # The analysis ID objects must pass to be drawn (muons, electrons, photons, jets; see
     # ispyrender.physics.quality): null is the collection's default (config.collections),
@@ -194,7 +199,7 @@ class VertexStyle(CollectionStyle):
     scaled with the picture), so they are visible at every resolution; ``radius`` is their
     size in the 3D exports, where the viewer zooms."""
 
-    size: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0
+    size: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0  # pixels at 1080 lines
     radius: Positive = 0.02  # metres, 3D exports only
 
 
@@ -222,6 +227,8 @@ class TowerStyle(CollectionStyle):
 
 
 class Collections(StrictModel):
+    """The physics objects, one entry per collection: whether and how each is drawn."""
+
     muons: TrackStyle = TrackStyle(color="#e41a1c", line_width=3.0, min_pt=3.0)
     electrons: TrackStyle = TrackStyle(color="#33a02c", line_width=3.0, min_pt=3.0)
     isotracks: TrackStyle = TrackStyle(color="#f0a30a", line_width=1.5, min_pt=1.0)
@@ -282,9 +289,9 @@ class EnergyScale(StrictModel):
     whose largest object would be longer than ``max_length``, so it stays in the detector; in
     "fixed" mode lengths are capped at ``max_length`` instead."""
 
-    mode: Literal["combined", "fixed"] = "combined"
-    metres_per_gev: Positive = 0.02
-    max_length: Positive = 2.5  # metres
+    mode: Literal["combined", "fixed"] = "combined"  # see above
+    metres_per_gev: Positive = 0.02  # the scale, before "combined" shrinks it for an event
+    max_length: Positive = 2.5  # metres: the longest object drawn
 
 
 class Cleaning(StrictModel):
@@ -293,25 +300,28 @@ class Cleaning(StrictModel):
     them, else the nearest within ``delta_r``; fat jets against leptons within
     ``fatjet_delta_r``."""
 
-    enabled: bool = True
-    delta_r: Annotated[float, Field(gt=0.0, le=2.0)] = 0.4
-    fatjet_delta_r: Annotated[float, Field(gt=0.0, le=2.0)] = 0.8
+    enabled: bool = True  # false: every jet and tau is drawn, duplicates included
+    delta_r: Annotated[float, Field(gt=0.0, le=2.0)] = 0.4  # jets and taus (AK4's radius)
+    fatjet_delta_r: Annotated[float, Field(gt=0.0, le=2.0)] = 0.8  # fat jets (AK8's radius)
 
 
 class PartStyle(StrictModel):
     """How one detector part is drawn."""
 
-    show: bool = True
-    color: Color = "grey"
-    opacity: Opacity = 0.1
-    representation: Literal["surface", "wireframe"] = "surface"
+    show: bool = True  # draw this part
+    color: Color = "grey"  # its fill, a CSS name or #rrggbb
+    opacity: Opacity = 0.1  # of the fill: low, so that the event inside shows
+    representation: Literal["surface", "wireframe"] = "surface"  # filled, or edges only
     # Outline of the part (chamber and wedge edges, tube rims): line-art over a light fill.
     # null: none.
     edge_color: Color | None = None
 
 
 class Detector(StrictModel):
-    show: bool = True
+    """The CMS detector drawn around the event (dimensions from CMS's own geometry): each
+    part's look, and a cut-away wedge."""
+
+    show: bool = True  # false: the event alone
     # A wedge of the detector, from cutaway[0] to cutaway[1] degrees in phi, is left out so that
     # the inside can be seen in 3D views, as in CMS's own cut-away pictures. null: no cut.
     cutaway: (
@@ -346,10 +356,12 @@ MAX_WIDTH, MAX_HEIGHT = 7680, 4320
 
 
 class Canvas(StrictModel):
-    width: Annotated[int, Field(ge=16, le=MAX_WIDTH)] = 1920
-    height: Annotated[int, Field(ge=16, le=MAX_HEIGHT)] = 1080
-    background: Color = "white"
-    transparent: bool = False
+    """The picture: its size in pixels (before --scale), background and anti-aliasing."""
+
+    width: Annotated[int, Field(ge=16, le=MAX_WIDTH)] = 1920  # pixels
+    height: Annotated[int, Field(ge=16, le=MAX_HEIGHT)] = 1080  # pixels
+    background: Color = "white"  # a CSS name or #rrggbb
+    transparent: bool = False  # a PNG with a transparent background (alpha channel)
     # FXAA (a pass over the finished picture) costs a third of MSAA on Mesa's llvmpipe and
     # leaves fewer jagged pixels against a supersampled picture; MSAA is closer to it on
     # average (tests/test_antialiasing.py). A transparent picture gets MSAA: FXAA does not
@@ -361,10 +373,15 @@ CameraPreset = Literal["iso", "transverse", "longitudinal", "top", "front_left"]
 
 
 class Camera(StrictModel):
+    """Where the 3D views look from, and what they frame."""
+
+    # iso: from the front left and above; transverse: along the beam; longitudinal: from the
+    # side; top: from above; front_left: low from the front left.
     preset: CameraPreset = "iso"
     azimuth: Annotated[float, Field(ge=-360.0, le=360.0)] | None = None  # degrees about y
     elevation: Annotated[float, Field(ge=-90.0, le=90.0)] | None = None  # degrees
-    zoom: Annotated[float, Field(gt=0.0, le=50.0)] = 1.0
+    zoom: Annotated[float, Field(gt=0.0, le=50.0)] = 1.0  # > 1 moves in, after the framing
+    # parallel: no perspective (sizes comparable across the picture, as in drawings).
     projection: Literal["perspective", "parallel"] = "perspective"
     # "event": the camera fits the drawn objects (and the beam spot) so that they fill
     # ``fill`` of the picture's shorter side, the detector around them; "series": every event
@@ -372,8 +389,8 @@ class Camera(StrictModel):
     # gallery, a run of pictures to compare); "detector": the whole detector, the same for
     # every event.
     focus: Literal["detector", "event", "series"] = "event"
-    series_extent: Annotated[float, Field(gt=0.0, le=15.0)] = 3.0
-    fill: Annotated[float, Field(gt=0.1, le=1.0)] = 0.8
+    series_extent: Annotated[float, Field(gt=0.0, le=15.0)] = 3.0  # metres, for "series"
+    fill: Annotated[float, Field(gt=0.1, le=1.0)] = 0.8  # of the picture's shorter side
     # "event" shows at least this many metres above and below the event's centre: an event of
     # electrons and photons alone (1.3 m) is then seen with the calorimeters around it, not
     # zoomed into the tracker, where the detector is anonymous planes. 0: the event alone.
@@ -381,24 +398,31 @@ class Camera(StrictModel):
 
 
 class Labels(StrictModel):
-    show: bool = True
-    experiment: Text = "CMS"
+    """The text on pictures and figures: the experiment label, the event's ids, the legend."""
+
+    show: bool = True  # false: no text at all (a clean picture)
+    experiment: Text = "CMS"  # written in bold
     # The word after the experiment for collision data: "" writes "CMS" alone (a paper's
     # figure); "Preliminary", "Open Data", ... as the figure is used. Simulation always gets
     # simulation_text.
     data_text: Text = ""
-    simulation_text: Text = "Simulation"
-    event_info: bool = True
-    legend: bool = True
+    simulation_text: Text = "Simulation"  # the word for simulated events
+    event_info: bool = True  # the run, lumi section and event line
+    legend: bool = True  # the objects drawn, with their counts
     # The invariant masses of figure.masses written on render pictures too.
     masses: bool = False
-    color: Color = "black"
-    font_scale: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    color: Color = "black"  # of all text
+    font_scale: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0  # multiplies every text size
 
 
 class Output(StrictModel):
+    """The files: their names, and how they are written."""
+
+    # Each event's file name: literal text and {run}, {lumi}, {event}, {index}, {entry},
+    # {source}, numbers with a width such as {event:09d}; any suffix (each format puts its
+    # own). Movies of the default template say their kind (..._turntable.mp4).
     name_template: NameTemplate = "{run}_{lumi}_{event}.png"
-    png_compression: Annotated[int, Field(ge=0, le=9)] = 1
+    png_compression: Annotated[int, Field(ge=0, le=9)] = 1  # zlib level: 1 fast, 9 smallest
     # How figures write their text in SVG, PDF and EPS. "auto": PDF and EPS embed the font
     # (searchable, selectable text) and SVG draws text as outlines, the only form that looks
     # the same in browsers, librsvg and Inkscape; "embed": SVG keeps <text> with the font
@@ -414,7 +438,7 @@ ViewName = Literal["3d", "rho_phi", "rho_z", "lego"]
 class Panel(StrictModel):
     """One panel of a figure: a view and, for 3D, its own camera."""
 
-    view: ViewName = "3d"
+    view: ViewName = "3d"  # 3d, a projection (rho_phi, rho_z), or the eta-phi lego
     camera: Camera | None = None  # 3D only; None: the style's camera
     title: Text | None = None  # None: the view's name; '' hides it
     # Half-width of a projected view in metres (rho-phi: x and y; rho-z: z); None: the
@@ -431,8 +455,8 @@ class MassRequest(StrictModel):
     leading objects (all when null), leptons only when their charges add up to zero (see
     ispyrender.physics.candidates)."""
 
-    collection: MassCollection
-    count: Annotated[int, Field(ge=2, le=20)] | None = 2
+    collection: MassCollection  # leptons: muons and electrons together
+    count: Annotated[int, Field(ge=2, le=20)] | None = 2  # objects in the candidate
     label: Text | None = None  # None: e.g. 'm(μ⁺μ⁻)', written with mathtext
 
 
@@ -440,13 +464,28 @@ def _default_panels() -> list[Panel]:
     return [Panel(view="3d"), Panel(view="rho_phi"), Panel(view="rho_z")]
 
 
+#: Inches.
+PageLength = Annotated[float, Field(ge=1.0, le=40.0)]
+#: On a page set in inches (figure.size), text sizes in points are multiplied by this (times
+#: labels.font_scale: 1.3 in the paper preset gives a 17 pt experiment label and 8-8.5 pt
+#: event line, legend and table, a paper's figure text; a narrower page down to three
+#: quarters of that), and line widths by PAGE_LINE points
+#: per pixel of the style's line widths (a 4 px muon is a 1.4 pt line).
+PAGE_TEXT = 0.5
+PAGE_LINE = 0.5
+
+
 class Figure(StrictModel):
     """The ``figure`` command: a grid of panels with one label block, legend and annotations.
 
-    The figure's size is the canvas size (times --scale)."""
+    Its page is ``size`` inches at ``dpi`` dots per inch, as matplotlib's figsize and dpi (text
+    then has its size in points on that page: 8-9 pt body text on a 7-inch page); without
+    ``size``, the canvas at 100 pixels per inch, with text that grows with it. --scale
+    multiplies the dpi."""
 
-    rows: Annotated[int, Field(ge=1, le=4)] = 1
-    columns: Annotated[int, Field(ge=1, le=4)] = 3
+    rows: Annotated[int, Field(ge=1, le=4)] = 1  # of the grid of panels
+    columns: Annotated[int, Field(ge=1, le=4)] = 3  # of the grid of panels
+    # The panels, filled row by row: 3D, rho-phi, rho-z by default.
     panels: Annotated[list[Panel], Field(min_length=1, max_length=16)] = Field(
         default_factory=_default_panels
     )
@@ -458,8 +497,12 @@ class Figure(StrictModel):
     # NanoAOD stores no time stamps: the 'Data recorded: ...' line is written only when set.
     recorded: Text | None = None
     table: Literal["none", "right"] = "none"  # a table of the drawn objects
-    table_rows: Annotated[int, Field(ge=1, le=60)] = 14
+    table_rows: Annotated[int, Field(ge=1, le=60)] = 14  # the table's most rows
+    # The invariant masses written in the header (and on pictures, with labels.masses).
     masses: list[MassRequest] = Field(default_factory=list)
+    # [width, height] in inches: 7 wide is a two-column paper's text width, 3.4 one column.
+    size: tuple[PageLength, PageLength] | None = None
+    dpi: Annotated[int, Field(ge=50, le=1200)] = 300  # of the PNG and of raster panels
 
     @model_validator(mode="after")
     def _panels_fit(self) -> Figure:
@@ -496,7 +539,7 @@ class Keyframe(StrictModel):
     beams: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     # Groups drawn from this keyframe on (switched, not faded); None keeps the previous list.
     show: list[ShowGroup] | None = None
-    easing: Easing = "ease_in_out"
+    easing: Easing = "ease_in_out"  # how values move towards this keyframe's
 
     @model_validator(mode="after")
     def _one_moment(self) -> Keyframe:
@@ -509,20 +552,23 @@ class Animation(StrictModel):
     """Movies: a turntable around the event, or a collision where the tracks grow out of the
     vertex before the camera turns."""
 
+    # turntable: the camera turns round the event; collision: the tracks grow out of the
+    # vertex, then the camera turns; reel: one movie of every selected event.
     kind: Literal["turntable", "collision", "reel"] = "turntable"
-    frames: Annotated[int, Field(ge=1, le=10000)] = 72
-    fps: Annotated[int, Field(ge=1, le=120)] = 24
-    axis: Literal["vertical", "beam"] = "vertical"
-    format: Literal["mp4", "webm", "gif"] = "mp4"
+    frames: Annotated[int, Field(ge=1, le=10000)] = 72  # per movie (animate --duration sets it)
+    fps: Annotated[int, Field(ge=1, le=120)] = 24  # frames per second
+    axis: Literal["vertical", "beam"] = "vertical"  # what the camera turns about
+    format: Literal["mp4", "webm", "gif"] = "mp4"  # H.264, VP8, or an animated GIF
     scale: Annotated[float, Field(gt=0.0, le=4.0)] = 2.0 / 3.0  # of the canvas: 1280x720
     # An explicit movie size in pixels; when set it wins over scale (both or neither).
     width: Annotated[int, Field(ge=16, le=7680)] | None = None
-    height: Annotated[int, Field(ge=16, le=4320)] | None = None
+    height: Annotated[int, Field(ge=16, le=4320)] | None = None  # with width; null: scale
+    # The story of the movie (see Keyframe); empty: the kind's own.
     keyframes: list[Keyframe] = []  # empty: a full turn (turntable) or grow-then-turn
     # reel: one movie through all selected events, each a turntable of `frames` frames,
     # preceded by a title card naming it when title_card is true.
     title_card: bool = True
-    title_seconds: Annotated[float, Field(ge=0.0, le=30.0)] = 1.5
+    title_seconds: Annotated[float, Field(ge=0.0, le=30.0)] = 1.5  # each title card's
 
     @model_validator(mode="after")
     def _size_pair(self) -> Animation:
@@ -530,11 +576,34 @@ class Animation(StrictModel):
             raise ValueError("set animation.width and animation.height together (or neither)")
         return self
 
+    @model_validator(mode="after")
+    def _timeline_fits(self) -> Animation:
+        """A keyframe in seconds past the last frame would never be reached: refused, with
+        the length that would reach it (keyframes in fractions, 'at', always fit)."""
+        last = (self.frames - 1) / self.fps  # seconds of the last frame
+        late = max((k.time for k in self.keyframes if k.time is not None), default=0.0)
+        if late > last + 1e-9:
+            need = late + 1 / self.fps
+            raise ValueError(
+                f"a keyframe at {late:g} s is past the movie's last frame ({last:.2f} s: "
+                f"{self.frames} frames at {self.fps} fps); make the movie longer (--duration "
+                f"{need:.4g} or more) or give the keyframes as fractions of it ('at')"
+            )
+        return self
+
+    def held_seconds(self) -> float:
+        """Seconds at the end of the movie that hold the last keyframe's state, where every
+        keyframe is timed in seconds and the movie is longer than they are (0 otherwise)."""
+        if not self.keyframes or any(k.at is not None for k in self.keyframes):
+            return 0.0
+        late = max(k.time or 0.0 for k in self.keyframes)
+        return max(0.0, (self.frames - 1) / self.fps - late)
+
 
 class Style(StrictModel):
     """A complete, validated style."""
 
-    name: Text = "custom"
+    name: Text = "custom"  # written into every file's metadata
     canvas: Canvas = Canvas()
     camera: Camera = Camera()
     labels: Labels = Labels()
@@ -576,6 +645,27 @@ class Style(StrictModel):
     @property
     def requested_collections(self) -> frozenset[str]:
         return self._requested
+
+    def figure_page(self, scale: float = 1.0) -> tuple[float, float, float]:
+        """The figure's page: width and height in inches, and dots per inch (times ``scale``):
+        ``figure.size`` at ``figure.dpi``, else the canvas at 100 pixels per inch."""
+        if self.figure.size is not None:
+            width, height = self.figure.size
+            return width, height, self.figure.dpi * scale
+        return self.canvas.width / 100.0, self.canvas.height / 100.0, 100.0 * scale
+
+    def figure_pixels(self, scale: float = 1.0) -> tuple[int, int]:
+        """The pixels of the figure's PNG (and of the page its raster panels are cut from)."""
+        width, height, dpi = self.figure_page(scale)
+        return round(width * dpi), round(height * dpi)
+
+    def figure_line_scale(self, scale: float = 1.0) -> float:
+        """What a figure's 3D panels multiply the style's line widths (pixels at 1080 lines)
+        by: the figure's pixel height over 1080 on a canvas page; on a page in inches, the
+        pixels of PAGE_LINE points per style pixel at the page's dpi, as its projections."""
+        if self.figure.size is not None:
+            return PAGE_LINE * self.figure.dpi * scale / 100.0
+        return self.figure_pixels(scale)[1] / 1080.0
 
     def digest(self) -> str:
         """A short, stable digest of every setting, written into each PNG."""

@@ -1,10 +1,11 @@
 """Compose one publication figure with matplotlib: a grid of panels, one label block, one
 legend, mass annotations and (optionally) a table of the drawn objects.
 
-The figure is laid out in inches at 100 pixels per inch of the style's canvas, so a 1920x1080
-canvas is a 19.2 x 10.8 inch page; ``--scale`` raises the dots per inch, which keeps every
-proportion and font the same at any resolution. Text sizes follow the canvas height (as in
-:mod:`ispyrender.rendering.overlay`) and ``labels.font_scale``. Fonts are TeX Gyre Heros (the
+The figure is laid out in inches: ``figure.size`` at ``figure.dpi`` (a paper's page, with text
+in points on it), or the canvas at 100 pixels per inch (a 1920x1080 canvas is a 19.2 x 10.8
+inch page, with text that follows the canvas height as in :mod:`ispyrender.rendering.overlay`).
+``--scale`` raises the dots per inch, which keeps every proportion and font the same at any
+resolution; ``labels.font_scale`` scales all text. Fonts are TeX Gyre Heros (the
 Helvetica clone CMS figures and mplhep use) from mplhep-data.
 
 Panels are placed with fixed rectangles rather than matplotlib's layout engines: the result is
@@ -14,6 +15,7 @@ size of each 3D panel before the figure exists.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -27,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ispyrender.config.collections import COLLECTIONS
-from ispyrender.config.style import Style
+from ispyrender.config.style import PAGE_LINE, PAGE_TEXT, Style
 from ispyrender.figures.lego import draw_lego, lego_collections
 from ispyrender.figures.projections import DEFAULT_TITLES, Paint, draw_projection
 from ispyrender.physics.objects import Momenta, PhysicsEvent, Tracks
@@ -55,7 +57,6 @@ __all__ = [
 ]
 
 FONT_FAMILY = "TeX Gyre Heros"
-PX_PER_INCH = 100.0
 PT = 1.0 / 72.0  # inch
 
 Rect = tuple[float, float, float, float]  # left, bottom, width, height in figure fractions
@@ -157,7 +158,8 @@ def qualifier(style: Style, is_simulation: bool) -> str:
 class Layout:
     width_in: float
     height_in: float
-    k: float  # font factor: canvas height / 1080 x labels.font_scale
+    dpi: float  # at --scale 1
+    k: float  # font factor: labels.font_scale x (canvas height / 1080, or PAGE_TEXT)
     header: Rect
     panels: tuple[Rect, ...]  # the drawing area of each panel (title strip excluded)
     titles: tuple[tuple[float, float], ...]  # where each panel's title starts
@@ -167,7 +169,7 @@ class Layout:
     def pixel_size(self, index: int, scale: float) -> tuple[int, int]:
         """Pixels of panel ``index`` in the written PNG (and of its embedded 3D raster)."""
         _, _, w, h = self.panels[index]
-        dpi = PX_PER_INCH * scale
+        dpi = self.dpi * scale
         return max(16, round(w * self.width_in * dpi)), max(16, round(h * self.height_in * dpi))
 
 
@@ -185,10 +187,20 @@ HEADER_GAP = 12.0
 TABLE_GAP = 0.3
 
 
+def font_factor(style: Style) -> float:
+    """What every text size (in points) is multiplied by."""
+    if style.figure.size is not None:
+        # A page narrower than a two-column paper's text (7 in) gets smaller text, to three
+        # quarters of it (a one-column figure, 3.4 in: 6-6.5 pt body text).
+        narrow = min(1.0, max(0.75, style.figure.size[0] / 7.0))
+        return style.labels.font_scale * PAGE_TEXT * narrow
+    return style.labels.font_scale * style.canvas.height / 1080.0
+
+
 def layout(style: Style) -> Layout:
-    canvas, fig = style.canvas, style.figure
-    W, H = canvas.width / PX_PER_INCH, canvas.height / PX_PER_INCH
-    k = style.labels.font_scale * canvas.height / 1080.0
+    fig = style.figure
+    W, H, dpi = style.figure_page()
+    k = font_factor(style)
     margin = 0.18 * k
     show = style.labels.show
     info_lines = (1 if style.labels.event_info else 0) + (1 if fig.recorded else 0)
@@ -222,7 +234,15 @@ def layout(style: Style) -> Layout:
         table = (x / W, bottom / H, (W - margin - x) / W, (top - bottom) / H)
     legend_y = (margin + legend_h / 2) / H if legend_h else None
     return Layout(
-        W, H, k, (0.0, top / H, 1.0, header_h / H), tuple(panels), tuple(titles), table, legend_y
+        W,
+        H,
+        dpi,
+        k,
+        (0.0, top / H, 1.0, header_h / H),
+        tuple(panels),
+        tuple(titles),
+        table,
+        legend_y,
     )
 
 
@@ -254,9 +274,11 @@ def compose(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     paint = paint or Paint()
+    if style.figure.size is not None:  # line widths in points on a page in inches
+        paint = dataclasses.replace(paint, line=PAGE_LINE)
     lay = layout(style)
     transparent = style.canvas.transparent
-    fig = Figure(figsize=(lay.width_in, lay.height_in), dpi=PX_PER_INCH * scale)
+    fig = Figure(figsize=(lay.width_in, lay.height_in), dpi=lay.dpi * scale)
     FigureCanvasAgg(fig)
     fig.patch.set_facecolor("none" if transparent else paint(style.canvas.background))
     text = style.labels.color
@@ -434,9 +456,35 @@ def _legend(fig: Figure, lay: Layout, content: FigureContent, style: Style, pain
     legend = fig.legend(
         _row_major(handles, ncol), _row_major(labels, ncol), ncol=ncol, fontsize=12 * lay.k, **kw
     )
-    # Too wide for the page (many entries, or notes): two smaller rows in the same room.
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     room = fig.dpi * (lay.width_in - 2 * 0.18 * lay.k)
+    note = len(labels) > len(entries)
+    if legend.get_window_extent(renderer).width > room and note:
+        # Too wide with the note of what is not drawn (a paper page): the swatches in one
+        # row and the note as a line of its own under them, rather than a grid whose columns
+        # the long note stretches apart.
+        legend.remove()
+        gap = PT * lay.k / lay.height_in  # a point, in figure fraction
+        legend = fig.legend(
+            handles[:-1],
+            labels[:-1],
+            ncol=len(entries),
+            fontsize=11 * lay.k,
+            borderpad=0.0,  # the row and the note share the legend's room
+            **{**kw, "loc": "lower center", "bbox_to_anchor": (0.5, lay.legend_y + gap)},
+        )
+        if legend.get_window_extent(renderer).width <= room:
+            fig.text(
+                0.5,
+                lay.legend_y - gap,
+                labels[-1],
+                ha="center",
+                va="top",
+                fontsize=9 * lay.k,
+                color=style.labels.color,
+            )
+            return
+    # Too wide for the page (many entries, or notes): two smaller rows in the same room.
     if legend.get_window_extent(renderer).width > room and len(labels) > 1:
         legend.remove()
         ncol = (len(labels) + 1) // 2
@@ -477,8 +525,8 @@ def _table(
     shown = rows[:limit]
     color = style.labels.color
     x0, y0, w, h = rect
-    k = style.labels.font_scale * style.canvas.height / 1080.0
-    line = 17 * PT * k / (style.canvas.height / PX_PER_INCH)
+    k = font_factor(style)
+    line = 17 * PT * k / style.figure_page()[1]
     cols = [0.0, 0.36, 0.58, 0.78, 0.97]  # right edges, except the first (left)
     heads = ["", r"$p_\mathrm{T}$ [GeV]", r"$\eta$", r"$\phi$", "$q$"]
     y = y0 + h - line / 2

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.figure import Figure
 from matplotlib.patches import Annulus
 
 from ispyrender.config.style import Detector, Panel, Style, parse_color
@@ -66,6 +67,8 @@ class Paint:
     already blended onto the background so that they can be drawn opaque."""
 
     flatten_onto: shapes.RGB | None = None
+    #: Points per point of PT_PER_PX line width: less on a paper page (figure.size).
+    line: float = 1.0
 
     def __call__(
         self, color: shapes.RGB | str, alpha: float = 1.0
@@ -270,7 +273,7 @@ def _lines(
         LineCollection(
             paths,
             colors=[paint(prim.look.color, prim.look.opacity)],
-            linewidths=prim.look.line_width * PT_PER_PX,
+            linewidths=prim.look.line_width * PT_PER_PX * paint.line,
             capstyle="round",
             joinstyle="round",
             zorder=z,
@@ -503,6 +506,12 @@ def _frame(
         artist.set_clip_path(ax.patch)
     x0, y0 = origin if origin is not None else (-xlim * 0.94, -ylim * 0.94)
     kw: dict[str, Any] = {"color": text_color, "fontsize": font_size, "zorder": 9}
+    # Arrow heads in points, at most 0.6 m long: on a small panel (a paper page) matplotlib's
+    # 10 pt heads would be longer than the 1 m arrows they end.
+    figure = ax.get_figure(root=True)
+    inches = figure.get_size_inches()[0] if isinstance(figure, Figure) else 0.0
+    width_pt = ax.get_position().width * inches * 72.0
+    head = min(10.0, 0.6 * width_pt / (2 * xlim)) if width_pt > 0 else 10.0
     for dx, dy, name in ((1.0, 0.0, names[0]), (0.0, 1.0, names[1])):
         ax.annotate(
             "",
@@ -514,6 +523,7 @@ def _frame(
                 "lw": 0.8,
                 "shrinkA": 0,
                 "shrinkB": 0,
+                "mutation_scale": head,
             },
             zorder=9,
         )

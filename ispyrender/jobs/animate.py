@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ispyrender.config.style import Style
+from ispyrender.config.style import Animation, Style
 from ispyrender.errors import OutputError
 from ispyrender.physics.objects import PhysicsEvent
 from ispyrender.scene.primitives import Scene
@@ -69,7 +69,7 @@ def animate_events(
     overwrite: bool = False,
     skip_existing: bool = False,
     warn: Callable[[str], None] = lambda message: None,
-    progress: Callable[[Path], None] = lambda path: None,
+    progress: Callable[[int], None] = lambda frames: None,
 ) -> list[Path]:
     """Movies of the selected entries of any source (one each, or one reel)."""
     from ispyrender.jobs.runner import EventRun
@@ -92,8 +92,17 @@ def animate_events(
         overwrite=overwrite or reel,
         skip_existing=skip_existing and not reel,
         prepare=False,
+        kind=None if reel else style.animation.kind,
         warn=warn,
     )
+    held = style.animation.held_seconds()
+    if held >= 0.5:
+        # The 240-frame movie whose last 6 s were one frozen frame: said, not refused.
+        run.say(
+            f"the keyframes end {held:.1f} s before the movie does: its last {held:.1f} s hold "
+            "one still picture; give the keyframes as fractions ('at') to stretch them, or "
+            "make the movie shorter"
+        )
     todo = list(entries) if reel else run.todo
     targets = {i: run.path(i) for i in todo}
 
@@ -111,6 +120,12 @@ def animate_events(
     return written
 
 
+def frames_per_event(animation: Animation) -> int:
+    """The frames each event takes: its movie's, and in a reel its title card's too."""
+    card = animation.kind == "reel" and animation.title_card
+    return animation.frames + (round(animation.title_seconds * animation.fps) if card else 0)
+
+
 def write_movie(physics: PhysicsEvent, scene: Scene, style: Style, target: Path) -> Path:
     """One event's movie at ``target`` (the Python API's animate), replacing what is there."""
     from ispyrender.outputs.video import check_format
@@ -126,7 +141,7 @@ def write_movie(physics: PhysicsEvent, scene: Scene, style: Style, target: Path)
     )[0]
 
 
-def _quiet(path: Path) -> None:
+def _quiet(frames: int) -> None:
     """No progress to report."""
 
 
@@ -137,9 +152,10 @@ def _write_movies(
     out: Path,
     *,
     overwrite: bool,
-    progress: Callable[[Path], None],
+    progress: Callable[[int], None],
 ) -> list[Path]:
-    """The movie loop shared by every input format: names checked before anything is made."""
+    """The movie loop shared by every input format: names checked before anything is made.
+    ``progress(1)`` follows each frame written (a movie of 72 frames takes a while)."""
     from ispyrender.outputs.files import prepare_folder
     from ispyrender.outputs.video import MovieWriter
     from ispyrender.rendering.renderer import Renderer, check_headless
@@ -157,8 +173,7 @@ def _write_movies(
     written = []
     with Renderer(style, build_detector(style.detector), scale=scale) as renderer:
         if animation.kind == "reel":
-            _reel(events, style, renderer, states, reel)
-            progress(reel)
+            _reel(events, style, renderer, states, reel, progress)
             return [reel]
         for item in events:
             layer = _label_layer(item, renderer.size, style)
@@ -177,8 +192,8 @@ def _write_movies(
                         animation.axis, state.azimuth, state.zoom, state.elevation
                     )
                     movie.add(_blend(frame, layer))
+                    progress(1)
             written.append(target)
-            progress(target)
     return written
 
 
@@ -198,6 +213,7 @@ def _reel(
     renderer: Any,
     states: Sequence[Any],
     target: Path,
+    progress: Callable[[int], None],
 ) -> None:
     """One movie through every selected event: a title card, then a turn around the event."""
     from ispyrender.outputs.video import MovieWriter
@@ -205,15 +221,17 @@ def _reel(
     from ispyrender.scene.labels import title_lines
 
     animation = style.animation
-    card_frames = round(animation.title_seconds * animation.fps) if animation.title_card else 0
+    card_frames = frames_per_event(animation) - animation.frames
     with MovieWriter(target, animation.format, animation.fps, renderer.size) as movie:
         for item in events:
             if card_frames:
                 card = title_card(renderer.size, title_lines(item.physics, style), style)
                 for _ in range(card_frames):
                     movie.add(card)
+                    progress(1)
             layer = _label_layer(item, renderer.size, style)
             renderer.set_scene(item.scene, orbit_axis=animation.axis)
             for state in states:
                 frame = renderer.orbit(animation.axis, state.azimuth, state.zoom, state.elevation)
                 movie.add(_blend(frame, layer))
+                progress(1)

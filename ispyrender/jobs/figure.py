@@ -58,13 +58,17 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 def check_figure(style: Style, options: FigureOptions) -> None:
     """Refuse sizes beyond 8K and formats that cannot hold what the style asks for."""
-    w = round(style.canvas.width * options.scale)
-    h = round(style.canvas.height * options.scale)
+    w, h = style.figure_pixels(options.scale)
     if w > MAX_SIZE[0] or h > MAX_SIZE[1]:
+        what = (
+            "figure.size x figure.dpi"
+            if style.figure.size is not None
+            else "canvas.width x canvas.height"
+        )
         raise StyleError(
-            f"canvas.width x canvas.height x --scale = {w}x{h} is larger than "
+            f"{what} x --scale = {w}x{h} is larger than "
             f"{MAX_SIZE[0]}x{MAX_SIZE[1]}: allowed up to {MAX_SIZE[0]}x{MAX_SIZE[1]} pixels; "
-            "use a smaller --scale or canvas"
+            "use a smaller --scale, size or dpi"
         )
     if style.canvas.transparent and "eps" in options.formats:
         raise StyleError(

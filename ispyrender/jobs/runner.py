@@ -40,7 +40,8 @@ class EventRun:
     ``prepare`` makes the output folder now (a job that makes it later, after its own checks,
     passes False). ``lock`` takes the output folder for this run (see
     :mod:`ispyrender.outputs.lock`) before anything is checked or written there; the job gives
-    it back with :meth:`release`, in a ``finally``.
+    it back with :meth:`release`, in a ``finally``. ``kind`` names a movie's kind in the
+    default file names.
     """
 
     def __init__(
@@ -57,9 +58,10 @@ class EventRun:
         skip_existing: bool = False,
         prepare: bool = True,
         lock: bool = True,
+        kind: str | None = None,
         warn: Callable[[str], None] = lambda message: None,
     ) -> None:
-        from ispyrender.outputs.targets import plan_outputs
+        from ispyrender.outputs.targets import check_folder_name, plan_outputs
 
         self.source = source
         self.entries = list(entries)
@@ -76,6 +78,8 @@ class EventRun:
         self.style = style
         # Before the files already there are looked at: two runs into one folder would both
         # find it free, and the later would replace the earlier's files.
+        if lock:
+            check_folder_name(out)  # a name the system cannot take: said as such, first
         self._lock = FolderLock(out).acquire() if lock else None
         try:
             self.plan = plan_outputs(
@@ -86,6 +90,7 @@ class EventRun:
                 list(suffixes),
                 overwrite=overwrite,
                 skip_existing=skip_existing,
+                kind=kind,
             )
             self.builder = EventBuilder(source, style)  # refuses a file with nothing to draw
             if prepare:

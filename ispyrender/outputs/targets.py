@@ -118,6 +118,14 @@ def check_folder_name(out: Path) -> int:
                 f"output folder name {shown_name(part)} is {size} bytes, over the limit of "
                 f"{NAME_MAX} bytes per name: choose a shorter --out"
             )
+    # The longest name a run puts in it: a file's stem, its suffix and temporary name.
+    longest = len(os.fsencode(full)) + 1 + STEM_RESERVE + 16
+    if longest > PATH_MAX - 1:
+        raise OutputError(
+            f"output folder {shown_name(str(full))} is {len(os.fsencode(full))} bytes long: "
+            f"with the names of its files, over the limit of {PATH_MAX - 1} bytes per path; "
+            "choose a shorter --out"
+        )
     return _name_limit(full)
 
 
@@ -153,10 +161,12 @@ def plan_outputs(
     *,
     overwrite: bool = False,
     skip_existing: bool = False,
+    kind: str | None = None,
 ) -> OutputPlan:
     """The files of every selected event, checked up front: a malformed template, two events
     with one name, or files that exist (unless ``overwrite``/``skip_existing``) fail before
-    anything is written."""
+    anything is written. ``kind`` (a movie's: turntable, collision) is added to the default
+    names, so that two kinds of movie of one event do not take one name."""
     template = style.output.name_template
     try:
         check_name_template(template)  # the style checked it; a model_construct()ed one not
@@ -164,6 +174,8 @@ def plan_outputs(
         raise StyleError(f"output.name_template: {exc}") from None
     if template == DEFAULT_TEMPLATE and source.ids().synthetic:
         template = ENTRY_TEMPLATE
+    if kind and template in (DEFAULT_TEMPLATE, ENTRY_TEMPLATE):
+        template = template.removesuffix(".png") + f"_{kind}.png"
     limit = check_folder_name(out)
     plan = OutputPlan(out, skip_existing=skip_existing)
     seen: dict[Path, int] = {}

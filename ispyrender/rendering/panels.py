@@ -42,7 +42,7 @@ class PanelRenderers:
         tile_limit: int | None = None,
         scale: float = 1.0,
     ) -> None:
-        from ispyrender.rendering.renderer import REFERENCE_HEIGHT, Renderer, max_render_size
+        from ispyrender.rendering.renderer import Renderer, max_render_size
         from ispyrender.scene.detector import build_detector
 
         self.renderers: dict[int, tuple[Renderer, int]] = {}
@@ -51,7 +51,7 @@ class PanelRenderers:
         limit = tile_limit if tile_limit is not None else (max_render_size() if sizes else 0)
         # Lines and dots are sized for the whole figure, as the projections beside them are,
         # not for the panel; tiles render at window size, so this holds with magnification too.
-        line_scale = style.canvas.height * scale / REFERENCE_HEIGHT
+        line_scale = style.figure_line_scale(scale)
         for i, (w, h) in self.sizes.items():
             panel = style.figure.panels[i]
             magnification = max(1, math.ceil(max(w, h) / limit))

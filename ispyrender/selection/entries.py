@@ -9,6 +9,7 @@ selection is a one-line :class:`~ispyrender.errors.SelectionError` that says wha
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -265,9 +266,13 @@ def resolve_selection(
     expr: Expr | None = None
     if where is not None:
         if not source.supports_where:
+            n = len(source)
+            inputs = " ".join(shlex.quote(p) for p in source.paths[:3])
+            inputs += " ..." if len(source.paths) > 3 else ""
             raise SelectionError(
-                f"--where reads NanoAOD branches; {source.kind} files have none: use --events "
-                "or --ids"
+                f"--where reads NanoAOD branches, and {source.kind} files have none: pick "
+                f"events by entry (--events 0:{min(n, 5)}; there are {n}, 0 to {n - 1}) or by id "
+                f"(--ids RUN:LUMI:EVENT, as listed by: ispyrender inspect {inputs} --ids)"
             )
         # Parse and check the names before any reading, so that typos fail at once.
         expr = where if isinstance(where, Expr) else load_selection(where)
