@@ -521,12 +521,17 @@ def _table(
     fig: Figure, rect: tuple[float, float, float, float], event: PhysicsEvent, style: Style
 ) -> None:
     rows = table_rows(event)
-    limit = style.figure.table_rows
-    shown = rows[:limit]
     color = style.labels.color
     x0, y0, w, h = rect
     k = font_factor(style)
     line = 17 * PT * k / style.figure_page()[1]
+    note = removed_text(event.removed)
+    note_lines = _wrap(fig, note, 10.5 * k, w * fig.get_figwidth() * fig.dpi) if note else []
+    # As many rows as the table's room holds (a small page holds fewer than table_rows), with
+    # its head, the note under it and the "... and N more" line.
+    room = int((h - line - 0.85 * line * len(note_lines)) / line)
+    limit = max(1, min(style.figure.table_rows, room - (1 if len(rows) > room else 0)))
+    shown = rows[:limit]
     cols = [0.0, 0.36, 0.58, 0.78, 0.97]  # right edges, except the first (left)
     heads = ["", r"$p_\mathrm{T}$ [GeV]", r"$\eta$", r"$\phi$", "$q$"]
     y = y0 + h - line / 2
@@ -562,12 +567,9 @@ def _table(
         fig.text(x0, y, f"... and {len(rows) - limit} more", ha="left", **kw)
         y -= line
     # What cross-cleaning left out, under the table, wrapped at the table's width.
-    note = removed_text(event.removed)
-    if note:
-        size = 10.5 * k
-        for text in _wrap(fig, note, size, w * fig.get_figwidth() * fig.dpi):
-            fig.text(x0, y, text, ha="left", fontsize=size, color=color, va="center")
-            y -= line * 0.85
+    for text in note_lines:
+        fig.text(x0, y, text, ha="left", fontsize=10.5 * k, color=color, va="center")
+        y -= line * 0.85
 
 
 def _wrap(fig: Figure, text: str, size: float, width_px: float) -> list[str]:
