@@ -104,6 +104,44 @@ def test_track_tube_follows_the_track():
     assert glb_bytes([mesh])[:4] == b"glTF"
 
 
+def test_track_tubes_are_smooth_round_the_track():
+    """The tube filter's own normals: each points away from the track's axis. Recomputed with
+    a 30-degree feature angle, an 8-sided tube's 45-degree facets were split apart (flat
+    shading, twice the vertices)."""
+    t = np.linspace(0.0, 1.0, 21)
+    path = np.column_stack([t, 0.2 * np.sin(3 * t), np.zeros_like(t)])  # a gentle curve
+    scene = Scene()
+    scene.add(Polylines("Muon", (path,), Appearance((1.0, 0.0, 0.0), 1.0, 2.0)), "Muons", 1)
+    (mesh,) = named_meshes([], scene)
+    assert len(mesh.points) <= 9 * len(path)  # a ring of 8 a point, no split copies
+    which = np.argmin(np.linalg.norm(mesh.points[:, None] - path[None], axis=2), axis=1)
+    inner = (which > 0) & (which < len(path) - 1)  # the rings along it, not at its ends
+    outward = mesh.points[inner] - path[which[inner]]
+    outward /= np.linalg.norm(outward, axis=1, keepdims=True)
+    assert inner.sum() > 100
+    assert np.einsum("ij,ij->i", mesh.normals[inner], outward).min() > 0.9
+
+
+def test_a_crowded_collection_is_thinned_to_the_model_budget(monkeypatch):
+    """100,000 PF candidates are 6 million points; a model builds its tubes along at most
+    MODEL_POINT_BUDGET of them (every k-th point of each path, its ends kept) and says so in
+    the node's extras."""
+    from ispyrender.outputs import models
+
+    rng = np.random.default_rng(1)
+    paths = tuple(np.cumsum(rng.normal(size=(50, 3)), axis=0) for _ in range(40))
+    monkeypatch.setattr(models, "MODEL_POINT_BUDGET", 500)
+    thinned, stride = models.model_paths(Polylines("PFCands", paths, Appearance((1, 1, 1), 1, 1)))
+    assert stride == 4 and sum(len(p) for p in thinned.paths) <= 40 * (50 // 4 + 2)
+    for before, after in zip(paths, thinned.paths, strict=True):
+        assert np.array_equal(after[0], before[0]) and np.array_equal(after[-1], before[-1])
+        assert np.array_equal(after[1:-1], before[4:-1:4])
+    scene = Scene()
+    scene.add(Polylines("PFCands", paths, Appearance((1, 1, 1), 1, 1)), "PF candidates", 40)
+    gltf = pygltflib.GLTF2.load_from_bytes(glb_bytes(named_meshes([], scene)))
+    assert gltf.nodes[0].extras == {"track_points_every": 4}
+
+
 def test_obj_has_one_object_and_material_per_part(tmp_path):
     out = _render(tmp_path, "obj")
     (obj,) = out.glob("*.obj")

@@ -41,6 +41,7 @@ class NamedMesh:
     opacity: float
     normals: np.ndarray  # (N, 3) float32, unit length
     detector: bool = False  # a part of the detector, not of the event
+    stride: int = 1  # its tracks keep every stride-th point (MODEL_POINT_BUDGET)
 
     @property
     def flat_name(self) -> str:
@@ -56,8 +57,17 @@ def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
     if mesh.n_points == 0:
         return None
     if isinstance(prim, Polylines) or (isinstance(prim, Tube) and prim.look.wireframe):
-        mesh = mesh.tube(radius=TUBE_RADIUS_PER_PIXEL * prim.look.line_width, n_sides=8)
-    mesh = mesh.triangulate()  # already PolyData: tubes and surfaces both
+        tube = mesh.tube(radius=TUBE_RADIUS_PER_PIXEL * prim.look.line_width, n_sides=8)
+        tube = tube.triangulate()
+        if tube.n_cells == 0:
+            return None
+        # The tube filter's own normals: smooth round the tube, as a tube is. Recomputed
+        # with the feature angle, the 45-degree facets of an 8-sided tube were split apart
+        # (flat-shaded tubes, twice the vertices; 100,000 PF candidates took 8 s and 2.5 GB).
+        faces = np.asarray(tube.faces).reshape(-1, 4)[:, 1:]
+        normals = np.asarray(tube.point_data["TubeNormals"], dtype=np.float32)
+        return _unit(np.asarray(tube.points, dtype=np.float32), faces, normals)
+    mesh = mesh.triangulate()  # already PolyData: surfaces
     if mesh.n_cells == 0:
         return None
     # Vertices on a sharp edge are split so that each face keeps its own normal there.
@@ -71,11 +81,20 @@ def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
     )
     faces = np.asarray(mesh.faces).reshape(-1, 4)[:, 1:]
     normals = np.asarray(mesh.point_data["Normals"], dtype=np.float32)
-    # A vertex of degenerate triangles only (a tube over repeated track points) gets no
-    # direction from VTK; glTF requires unit normals, and any direction shades such a point.
-    flat = np.linalg.norm(normals, axis=1) < 0.5
+    return _unit(np.asarray(mesh.points, dtype=np.float32), faces, normals)
+
+
+def _unit(
+    points: np.ndarray, faces: np.ndarray, normals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mesh as written: uint32 triangles, and unit normals everywhere. A vertex of
+    degenerate triangles only (a tube over repeated track points) gets no direction from VTK;
+    glTF requires unit normals, and any direction shades such a point."""
+    length = np.linalg.norm(normals, axis=1)
+    flat = length < 0.5
+    normals = normals / np.where(flat, 1.0, length)[:, None]
     normals[flat] = (0.0, 0.0, 1.0)
-    return np.asarray(mesh.points, dtype=np.float32), faces.astype(np.uint32), normals
+    return points, faces.astype(np.uint32), normals.astype(np.float32)
 
 
 #: Largest opacity of a detector part in a 3D model. A picture is seen from the style's camera,
@@ -85,12 +104,35 @@ def _triangles(prim: Primitive) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
 MODEL_DETECTOR_OPACITY = 0.2
 
 
+#: The most track points one collection's tubes are built along in a 3D model: each point is
+#: a ring of 8 vertices. An event of 100,000 PF candidates has 6 million points (a 1 GB GLB,
+#: 5.4 GB of memory to make); above this budget every path keeps every k-th point (and its
+#: ends), a coarser but whole picture of the same tracks, and the model says so in its
+#: asset.extras. (PNGs draw lines, not tubes, and are not simplified.)
+MODEL_POINT_BUDGET = 600_000
+
+
+def model_paths(prim: Polylines) -> tuple[Polylines, int]:
+    """``prim`` within MODEL_POINT_BUDGET points, and the stride it was thinned by (1: as
+    it was)."""
+    total = sum(len(p) for p in prim.paths)
+    if total <= MODEL_POINT_BUDGET:
+        return prim, 1
+    stride = -(-total // MODEL_POINT_BUDGET)
+    thinned = tuple(p if len(p) <= 2 else np.vstack([p[:-1:stride], p[-1:]]) for p in prim.paths)
+    return Polylines(prim.group, thinned, prim.look), stride
+
+
 def named_meshes(detector: list[Primitive], scene: Scene) -> list[NamedMesh]:
     """One mesh per group: detector parts first, then the event."""
     groups: dict[tuple[bool, str], list[Primitive]] = {}
+    strides: dict[str, int] = {}
     for prim in detector:
         groups.setdefault((True, prim.group), []).append(prim)
     for prim in scene.primitives:
+        if isinstance(prim, Polylines):
+            prim, stride = model_paths(prim)
+            strides[prim.group] = max(stride, strides.get(prim.group, 1))
         groups.setdefault((False, prim.group), []).append(prim)
     out = []
     for (is_detector, name), prims in groups.items():
@@ -118,6 +160,7 @@ def named_meshes(detector: list[Primitive], scene: Scene) -> list[NamedMesh]:
                     opacity,
                     np.vstack(normals),
                     detector=is_detector,
+                    stride=1 if is_detector else strides.get(name, 1),
                 )
             )
     return out
@@ -198,7 +241,10 @@ def glb_bytes(meshes: list[NamedMesh]) -> bytes:
                 "primitives": [{"attributes": attributes, "indices": indices, "material": i}],
             }
         )
-        nodes.append({"name": m.name, "mesh": i})
+        node: dict[str, object] = {"name": m.name, "mesh": i}
+        if m.stride > 1:  # said in the file: its tracks were thinned to fit the budget
+            node["extras"] = {"track_points_every": m.stride}
+        nodes.append(node)
     # The detector's parts hang under one node, so that the names need no separator.
     parts = [i for i, m in enumerate(meshes) if m.detector]
     top = [i for i, m in enumerate(meshes) if not m.detector]
@@ -231,25 +277,31 @@ def glb_bytes(meshes: list[NamedMesh]) -> bytes:
 
 
 def obj_bytes(meshes: list[NamedMesh], mtl_name: str) -> tuple[bytes, bytes]:
-    """Wavefront OBJ and its MTL: one object and material per named mesh."""
-    obj = [f"# ispyrender event model, metres\nmtllib {mtl_name}\n"]
+    """Wavefront OBJ and its MTL: one object and material per named mesh. Written in blocks
+    of rows into one buffer: an event of a hundred thousand tracks is millions of lines, and
+    joined as one string they took four times the file's size in memory."""
+    import io
+
+    out = io.BytesIO()
+    out.write(f"# ispyrender event model, metres\nmtllib {mtl_name}\n".encode())
     mtl = []
     base = 1
+
+    def rows(template: str, values: np.ndarray) -> None:
+        for start in range(0, len(values), 65536):
+            block = values[start : start + 65536].tolist()
+            out.write("".join(template.format(*row) for row in block).encode())
+
     for m in meshes:
         safe = m.flat_name
         mtl.append(
             f"newmtl {safe}\nKd {m.color[0]:.4f} {m.color[1]:.4f} {m.color[2]:.4f}\n"
             f"d {m.opacity:.3f}\n"
         )
-        obj.append(f"o {safe}\nusemtl {safe}\n")
-        obj.append("".join(f"v {x:.5f} {y:.5f} {z:.5f}\n" for x, y, z in m.points))
-        obj.append("".join(f"vn {x:.4f} {y:.4f} {z:.4f}\n" for x, y, z in m.normals))
+        out.write(f"o {safe}\nusemtl {safe}\n".encode())
+        rows("v {:.5f} {:.5f} {:.5f}\n", m.points)
+        rows("vn {:.4f} {:.4f} {:.4f}\n", m.normals)
         # Vertex and normal lists run in step, so each corner uses the same index for both.
-        obj.append(
-            "".join(
-                f"f {a}//{a} {b}//{b} {c}//{c}\n"
-                for a, b, c in (m.triangles.astype(np.int64) + base).tolist()
-            )
-        )
+        rows("f {0}//{0} {1}//{1} {2}//{2}\n", m.triangles.astype(np.int64) + base)
         base += len(m.points)
-    return "".join(obj).encode(), "".join(mtl).encode()
+    return out.getvalue(), "".join(mtl).encode()
