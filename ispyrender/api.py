@@ -369,6 +369,9 @@ def _check_scale(style: Style, scale: float) -> None:
             f"scale {scale:g} of the {style.canvas.width}x{style.canvas.height} canvas: use a "
             f"scale above 0 and at most {fits:.3g} (pictures are at most {MAX_WIDTH}x{MAX_HEIGHT})"
         )
+    from ispyrender.jobs.memory import check_fits
+
+    check_fits(round(width), round(height), "picture")  # before the interpreter runs out
 
 
 def _figure_content(event: Any, style: Style, scale: float) -> tuple[Any, dict[str, str]]:

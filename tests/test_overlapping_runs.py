@@ -145,3 +145,22 @@ def test_batches_into_one_folder_accumulate_in_its_manifest(tmp_path: Path) -> N
     (out / gone).unlink()
     manifest = batch("--events", "0:1", "--overwrite")
     assert [e["entry"] for e in manifest["events"]] == [0, 1, 2, 3, 4, 5, 6, 7, 9]
+
+
+def test_what_the_memory_cannot_hold_is_refused_before_it_is_tried() -> None:
+    """A size the machine's free memory cannot hold is one line saying what fits; the
+    estimate is the one measured here (a 7680x4320 PNG peaked at 2.8 GB)."""
+    from ispyrender.errors import OutputError
+    from ispyrender.jobs.memory import available_bytes, check_fits, needed_bytes
+
+    assert 2.6e9 < needed_bytes(7680, 4320, "picture") < 3.3e9
+    check_fits(7680, 4320, "picture", available=4 * 1024**3)  # fits
+    with pytest.raises(OutputError) as refused:
+        check_fits(7680, 4320, "movie", available=2 * 1024**3)
+    message = str(refused.value)
+    assert message.startswith("a 7680x4320 movie needs about 4.8 GB of memory, and this machine")
+    assert "has 2.1 GB free: make it smaller (at most about " in message
+    size = message.split("at most about ")[1].split(":")[0]
+    w, h = (int(v) for v in size.split("x"))
+    assert needed_bytes(w, h, "movie") <= 2 * 1024**3 < needed_bytes(w + 16, h + 9, "movie")
+    assert available_bytes() is None or available_bytes() > 0  # read from /proc/meminfo

@@ -48,6 +48,12 @@ def movie_style(style: Style) -> tuple[Style, float]:
     return style.model_copy(update={"canvas": canvas}), 1.0
 
 
+def movie_pixels(style: Style) -> tuple[int, int]:
+    """A movie's frame size in pixels."""
+    frames, scale = movie_style(style)
+    return round(frames.canvas.width * scale), round(frames.canvas.height * scale)
+
+
 @dataclass(frozen=True)
 class MovieEvent:
     """What a movie needs of one event: its identity (for the labels) and its scene."""
@@ -93,6 +99,7 @@ def animate_events(
         skip_existing=skip_existing and not reel,
         prepare=False,
         kind=None if reel else style.animation.kind,
+        size=(*movie_pixels(style), "movie"),
         warn=warn,
     )
     held = style.animation.held_seconds()

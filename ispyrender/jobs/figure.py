@@ -115,6 +115,7 @@ def figure_events(
         masses="figure",
         overwrite=options.overwrite,
         skip_existing=options.skip_existing,
+        size=(*style.figure_pixels(options.scale), "figure"),
         warn=warn,
     )
     style = run.style

@@ -396,6 +396,7 @@ def _build(
             masses="labels",
             overwrite=True,
             lock=False,  # a folder of this build's own; the site's lock is held
+            size=(style.canvas.width, style.canvas.height, "picture"),
             warn=warn,
         )
         style = run.style

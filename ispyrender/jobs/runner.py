@@ -41,7 +41,8 @@ class EventRun:
     passes False). ``lock`` takes the output folder for this run (see
     :mod:`ispyrender.outputs.lock`) before anything is checked or written there; the job gives
     it back with :meth:`release`, in a ``finally``. ``kind`` names a movie's kind in the
-    default file names.
+    default file names. ``size`` (width, height, "picture" | "figure" | "movie") is what each
+    event is drawn at, checked against the machine's memory before anything else.
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class EventRun:
         prepare: bool = True,
         lock: bool = True,
         kind: str | None = None,
+        size: tuple[int, int, str] | None = None,
         warn: Callable[[str], None] = lambda message: None,
     ) -> None:
         from ispyrender.outputs.targets import check_folder_name, plan_outputs
@@ -68,6 +70,10 @@ class EventRun:
         self.warnings: list[str] = []
         self._warn = warn
         notes: list[str] = []  # said once the run has passed every check
+        if size is not None:
+            from ispyrender.jobs.memory import check_fits
+
+            check_fits(*size)
         if gl:
             from ispyrender.rendering.renderer import check_headless
 
@@ -129,6 +135,13 @@ class EventRun:
             masses="labels" if product.needs_gl else None,
             overwrite=options.overwrite,
             skip_existing=options.skip_existing,
+            size=(
+                round(style.canvas.width * options.scale),
+                round(style.canvas.height * options.scale),
+                "picture",
+            )
+            if product.needs_gl and draws_here
+            else None,
             warn=warn,
         )
 
