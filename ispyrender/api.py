@@ -358,13 +358,13 @@ class FigureImage:
 def _check_scale(style: Style, scale: float) -> None:
     """``scale`` as the CLI's --scale allows it: a positive number that keeps the picture
     within the one 7680x4320 limit (a scale of 1e6 would abort the interpreter in the GL)."""
-    from ispyrender.config.style import MAX_HEIGHT, MAX_WIDTH
+    from ispyrender.config.style import MAX_HEIGHT, MAX_WIDTH, largest_scale
 
     if isinstance(scale, bool) or not isinstance(scale, int | float):
         raise TypeError(f"scale must be a number, not {scale!r}")
     width, height = style.canvas.width * scale, style.canvas.height * scale
     if not (scale > 0 and round(width) <= MAX_WIDTH and round(height) <= MAX_HEIGHT):
-        fits = min(MAX_WIDTH / style.canvas.width, MAX_HEIGHT / style.canvas.height)
+        fits = largest_scale(style.canvas.width, style.canvas.height)
         raise UsageError(
             f"scale {scale:g} of the {style.canvas.width}x{style.canvas.height} canvas: use a "
             f"scale above 0 and at most {fits:.3g} (pictures are at most {MAX_WIDTH}x{MAX_HEIGHT})"

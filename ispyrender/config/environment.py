@@ -10,17 +10,23 @@ import os
 
 from ispyrender.errors import InputError
 
-__all__ = ["seconds"]
+__all__ = ["number", "seconds"]
 
 
-def seconds(name: str, default: float, most: float) -> float:
-    """The number of seconds ``name`` sets (``default`` when unset), above 0 and at most
-    ``most``; anything else is an InputError naming the variable and what it takes."""
+def number(name: str, default: float, most: float, what: str) -> float:
+    """The number ``name`` sets (``default`` when unset), above 0 and at most ``most``;
+    anything else is an InputError naming the variable and what it takes (``what``: "seconds",
+    "bytes")."""
     text = os.environ.get(name, f"{default:g}")
     try:
         value = float(text)
     except ValueError:
         value = -1.0
     if not 0 < value <= most:
-        raise InputError(f"{name}={text!r} is not a number of seconds from 0 to {most:g}")
+        raise InputError(f"{name}={text!r} is not a number of {what} from 0 to {most:g}")
     return value
+
+
+def seconds(name: str, default: float, most: float) -> float:
+    """A time limit: ``number`` in seconds."""
+    return number(name, default, most, "seconds")

@@ -355,6 +355,11 @@ class Detector(StrictModel):
 MAX_WIDTH, MAX_HEIGHT = 7680, 4320
 
 
+def largest_scale(width: float, height: float) -> float:
+    """The largest scale of a ``width`` x ``height`` picture within MAX_WIDTH x MAX_HEIGHT."""
+    return min(MAX_WIDTH / width, MAX_HEIGHT / height)
+
+
 class Canvas(StrictModel):
     """The picture: its size in pixels (before --scale), background and anti-aliasing."""
 
@@ -633,7 +638,7 @@ class Style(StrictModel):
         if animation.width is None:
             width, height = canvas.width * animation.scale, canvas.height * animation.scale
             if round(width) > MAX_WIDTH or round(height) > MAX_HEIGHT:
-                fits = min(MAX_WIDTH / canvas.width, MAX_HEIGHT / canvas.height)
+                fits = largest_scale(canvas.width, canvas.height)
                 raise ValueError(
                     f"animation.scale {animation.scale:g} makes {round(width)}x{round(height)} "
                     f"movies from the {canvas.width}x{canvas.height} canvas, over the "

@@ -311,7 +311,7 @@ def compose(
         if style.labels.legend:
             _legend(fig, lay, content, style, paint)
     if lay.table is not None:
-        _table(fig, lay.table, content.event, style)
+        _table(fig, lay, content.event, style)
     return fig
 
 
@@ -521,14 +521,13 @@ def table_rows(event: PhysicsEvent) -> list[tuple[str, float, float | None, floa
     return rows
 
 
-def _table(
-    fig: Figure, rect: tuple[float, float, float, float], event: PhysicsEvent, style: Style
-) -> None:
+def _table(fig: Figure, lay: Layout, event: PhysicsEvent, style: Style) -> None:
+    assert lay.table is not None
     rows = table_rows(event)
     color = style.labels.color
-    x0, y0, w, h = rect
-    k = font_factor(style)
-    line = 17 * PT * k / style.figure_page()[1]
+    x0, y0, w, h = lay.table
+    k = lay.k
+    line = 17 * PT * k / lay.height_in
     note = removed_text(event.removed)
     note_lines = _wrap(fig, note, 10.5 * k, w * fig.get_figwidth() * fig.dpi) if note else []
     # As many rows as the table's room holds (a small page holds fewer than table_rows), with

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ispyrender.config.style import Style
+from ispyrender.config.style import MAX_HEIGHT, MAX_WIDTH, Style
 from ispyrender.errors import StyleError, UsageError
 from ispyrender.jobs.results import EventResult, RenderSummary
 from ispyrender.outputs.registry import formats
@@ -32,7 +32,7 @@ __all__ = [
 
 #: The figure formats, from the one table of output formats.
 FORMATS = tuple(formats("figure"))
-MAX_SIZE = (7680, 4320)  # 8K UHD: the largest figure one command makes
+MAX_SIZE = (MAX_WIDTH, MAX_HEIGHT)  # the one size limit of every picture (config.style)
 
 
 @dataclass

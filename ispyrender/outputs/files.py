@@ -110,11 +110,16 @@ def prepare_folder(folder: Path) -> Path:
     except OutputError:
         raise
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise OutputError(
-            f"cannot write to output folder {folder} ({reason}): choose a writable --out"
-        ) from None
+        raise unwritable_folder(folder, exc) from None
     return folder
+
+
+def unwritable_folder(folder: Path, exc: OSError) -> OutputError:
+    """The one line for an output folder the system will not let this run write to."""
+    reason = exc.strerror or exc.__class__.__name__
+    return OutputError(
+        f"cannot write to output folder {folder} ({reason}): choose a writable --out"
+    )
 
 
 @contextlib.contextmanager

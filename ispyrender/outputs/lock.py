@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ispyrender.errors import OutputError
+from ispyrender.outputs.files import unwritable_folder
 
 __all__ = ["LOCK_NAME", "FolderLock"]
 
@@ -55,37 +56,21 @@ class FolderLock:
     def acquire(self) -> FolderLock:
         try:
             return self._acquire()
-        except OSError as exc:  # a path the system refuses (too long, a loop of links, ...)
+        except OSError as exc:  # read-only, a path too long, a loop of links, ...
             self._unmake()
-            raise OutputError(
-                f"cannot write to output folder {self.folder} ({exc.strerror or exc}): "
-                "choose a writable --out"
-            ) from None
+            raise unwritable_folder(self.path.parent, exc) from None
 
     def _acquire(self) -> FolderLock:
         where = self.path.parent
         if not where.exists():
             # The folders this lock makes, innermost first, to be taken away if left empty.
             missing = [p for p in [where, *where.parents] if not p.exists()]
-            try:
-                where.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise OutputError(
-                    f"cannot write to output folder {where} ({exc.strerror}): "
-                    "choose a writable --out"
-                ) from None
+            where.mkdir(parents=True, exist_ok=True)
             self._made = missing
         elif not where.is_dir():
             raise OutputError(f"output folder {where} is a file: choose another --out")
         while True:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-            except OSError as exc:
-                self._unmake()
-                raise OutputError(
-                    f"cannot write to output folder {where} ({exc.strerror}): "
-                    "choose a writable --out"
-                ) from None
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -107,14 +107,9 @@ _MIN_RATE = 256 * 1024
 
 
 def _download_limit() -> int:
-    text = os.environ.get("ISPYRENDER_DOWNLOAD_LIMIT", str(2 * 1024**3))
-    try:
-        value = int(float(text))
-    except ValueError:
-        value = -1
-    if value <= 0:
-        raise InputError(f"ISPYRENDER_DOWNLOAD_LIMIT={text!r} is not a positive number of bytes")
-    return value
+    from ispyrender.config.environment import number
+
+    return int(number("ISPYRENDER_DOWNLOAD_LIMIT", 2 * 1024**3, 1e15, "bytes"))
 
 
 def _size(n: float) -> str:
@@ -135,17 +130,12 @@ def readable(url: str) -> str:
     if url in _RANGED:
         return url
     import urllib.error
-    import urllib.request
 
     seconds = timeout()
     host = urlsplit(url).netloc
-    # One byte asked for: 206 is a server with ranges; 200 sends the whole file instead.
-    # (urllib, as aiohttp, trusts what SSL_CERT_FILE names; requests would not.)
-    request = urllib.request.Request(url, headers={"Range": "bytes=0-0"})
     try:
-        with urllib.request.urlopen(
-            request, timeout=seconds, context=ssl.create_default_context()
-        ) as answer:
+        # One byte asked for: 206 is a server with ranges; 200 sends the whole file instead.
+        with _ask(url, seconds, headers={"Range": "bytes=0-0"}) as answer:
             if answer.status != 200 or answer.headers.get("Content-Range"):
                 _RANGED.add(url)
                 return url
@@ -156,6 +146,17 @@ def readable(url: str) -> str:
         raise
     except (OSError, ValueError) as exc:
         raise remote_error(url, exc) from None
+
+
+def _ask(
+    url: str, seconds: float, method: str = "GET", headers: dict[str, str] | None = None
+) -> Any:
+    """An HTTP answer from urllib within ``seconds`` a wait. (urllib, as aiohttp, trusts what
+    SSL_CERT_FILE names; requests would not.)"""
+    import urllib.request
+
+    request = urllib.request.Request(url, headers=headers or {}, method=method)
+    return urllib.request.urlopen(request, timeout=seconds, context=ssl.create_default_context())
 
 
 def _download(url: str, answer: Any, seconds: float, host: str) -> str:
@@ -302,13 +303,9 @@ def _unanswered(url: str) -> BaseException | None:
     try:
         if _scheme(url) == "http":
             import urllib.error
-            import urllib.request
 
-            request = urllib.request.Request(url, method="HEAD")
             with contextlib.suppress(urllib.error.HTTPError):  # an HTTP error is an answer
-                urllib.request.urlopen(
-                    request, timeout=seconds, context=ssl.create_default_context()
-                ).close()
+                _ask(url, seconds, method="HEAD").close()
         else:
             import socket
 
