@@ -12,7 +12,11 @@ Every row of a size draws the same events.
 
 Rows:
   ispyrender       `render_events`, what `ispyrender render` runs: one window, the detector
-                   built once, labels drawn, PNGs written (encoded in a thread).
+                   built once, labels drawn, PNGs written (encoded in a thread). The style's
+                   camera frames each event (focus "event").
+  ispyrender, series  the same with `camera.focus=series`, one camera for every event: the
+                   detector's picture is made once and each event drawn over it
+                   (rendering.renderer.DetectorBackdrops).
   naive            what a physicist writes with pyvista: for every event a fresh Plotter, the
                    same detector and event meshes added with `add_mesh` (pyvista's defaults:
                    MSAA, five-light kit), `screenshot(file)`. No labels.
@@ -49,22 +53,23 @@ from inputs import default_input
 SIZES = {"hd": (1920, 1080), "thumb": (320, 180)}
 
 
-def _style(size: str):  # type: ignore[no-untyped-def]
+def _style(size: str, series: bool = False):  # type: ignore[no-untyped-def]
     from ispyrender.config.loader import load_style
 
     width, height = SIZES[size]
-    return load_style("publication", [f"canvas.width={width}", f"canvas.height={height}"])
+    sets = [f"canvas.width={width}", f"canvas.height={height}"]
+    return load_style("publication", sets + (["camera.focus=series"] if series else []))
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_ispyrender(size: str, n: int, path: str) -> dict[str, float]:
+def run_ispyrender(size: str, n: int, path: str, series: bool = False) -> dict[str, float]:
     from ispyrender.jobs.render import RenderOptions, render_events
     from ispyrender.sources import open_source
 
-    style = _style(size)
+    style = _style(size, series)
     stamps: list[float] = []
     with open_source([path]) as source, tempfile.TemporaryDirectory() as tmp:
         entries = list(range(min(n, source.num_entries)))
@@ -200,6 +205,8 @@ def run_first(size: str, which: str) -> dict[str, float]:
 def one(kind: str, size: str, n: int, path: str) -> dict[str, float]:
     if kind == "ispyrender":
         out = run_ispyrender(size, n, path)
+    elif kind == "series":
+        out = run_ispyrender(size, n, path, series=True)
     elif kind == "naive":
         out = run_naive(size, n, path, simple=False)
     elif kind == "naive6":
@@ -244,10 +251,11 @@ def main() -> None:
         return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
     print(f"input {Path(path).name}, publication style, median of {args.repeat} run(s)")
-    print(f"{'size':<10} {'row':<16} {'events':>6} {'ev/s':>7} {'peak MB':>8}  notes")
+    print(f"{'size':<10} {'row':<19} {'events':>6} {'ev/s':>7} {'peak MB':>8}  notes")
     for size, n in (("hd", args.hd), ("thumb", args.thumbs)):
         label = "x".join(map(str, SIZES[size]))
         ours = median_of("ispyrender", size, n)
+        series = median_of("series", size, n)
         naive = median_of("naive", size, n)
         naive6 = median_of("naive6", size, n)
         floor = median_of("floor", size, n)
@@ -255,6 +263,8 @@ def main() -> None:
             ("ispyrender", ours, f"{ours['rate'] / naive['rate']:.1f}x naive, "
              f"{ours['rate'] / naive6['rate']:.1f}x naive 6 tubes, "
              f"{ours['rate'] / floor['rate']:.2f} of the floor's render rate"),
+            ("ispyrender, series", series, f"{series['rate'] / naive['rate']:.1f}x naive, "
+             f"{series['rate'] / naive6['rate']:.1f}x naive 6 tubes"),
             ("naive", naive, ""),
             ("naive, 6 tubes", naive6, ""),
             ("floor", floor, f"render+read {floor['render_ms']:.1f} ms, "
@@ -262,7 +272,7 @@ def main() -> None:
         )  # fmt: skip
         for name, r, note in rows:
             print(
-                f"{label:<10} {name:<16} {r['events']:>6.0f} {r['rate']:>7.2f} "
+                f"{label:<10} {name:<19} {r['events']:>6.0f} {r['rate']:>7.2f} "
                 f"{r['peak_mb']:>8.0f}  {note}"
             )
     print(f"\n{'first PNG (whole process)':<28} {'seconds':>8} {'peak MB':>8}")
