@@ -270,3 +270,27 @@ def test_thousands_of_particles_at_once_are_each_propagated_as_alone():
     for i in rng.choice(n, 40, replace=False):
         (alone,) = propagate(*(a[i : i + 1] for a in args))
         np.testing.assert_allclose(paths[i], alone, rtol=0, atol=1e-12)
+
+
+def test_the_step_lookup_grid_gives_the_field_and_loss_of_the_regions():
+    """propagate looks Bz and the energy loss up by a cell of an (r, |z|) grid: the same
+    values, bit for bit, as the field's and material's regions, at random points, on every
+    edge of the grid and just either side of it."""
+    from ispyrender.physics.cms_dimensions import FIELD, MATERIAL
+    from ispyrender.physics.trajectories import _region_grid
+
+    grid = _region_grid(FIELD, MATERIAL)
+    rng = np.random.default_rng(7)
+    near_r = np.concatenate([[0.0], grid.r_edges, np.nextafter(grid.r_edges, 0)])
+    near_z = np.concatenate([[0.0], grid.z_edges, np.nextafter(grid.z_edges, 0)])
+    edge_r, edge_z = (a.ravel() for a in np.meshgrid(near_r, near_z))
+    r = np.concatenate([rng.uniform(0, 12, 100_000), edge_r])
+    az = np.concatenate([rng.uniform(0, 14, 100_000), edge_z])
+    regions = FIELD.regions(r, az)
+    cells = grid.cells(r, az)
+    assert np.array_equal(grid.bz_at(cells, az), FIELD.bz_in(az, regions))
+    assert grid.loss is not None
+    assert np.array_equal(grid.loss[cells], MATERIAL.loss_in(r, az, regions))
+    # Each of the field's values and the coil's ends' slope occur.
+    assert set(np.unique(grid.bz)) >= {FIELD.inner, FIELD.gap, FIELD.yoke, FIELD.endcap}
+    assert grid.falling.any()

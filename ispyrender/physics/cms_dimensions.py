@@ -506,12 +506,16 @@ class FieldModel:
         r, az = np.hypot(x, y), np.abs(z)
         return self.bz_in(az, self.regions(r, az))
 
-    def bz_in(self, az: np.ndarray, regions: list[np.ndarray]) -> np.ndarray:
-        """Bz at points of |z| ``az`` whose :meth:`regions` are known."""
-        # Towards the coil's ends the field falls linearly from `inner` to `ends`.
+    def towards_ends(self, az: np.ndarray) -> np.ndarray:
+        """Bz in the second region, towards the coil's ends: falling linearly from `inner` to
+        `ends` with |z|."""
         span = max(self.coil_half_length - self.inner_half_length, 1e-9)
         along = (az - self.inner_half_length) / span
-        falling = self.inner + (self.ends - self.inner) * np.clip(along, 0.0, 1.0)
+        return self.inner + (self.ends - self.inner) * np.clip(along, 0.0, 1.0)
+
+    def bz_in(self, az: np.ndarray, regions: list[np.ndarray]) -> np.ndarray:
+        """Bz at points of |z| ``az`` whose :meth:`regions` are known."""
+        falling = self.towards_ends(az)
         values: list[float | np.ndarray] = [self.inner, falling, self.gap, self.yoke, self.endcap]
         return first_true(regions, values, az.shape)
 

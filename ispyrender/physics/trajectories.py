@@ -22,6 +22,7 @@ not as an endless coil.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Literal
 
@@ -190,6 +191,52 @@ def _outside(
     return out
 
 
+class _RegionGrid:
+    """Bz and the energy loss looked up by the cell of a grid in (r, |z|), for the steps of
+    :func:`propagate`: the same values as ``field.bz`` and ``material.loss`` (each region is
+    bounded by lines of constant r or |z|, so every point of a cell between the grid's edges
+    lies in the same regions as the cell's lower corner), in two searches and three lookups
+    instead of some thirty comparisons and selections a step (tests/test_trajectories.py)."""
+
+    def __init__(self, field: FieldModel, material: MaterialModel | None) -> None:
+        f = field
+        r_cuts = [f.coil_radius, f.yoke_rmin, f.yoke_rmax]
+        z_cuts = [f.inner_half_length, f.coil_half_length, f.yoke_half_length, f.endcap_zmax]
+        if material is not None:
+            r_cuts += [material.tracker_radius, material.calorimeter_radius]
+            z_cuts += [material.tracker_half_length, material.calorimeter_z]
+        self.r_edges = np.unique(r_cuts)
+        self.z_edges = np.unique(z_cuts)
+        # Each cell's lower corner (a point in it, on its inclusive edges).
+        r0 = np.concatenate([[0.0], self.r_edges])
+        z0 = np.concatenate([[0.0], self.z_edges])
+        r, az = (a.ravel() for a in np.meshgrid(r0, z0, indexing="ij"))
+        regions = field.regions(r, az)
+        self.bz = field.bz_in(az, regions)
+        # Towards the coil's ends Bz depends on |z| within the cell: computed per point there.
+        self.falling = regions[1] & ~regions[0]
+        self.field = field
+        self.loss = material.loss_in(r, az, regions) if material is not None else None
+        self._nz = z0.size
+
+    def cells(self, r: np.ndarray, az: np.ndarray) -> np.ndarray:
+        # side="right": a point on an edge belongs to the cell above it, as "r < edge" says.
+        ir = np.searchsorted(self.r_edges, r, side="right")
+        return ir * self._nz + np.searchsorted(self.z_edges, az, side="right")
+
+    def bz_at(self, cells: np.ndarray, az: np.ndarray) -> np.ndarray:
+        bz = self.bz[cells]
+        falling = self.falling[cells]
+        if falling.any():
+            bz[falling] = self.field.towards_ends(az[falling])
+        return bz
+
+
+@functools.cache
+def _region_grid(field: FieldModel, material: MaterialModel | None) -> _RegionGrid:
+    return _RegionGrid(field, material)
+
+
 def propagate(
     pt: np.ndarray,
     eta: np.ndarray,
@@ -230,7 +277,10 @@ def propagate(
 
     # Recorded points: particle ids and positions, one block per step; sorted by id at the end.
     rec_ids: list[np.ndarray] = [np.arange(n)]
-    rec_pts: list[np.ndarray] = [origin.copy()]
+    # (x, y, z) columns: stacked once at the end rather than once a step.
+    rec_pts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [
+        (origin[:, 0], origin[:, 1], origin[:, 2])
+    ]
 
     # The state of the particles still moving, compacted as they stop.
     ids = np.flatnonzero(valid)
@@ -245,16 +295,17 @@ def propagate(
     ri = _inscribed(rs, sd)
     turned = np.zeros(ids.size)
 
+    grid = _region_grid(field, material)
     # Steps that crossed a boundary, kept to be cut at the boundary in one batch at the end.
     cross: list[tuple[np.ndarray, ...]] = []
 
     for _ in range(max_steps):
         if ids.size == 0:
             break
-        # The regions are found once per step for the field and the energy loss.
+        # The cells are found once per step for the field and the energy loss.
         r, az = np.hypot(x, y), np.abs(z)
-        regions = field.regions(r, az)
-        k = -C_LIGHT * field.bz_in(az, regions) * charge_now / pt_now
+        cells = grid.cells(r, az)
+        k = -C_LIGHT * grid.bz_at(cells, az) * charge_now / pt_now
         abs_k = np.abs(k)
         with np.errstate(divide="ignore"):
             # Limit the turn per step, and never turn past max_turning.
@@ -262,7 +313,8 @@ def propagate(
             ds = np.minimum(ds_max, np.where(abs_k > 0, turn_limit / abs_k, np.inf))
         nx, ny, nz, nph = _arc(x, y, z, ph, k, ds, slope)
         out = _outside(nx, ny, nz, rs, zs, sd, ri)
-        if out.any():
+        crossed = bool(out.any())
+        if crossed:
             cross.append(
                 (
                     ids[out],
@@ -280,12 +332,17 @@ def propagate(
                 )
             )
         inside = ~out
-        rec_ids.append(ids[inside])
-        rec_pts.append(np.stack([nx[inside], ny[inside], nz[inside]], axis=1))
+        if crossed:
+            rec_ids.append(ids[inside])
+            rec_pts.append((nx[inside], ny[inside], nz[inside]))
+        else:  # every particle still inside (most steps): no copies
+            rec_ids.append(ids)
+            rec_pts.append((nx, ny, nz))
         turned = turned + abs_k * ds
         if material is not None:
             # p = pT cosh(eta) and a 3D step is ds cosh(eta): pT falls by loss * ds.
-            pt_now = pt_now - material.loss_in(r, az, regions) * ds
+            assert grid.loss is not None
+            pt_now = pt_now - grid.loss[cells] * ds
         # 1e-9: the last step is sized to land on max_turning, up to rounding.
         keep = inside & (turned < max_turning - 1e-9) & (pt_now > pt_min)
         if not keep.all():
@@ -311,10 +368,10 @@ def propagate(
             lo = np.where(outside, lo, mid)
         ex, ey, ez, _ = _arc(cx, cy, cz, cph, ck, cds * hi, cslope)
         rec_ids.append(cid)
-        rec_pts.append(np.stack([ex, ey, ez], axis=1))
+        rec_pts.append((ex, ey, ez))
 
     all_ids = np.concatenate(rec_ids)
-    all_pts = np.concatenate(rec_pts)
+    all_pts = np.stack([np.concatenate(c) for c in zip(*rec_pts, strict=True)], axis=1)
     order = np.argsort(all_ids, kind="stable")  # stable: each particle's points stay in order
     counts = np.bincount(all_ids, minlength=n)
     return np.split(all_pts[order], np.cumsum(counts)[:-1])
