@@ -251,11 +251,12 @@ def test_failing_render_through_the_api_leaves_no_temporary_files(tmp_path, monk
     out = tmp_path / "out"
     with Dataset([str(sample_path())]) as dataset, pytest.raises(RuntimeError, match="fire"):
         render_events(dataset, [0, 1, 2, 3], load_style("publication", SMALL), RenderOptions(out))
-    # Encoding runs in a thread while the next event renders, so the failure surfaces one
-    # event later; what matters is that every file left is complete and none is temporary.
+    # Encoding runs in a thread while the next events render (up to two behind), so the
+    # failure surfaces up to two events later; what matters is that every file left is
+    # complete and none is temporary.
     left = files_in(out)
     assert "1_1_1002.png" not in left
-    assert left and set(left) <= {"1_1_1001.png", "1_1_1003.png"}
+    assert left and set(left) <= {"1_1_1001.png", "1_1_1003.png", "1_1_1004.png"}
     for name in left:
         with Image.open(out / name) as im:
             im.verify()

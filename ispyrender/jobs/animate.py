@@ -81,7 +81,6 @@ def animate_events(
     from ispyrender.jobs.runner import EventRun
     from ispyrender.outputs.registry import check_format as movie_product
     from ispyrender.outputs.video import check_format
-    from ispyrender.scene.event import build_scene
 
     check_format(style.animation.format)
     product = movie_product(style.animation.format, "movie")
@@ -114,8 +113,8 @@ def animate_events(
     targets = {i: run.path(i) for i in todo}
 
     def events() -> Iterator[MovieEvent]:
-        for physics in run.events(todo):
-            yield MovieEvent(physics, build_scene(physics, run.style))
+        for physics, scene in run.scenes(todo):
+            yield MovieEvent(physics, scene)
 
     try:
         written = _write_movies(

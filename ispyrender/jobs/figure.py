@@ -99,7 +99,6 @@ def figure_events(
     from ispyrender.outputs.files import write_bytes_atomic
     from ispyrender.outputs.targets import event_metadata
     from ispyrender.physics.quantities import masses
-    from ispyrender.scene.event import build_scene
     from ispyrender.scene.labels import label_mode_warning, plain_text
 
     check_figure(style, options)
@@ -139,13 +138,12 @@ def figure_events(
     # once per job and reason, with the number of figures.
     unmade: Counter[tuple[str, str]] = Counter()
     try:
-        for physics in run.events():
+        for physics, scene in run.scenes():
             # An explicit label mode that contradicts the file is said once, not per figure.
             mode_warning = None if mode_warned else label_mode_warning(style, physics.is_simulation)
             if mode_warning:
                 run.say(mode_warning)
                 mode_warned = True
-            scene = build_scene(physics, style)
             images = renderers.draw(scene) if renderers is not None else {}
             results = masses(physics, style.figure.masses)
             unmade.update(

@@ -367,7 +367,6 @@ def _build(
     from ispyrender.outputs.products import EventProducts
     from ispyrender.outputs.targets import event_metadata
     from ispyrender.rendering.renderer import check_headless
-    from ispyrender.scene.event import build_scene
 
     out = options.out
     _check_target(out, options.overwrite)
@@ -408,8 +407,7 @@ def _build(
         pages: list[tuple[dict[str, Any], dict[str, Any]]] = []
         small = thumbnail_style(style, options.thumb_size)
         with EventProducts("png", style) as products, EventProducts("png", small) as thumbs:
-            for physics in run.events():
-                scene = build_scene(physics, style)
+            for physics, scene in run.scenes():
                 stem = run.path(physics.index).stem
                 image = products.image(physics, scene)
                 (work / "images" / f"{stem}.png").write_bytes(

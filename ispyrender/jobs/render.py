@@ -59,7 +59,6 @@ def _render(
 ) -> RenderSummary:
     from ispyrender.outputs.files import write_bytes_atomic
     from ispyrender.outputs.products import EventProducts, materialise
-    from ispyrender.scene.event import build_scene
 
     style = run.style
     summary = RenderSummary(warnings=run.warnings)
@@ -76,9 +75,8 @@ def _render(
         else None
     )
     try:
-        for physics in run.events():
+        for physics, scene in run.scenes():
             assert products is not None
-            scene = build_scene(physics, style)
             files = products.make(physics, scene, run.plan.paths[physics.index])
             pending.append(pool.submit(finish, files))
             while len(pending) > 2:
