@@ -752,7 +752,9 @@ class Renderer:
 
         VTK runs a renderer's FXAA pass over the whole framebuffer after that renderer has
         drawn, so one pass on the top layer smooths every layer under it; a layer with nothing
-        visible is skipped altogether, its pass with it."""
+        visible is skipped altogether, its pass with it. Where the camera has a kept picture
+        of the detector (:class:`DetectorBackdrops`), the event is drawn over it instead of
+        over the detector's actors."""
         top = max(
             (i for i, layer in enumerate(self._layers) if layer.VisibleActorCount()),
             default=0,
