@@ -30,13 +30,11 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from inputs import default_input
+from inputs import default_input, row_in_child
 
 TARGET = 25.0  # events/s marginal, with the gallery's defaults
 
@@ -104,15 +102,7 @@ def one(kind: str, n: int, path: str) -> dict[str, float]:
 
 
 def child(kind: str, n: int, path: str) -> dict[str, float]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--one", kind, str(n), "--input", path],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"{kind} failed: {proc.stderr.strip()[-800:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return row_in_child(__file__, "--one", kind, str(n), "--input", path)
 
 
 def main() -> None:

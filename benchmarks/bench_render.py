@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -48,7 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from inputs import default_input
+from inputs import default_input, row_in_child
 
 SIZES = {"hd": (1920, 1080), "thumb": (320, 180)}
 
@@ -220,16 +219,7 @@ def one(kind: str, size: str, n: int, path: str) -> dict[str, float]:
 
 
 def child(kind: str, size: str, n: int, path: str) -> dict[str, float]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--one", kind, size, str(n), "--input", path],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"{kind} {size} failed: {proc.stderr.strip()[-800:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return row_in_child(__file__, "--one", kind, size, str(n), "--input", path)
 
 
 def main() -> None:

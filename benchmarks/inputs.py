@@ -3,7 +3,12 @@ there, the built-in sample otherwise (a fresh clone without the shared data stil
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_INPUT = ROOT.parent / "shared" / "data" / "nanoaod" / "NanoAODv5_sample.root"
@@ -17,6 +22,21 @@ def default_input(given: str | None = None) -> str:
     from ispyrender.sources.sample import sample_path
 
     return str(sample_path())
+
+
+def row_in_child(script: str, *args: str) -> dict[str, Any]:
+    """Run one row of a benchmark as ``python script *args`` in its own process (so that its
+    peak memory is its own) and return the JSON it prints last; a failure stops the table."""
+    proc = subprocess.run(
+        [sys.executable, script, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {proc.stderr.strip()[-800:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def crowded_event(path: Path, candidates: int = 100_000, seed: int = 1) -> Path:

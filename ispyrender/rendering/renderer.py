@@ -801,18 +801,17 @@ class Renderer:
         found = self.backdrops.get(key)
         if found is not None or not self.backdrops.wanted(key):
             return found
-        # The second frame with this camera: draw the detector alone, without the FXAA that
-        # runs over the finished picture, and keep its pixels.
+        # The second frame with this camera: draw the detector alone and keep its pixels. The
+        # event's layers are off, and with them the FXAA pass of the top one: the pixels are
+        # those the event is drawn over, before the pass over the finished picture.
         for layer in self._layers[1:]:
             layer.DrawOff()
-        self._layers[0].SetUseFXAA(False)
         try:
             self.window.Render()
             pixels = self._read()
         finally:
             for layer in self._layers[1:]:
                 layer.DrawOn()
-            self._layers[0].SetUseFXAA(self._fxaa and self._fxaa_layer == 0)
         return self.backdrops.keep(key, pixels)
 
     def _camera_key(self) -> tuple[Any, ...]:
